@@ -1,0 +1,43 @@
+import type { WorkerRef } from './schemas/common.js';
+import type { Profile } from './schemas/runtime.js';
+import type { TranscriptEntry, TranscriptRole } from './schemas/transcript.js';
+import type { Intent } from './schemas/worker.js';
+
+/** What an engine knows about the Worker it runs for. */
+export interface EngineWorker {
+  readonly ref: WorkerRef;
+  /** The resolved profile, engine options included. */
+  readonly profile: Readonly<Profile>;
+  readonly profile_name: string;
+  readonly intent: Intent;
+  readonly display_name: string | null;
+  readonly display_ref: string;
+}
+
+/** One run handed to an engine. */
+export interface EngineRun {
+  readonly worker: EngineWorker;
+  readonly run_id: string;
+  /** The user input that started this run. */
+  readonly input: string;
+  /** The most recent transcript entries (the run's own user entry included), oldest first. */
+  history(limit: number): Promise<TranscriptEntry[]>;
+  /** Aborted when the run is cancelled, times out, or the Runtime closes. */
+  readonly signal: AbortSignal;
+  /**
+   * Appends a transcript entry; resolves once it is durable. After the run was cancelled or timed
+   * out the entry is dropped (the run is fenced) and this resolves without effect.
+   */
+  append(entry: { role: TranscriptRole; content: string }): Promise<void>;
+}
+
+/**
+ * What a Worker does with input. One instance serves every Worker whose profile names it; per-run
+ * options come from `run.worker.profile`. A thrown error fails the run with its message.
+ */
+export interface WorkerEngine {
+  readonly name: string;
+  /** Capability names Workers on this engine may request. */
+  readonly capabilities?: readonly string[];
+  run(run: EngineRun): Promise<void>;
+}

@@ -1,0 +1,128 @@
+// Runtime: the embeddable host of Workers
+
+export type { EchoOptions } from './echo-engine.js';
+// Engines and profiles
+export { createEchoEngine } from './echo-engine.js';
+export type { EngineRun, EngineWorker, WorkerEngine } from './engine.js';
+export type { ErrorCode, ErrorDetails } from './errors.js';
+// Errors
+export { ERROR_CODES, isRuntimeError, RuntimeError } from './errors.js';
+// Identity
+export { assertValidId, displayRef, generateId, ID_MAX_LENGTH, ID_PATTERN, isValidId } from './identity.js';
+// Limits
+export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
+// Stores
+export { createMemoryStore, MemoryStore } from './memory-store.js';
+export { BUILTIN_DEFAULT_PROFILE } from './profiles.js';
+export type { EventListener, RuntimeOptions, WorkerAddress } from './runtime.js';
+export { Runtime } from './runtime.js';
+export type { ErrorBody, WorkerRef } from './schemas/common.js';
+// Wire schemas (valibot) and the types inferred from them
+export {
+  DisplayNameSchema,
+  ErrorBodySchema,
+  ErrorCodeSchema,
+  IdSchema,
+  ReasonSchema,
+  WorkerRefSchema,
+} from './schemas/common.js';
+export type { EventBatch, EventKind, EventQuery, RuntimeEvent } from './schemas/event.js';
+export {
+  EVENT_KINDS,
+  EventBatchSchema,
+  EventKindSchema,
+  EventQuerySchema,
+  RuntimeEventSchema,
+} from './schemas/event.js';
+export type { BusyPolicy, ControlAck, ControlRequest, InputAck, InputRequest } from './schemas/input.js';
+export {
+  BusyPolicySchema,
+  ControlAckSchema,
+  ControlRequestSchema,
+  InputAckSchema,
+  InputRequestSchema,
+} from './schemas/input.js';
+export type { GetRunOptions, ListRunsQuery, RunError, RunPage, RunRecord, RunStatus } from './schemas/run.js';
+export {
+  GetRunOptionsSchema,
+  ListRunsQuerySchema,
+  RunErrorSchema,
+  RunPageSchema,
+  RunRecordSchema,
+  RunStatusSchema,
+  TERMINAL_RUN_STATUSES,
+} from './schemas/run.js';
+export type {
+  Diagnostic,
+  Limits,
+  Profile,
+  ProfileInfo,
+  RuntimeCapabilities,
+  RuntimeStatus,
+  RuntimeSummary,
+  Severity,
+} from './schemas/runtime.js';
+export {
+  DiagnosticSchema,
+  LimitsSchema,
+  PartialLimitsSchema,
+  ProfileInfoSchema,
+  ProfileSchema,
+  RuntimeCapabilitiesSchema,
+  RuntimeStatusSchema,
+  RuntimeSummarySchema,
+  SeveritySchema,
+} from './schemas/runtime.js';
+export type { TranscriptEntry, TranscriptPage, TranscriptQuery, TranscriptRole } from './schemas/transcript.js';
+export {
+  TranscriptEntrySchema,
+  TranscriptPageSchema,
+  TranscriptQuerySchema,
+  TranscriptRoleSchema,
+} from './schemas/transcript.js';
+export type {
+  CapabilityRequest,
+  ConfigBundleRef,
+  CreateWorkerRequest,
+  Intent,
+  ListWorkersQuery,
+  Metadata,
+  NamedRef,
+  ProfileRef,
+  WorkerDetail,
+  WorkerPage,
+  WorkerStatus,
+  WorkerSummary,
+} from './schemas/worker.js';
+export {
+  CapabilityRequestSchema,
+  ConfigBundleRefSchema,
+  CreateWorkerRequestSchema,
+  IntentSchema,
+  ListWorkersQuerySchema,
+  MetadataSchema,
+  NamedRefSchema,
+  ProfileRefSchema,
+  WorkerDetailSchema,
+  WorkerPageSchema,
+  WorkerStatusSchema,
+  WorkerSummarySchema,
+} from './schemas/worker.js';
+export type {
+  IdempotencyRecord,
+  PendingInput,
+  RuntimeRecord,
+  RuntimeStore,
+  StoredRun,
+  StoredWorker,
+  StoreOpenRequest,
+  StoreRecord,
+  StoreSnapshot,
+  WorkerRecord,
+} from './store.js';
+export type { ValidationIssue } from './validation.js';
+// Validation helpers shared by every edge (HTTP, CLI)
+export { invalidRequest, parseOrThrow, toValidationIssues } from './validation.js';
+
+// Version
+export { VERSION } from './version.js';

@@ -1,0 +1,187 @@
+import { RuntimeError } from './errors.js';
+import type { RuntimeEvent } from './schemas/event.js';
+import type { RunRecord } from './schemas/run.js';
+import { TERMINAL_RUN_STATUSES } from './schemas/run.js';
+import type { Diagnostic } from './schemas/runtime.js';
+import type { TranscriptEntry } from './schemas/transcript.js';
+import type {
+  IdempotencyRecord,
+  RuntimeRecord,
+  RuntimeStore,
+  StoredRun,
+  StoreOpenRequest,
+  StoreRecord,
+  StoreSnapshot,
+  WorkerRecord,
+} from './store.js';
+
+interface MemoryWorker {
+  record: WorkerRecord;
+  transcript: TranscriptEntry[];
+  runs: Map<string, StoredRun>;
+  last_event_id: number;
+  updated_at: string;
+  idempotency: Map<string, IdempotencyRecord>;
+}
+
+/**
+ * The default store: everything in process memory, lost when the process exits. The same instance
+ * can be closed and reopened (tests use that to exercise recovery). Keeps the newest
+ * `max_retained_events` events; older cursors get `cursor_expired`.
+ */
+export class MemoryStore implements RuntimeStore {
+  readonly kind = 'memory';
+  #runtime: RuntimeRecord | null = null;
+  #workers = new Map<string, MemoryWorker>();
+  #events: RuntimeEvent[] = [];
+  #lastEventId = 0;
+  #diagnostics: Diagnostic[] = [];
+  #maxDiagnostics = 1000;
+  #maxRetainedEvents = 100_000;
+  #open = false;
+
+  async open(request: StoreOpenRequest): Promise<StoreSnapshot> {
+    if (this.#open) throw new RuntimeError('store_locked', 'this memory store is already open in another Runtime');
+    if (this.#runtime && request.runtime_id !== undefined && request.runtime_id !== this.#runtime.runtime_id) {
+      throw new RuntimeError('invalid_request', `this memory store holds runtime ${this.#runtime.runtime_id}`);
+    }
+    this.#runtime ??= {
+      runtime_id: request.runtime_id ?? request.generate_id(),
+      display_name: request.display_name ?? null,
+      created_at: request.now,
+    };
+    this.#maxDiagnostics = request.max_diagnostics;
+    this.#maxRetainedEvents = request.max_retained_events;
+    this.#open = true;
+    return {
+      runtime: { ...this.#runtime },
+      workers: [...this.#workers.values()].map((worker) => {
+        const runs = [...worker.runs.values()];
+        const terminal = runs.filter((stored) => TERMINAL_RUN_STATUSES.includes(stored.run.status));
+        return {
+          worker: structuredClone(worker.record),
+          transcript_len: worker.transcript.length,
+          last_event_id: worker.last_event_id,
+          updated_at: worker.updated_at,
+          last_run: terminal.length > 0 ? structuredClone(terminal[terminal.length - 1]?.run ?? null) : null,
+          unfinished_runs: structuredClone(runs.filter((stored) => !TERMINAL_RUN_STATUSES.includes(stored.run.status))),
+        };
+      }),
+      last_event_id: this.#lastEventId,
+      diagnostics: structuredClone(this.#diagnostics),
+      recovery_diagnostics: [],
+    };
+  }
+
+  async commit(records: readonly StoreRecord[]): Promise<void> {
+    if (!this.#open) throw new RuntimeError('store_unavailable', 'the store is closed');
+    // Cloned so later mutation of the caller's objects cannot change what was "persisted".
+    for (const record of structuredClone(records)) this.#apply(record);
+  }
+
+  #apply(record: StoreRecord): void {
+    switch (record.type) {
+      case 'runtime':
+        this.#runtime = record.runtime;
+        return;
+      case 'worker': {
+        const existing = this.#workers.get(record.worker.worker_id);
+        if (existing) existing.record = record.worker;
+        else {
+          this.#workers.set(record.worker.worker_id, {
+            record: record.worker,
+            transcript: [],
+            runs: new Map(),
+            last_event_id: 0,
+            updated_at: record.worker.created_at,
+            idempotency: new Map(),
+          });
+        }
+        return;
+      }
+      case 'run': {
+        const worker = this.#worker(record.run.worker_id);
+        worker.runs.set(record.run.run.run_id, record.run);
+        return;
+      }
+      case 'transcript':
+        this.#worker(record.entry.worker_ref.worker_id).transcript.push(record.entry);
+        return;
+      case 'event': {
+        const { event } = record;
+        this.#events.push(event);
+        this.#lastEventId = event.id;
+        if (event.worker_ref) {
+          const worker = this.#workers.get(event.worker_ref.worker_id);
+          if (worker) {
+            worker.last_event_id = event.id;
+            worker.updated_at = event.created_at;
+          }
+        }
+        if (this.#events.length > this.#maxRetainedEvents) {
+          this.#events.splice(0, this.#events.length - this.#maxRetainedEvents);
+        }
+        return;
+      }
+      case 'idempotency':
+        this.#worker(record.record.worker_id).idempotency.set(record.record.key, record.record);
+        return;
+      case 'diagnostic':
+        this.#diagnostics.push(record.diagnostic);
+        if (this.#diagnostics.length > this.#maxDiagnostics) {
+          this.#diagnostics.splice(0, this.#diagnostics.length - this.#maxDiagnostics);
+        }
+        return;
+    }
+  }
+
+  #worker(worker_id: string): MemoryWorker {
+    const worker = this.#workers.get(worker_id);
+    if (!worker) throw new RuntimeError('worker_not_found', `worker ${worker_id} is not in the store`);
+    return worker;
+  }
+
+  async readTranscript(worker_id: string, start: number, limit: number): Promise<TranscriptEntry[]> {
+    return structuredClone(this.#workers.get(worker_id)?.transcript.slice(start, start + limit) ?? []);
+  }
+
+  async readEvents(query: { after: number; limit: number; worker_id?: string }): Promise<RuntimeEvent[]> {
+    const oldest = this.#events[0]?.id ?? this.#lastEventId + 1;
+    if (query.after < oldest - 1) {
+      throw new RuntimeError('cursor_expired', `events after ${query.after} are no longer retained`, {
+        details: { oldest_available: oldest },
+      });
+    }
+    // Ids are dense, so the first event after `after` sits at a computable index.
+    const items: RuntimeEvent[] = [];
+    for (let i = Math.max(0, query.after + 1 - oldest); i < this.#events.length && items.length < query.limit; i++) {
+      const event = this.#events[i] as RuntimeEvent;
+      if (query.worker_id === undefined || event.worker_ref?.worker_id === query.worker_id) items.push(event);
+    }
+    return structuredClone(items);
+  }
+
+  async getRun(worker_id: string, run_id: string): Promise<RunRecord | null> {
+    return structuredClone(this.#workers.get(worker_id)?.runs.get(run_id)?.run ?? null);
+  }
+
+  async listRuns(worker_id: string, query: { after_run_id?: string; limit: number }): Promise<RunRecord[]> {
+    const runs = [...(this.#workers.get(worker_id)?.runs.values() ?? [])].map((stored) => stored.run);
+    const from = query.after_run_id === undefined ? 0 : runs.findIndex((run) => run.run_id === query.after_run_id) + 1;
+    if (query.after_run_id !== undefined && from === 0) return [];
+    return structuredClone(runs.slice(from, from + query.limit));
+  }
+
+  async getIdempotency(worker_id: string, key: string): Promise<IdempotencyRecord | null> {
+    return structuredClone(this.#workers.get(worker_id)?.idempotency.get(key) ?? null);
+  }
+
+  async close(): Promise<void> {
+    this.#open = false;
+  }
+}
+
+/** Creates an empty in-memory store. */
+export function createMemoryStore(): MemoryStore {
+  return new MemoryStore();
+}

@@ -1,0 +1,156 @@
+import type { RuntimeEvent } from './schemas/event.js';
+import type { InputAck } from './schemas/input.js';
+import type { RunRecord } from './schemas/run.js';
+import type { Diagnostic } from './schemas/runtime.js';
+import type { TranscriptEntry } from './schemas/transcript.js';
+import type { CapabilityRequest, ConfigBundleRef, Intent, Metadata, NamedRef, ProfileRef } from './schemas/worker.js';
+
+/** The runtime's own persisted identity. */
+export interface RuntimeRecord {
+  runtime_id: string;
+  display_name: string | null;
+  created_at: string;
+}
+
+/**
+ * A Worker as persisted. Its live status (`running`) and counters are derived, so only a stop
+ * rewrites it.
+ */
+export interface WorkerRecord {
+  worker_id: string;
+  display_name: string | null;
+  intent: Intent;
+  profile: ProfileRef;
+  config_bundle: ConfigBundleRef | null;
+  requested_capabilities: CapabilityRequest[];
+  workspace_refs: NamedRef[];
+  mount_refs: NamedRef[];
+  metadata: Metadata;
+  created_at: string;
+  /** `stopped` is terminal; `idle` otherwise (running is derived from the active run). */
+  status: 'idle' | 'stopped';
+  /** The `worker_stopped` event, so repeated stops answer with the same `event_id`. */
+  stopped_event_id: number | null;
+}
+
+/** The part of a user input a queued run still needs to start. */
+export interface PendingInput {
+  content: string;
+  timeout_ms: number | null;
+}
+
+/**
+ * The latest state of one run. `input` is present only while the run is `queued` (afterwards its
+ * user transcript entry holds the content).
+ */
+export interface StoredRun {
+  worker_id: string;
+  run: RunRecord;
+  input: PendingInput | null;
+}
+
+/** A durable idempotency record: the original ack and a fingerprint of the input that made it. */
+export interface IdempotencyRecord {
+  worker_id: string;
+  key: string;
+  fingerprint: string;
+  ack: InputAck;
+}
+
+/**
+ * One durable effect. A Runtime mutation commits one batch of these; a store applies each by type:
+ * `runtime`/`worker` replace the record, `run` replaces the run with that `run_id` (latest wins),
+ * the others append.
+ */
+export type StoreRecord =
+  | { type: 'runtime'; runtime: RuntimeRecord }
+  | { type: 'worker'; worker: WorkerRecord }
+  | { type: 'run'; run: StoredRun }
+  | { type: 'transcript'; entry: TranscriptEntry }
+  | { type: 'event'; event: RuntimeEvent }
+  | { type: 'idempotency'; record: IdempotencyRecord }
+  | { type: 'diagnostic'; diagnostic: Diagnostic };
+
+/** What a store knows about one Worker when it opens: O(1) per worker. */
+export interface StoredWorker {
+  worker: WorkerRecord;
+  /** Number of transcript entries (the highest sequence; sequences are dense). */
+  transcript_len: number;
+  /** The id of the newest event naming this worker (0 when none). */
+  last_event_id: number;
+  /** `created_at` of that event (the worker's `created_at` when none). */
+  updated_at: string;
+  /** The newest terminal run, if any. */
+  last_run: RunRecord | null;
+  /** Runs that are `queued` or `running`, in the order they were queued. */
+  unfinished_runs: StoredRun[];
+}
+
+/** Everything a Runtime needs to resume; its size grows with the number of workers only. */
+export interface StoreSnapshot {
+  runtime: RuntimeRecord;
+  /** Workers in creation order. */
+  workers: StoredWorker[];
+  /** The highest event id ever committed (0 when none); new ids continue after it. */
+  last_event_id: number;
+  /** The newest persisted diagnostics, oldest first. */
+  diagnostics: Diagnostic[];
+  /**
+   * Diagnostics the store raised while opening (torn tail repaired, stray file, stale lock taken
+   * over). The Runtime records them, which persists them and emits `diagnostic_recorded` events.
+   */
+  recovery_diagnostics: Diagnostic[];
+}
+
+/** How a Runtime asks a store to open. */
+export interface StoreOpenRequest {
+  /** Open (or create) this runtime; when absent the store picks or creates one. */
+  runtime_id?: string;
+  /** Used only when the runtime is created. */
+  display_name?: string;
+  /** Generates a fresh runtime id when one must be created. */
+  generate_id: () => string;
+  /** The clock's current time, ISO-8601. */
+  now: string;
+  /** How many diagnostics the snapshot should carry at most. */
+  max_diagnostics: number;
+  /** Stores that trim events keep at least this many (the memory store's retention). */
+  max_retained_events: number;
+}
+
+/**
+ * Where a Runtime keeps its state. Core holds no more than O(workers) in memory and reads
+ * transcripts, runs and events back through this interface.
+ *
+ * Contract:
+ * - `commit` resolves only once every record of the batch is durable, and batches become visible
+ *   (to the read methods) and resolve in the order `commit` was called.
+ * - After a `commit` fails, the store fails every later commit with `store_unavailable` until it is
+ *   reopened; reads go on working and return only what was committed.
+ * - Reads may see a batch that is written but whose `commit` has not resolved yet; the Runtime
+ *   bounds what it reads by what it has seen committed (event ids, transcript lengths).
+ * - Store errors are `RuntimeError`s (`store_unavailable`, `store_locked`, `cursor_expired`).
+ */
+export interface RuntimeStore {
+  /** A short name for summaries: `memory`, `fs`. */
+  readonly kind: string;
+  /** Opens (recovering if needed) and returns what the Runtime needs to resume. */
+  open(request: StoreOpenRequest): Promise<StoreSnapshot>;
+  /** Makes a batch durable; see the ordering rules above. */
+  commit(records: readonly StoreRecord[]): Promise<void>;
+  /** Transcript entries with 0-based index `start` .. `start + limit - 1` (sequences `start + 1` …). */
+  readTranscript(worker_id: string, start: number, limit: number): Promise<TranscriptEntry[]>;
+  /**
+   * Up to `limit` events with `id > after` (only those naming `worker_id` when given), oldest first.
+   * @throws RuntimeError `cursor_expired` when events after `after` were already trimmed
+   */
+  readEvents(query: { after: number; limit: number; worker_id?: string }): Promise<RuntimeEvent[]>;
+  /** The latest state of one run, or null. */
+  getRun(worker_id: string, run_id: string): Promise<RunRecord | null>;
+  /** Up to `limit` runs of a worker in the order they were queued, after `after_run_id` when given. */
+  listRuns(worker_id: string, query: { after_run_id?: string; limit: number }): Promise<RunRecord[]>;
+  /** The idempotency record for a worker's key, or null. */
+  getIdempotency(worker_id: string, key: string): Promise<IdempotencyRecord | null>;
+  /** Flushes and releases the store (locks, file handles). Idempotent. */
+  close(): Promise<void>;
+}

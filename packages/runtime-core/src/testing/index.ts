@@ -1,0 +1,2 @@
+// Conformance suites every RuntimeStore implementation runs (filled in next).
+export type { StoreFixture } from './fixture.js';

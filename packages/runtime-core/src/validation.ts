@@ -1,0 +1,35 @@
+import * as v from 'valibot';
+import { RuntimeError } from './errors.js';
+
+/** One schema violation as reported in `details.issues`. */
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+/** Turns valibot issues into `[{ path, message }]` with dotted paths (`''` for the root). */
+export function toValidationIssues(issues: readonly v.BaseIssue<unknown>[]): ValidationIssue[] {
+  return issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issue.message }));
+}
+
+/** The `invalid_request` error for a set of valibot issues. */
+export function invalidRequest(what: string, issues: readonly v.BaseIssue<unknown>[]): RuntimeError {
+  const list = toValidationIssues(issues);
+  const first = list[0];
+  const summary = first ? `${first.path ? `${first.path}: ` : ''}${first.message}` : 'invalid';
+  return new RuntimeError('invalid_request', `invalid ${what}: ${summary}`, { details: { issues: list } });
+}
+
+/**
+ * Parses `value` with `schema`.
+ * @throws RuntimeError `invalid_request` with `details.issues`
+ */
+export function parseOrThrow<const TSchema extends v.GenericSchema>(
+  schema: TSchema,
+  value: unknown,
+  what: string,
+): v.InferOutput<TSchema> {
+  const result = v.safeParse(schema, value);
+  if (!result.success) throw invalidRequest(what, result.issues);
+  return result.output;
+}

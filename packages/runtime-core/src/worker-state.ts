@@ -1,0 +1,104 @@
+import { displayRef } from './identity.js';
+import type { Mutex } from './mutex.js';
+import type { RunError, RunRecord } from './schemas/run.js';
+import type { WorkerDetail, WorkerStatus, WorkerSummary } from './schemas/worker.js';
+import type { PendingInput, WorkerRecord } from './store.js';
+
+/** How an aborted run ends. */
+export interface AbortOutcome {
+  status: 'cancelled' | 'timed_out' | 'interrupted';
+  error: RunError;
+}
+
+/** The live part of a run that is executing now. */
+export interface ActiveRun {
+  record: RunRecord;
+  controller: AbortController;
+  /** Set once the run is being aborted; decides its terminal status. */
+  outcome: AbortOutcome | null;
+  /** True once aborted: output from the engine is dropped from then on. */
+  fenced: boolean;
+  /** True once the terminal record was committed (or the attempt failed). */
+  finalized: boolean;
+  /** The terminal event's id, once finalized. */
+  end_event_id: number | null;
+  finished: Promise<void>;
+  resolveFinished: () => void;
+  timers: Set<NodeJS.Timeout>;
+  idle_timeout_ms: number | null;
+  idle_timer: NodeJS.Timeout | null;
+}
+
+/** A user input waiting for its run. */
+export interface QueuedRun {
+  record: RunRecord;
+  input: PendingInput;
+}
+
+/** Everything the Runtime keeps in memory per Worker: O(1), transcripts stay in the store. */
+export interface WorkerState {
+  record: WorkerRecord;
+  transcript_len: number;
+  last_event_id: number;
+  updated_at: string;
+  active: ActiveRun | null;
+  queue: QueuedRun[];
+  last_run: RunRecord | null;
+  lock: Mutex;
+  /** Inputs with `on_busy: interrupt` waiting for the active run to end; they start before the queue. */
+  interrupts_pending: number;
+  /** Set while a stop is cancelling the active run, so nothing new starts. */
+  stopping: boolean;
+}
+
+/** `stopped` if stopped, `running` with an active run, else `idle`. */
+export function workerStatus(state: WorkerState): WorkerStatus {
+  if (state.record.status === 'stopped') return 'stopped';
+  return state.active ? 'running' : 'idle';
+}
+
+/** True when a new user input cannot start at once. */
+export function isBusy(state: WorkerState): boolean {
+  return state.active !== null || state.queue.length > 0 || state.interrupts_pending > 0;
+}
+
+/** The wire summary of a Worker. */
+export function toSummary(
+  state: WorkerState,
+  runtime: { runtime_id: string; display_name: string | null },
+): WorkerSummary {
+  const { record } = state;
+  return {
+    worker_ref: { runtime_id: runtime.runtime_id, worker_id: record.worker_id },
+    worker_id: record.worker_id,
+    runtime_id: runtime.runtime_id,
+    display_name: record.display_name,
+    display_ref: displayRef(record, runtime),
+    status: workerStatus(state),
+    intent: structuredClone(record.intent),
+    profile: structuredClone(record.profile),
+    created_at: record.created_at,
+    updated_at: state.updated_at,
+    transcript_len: state.transcript_len,
+    last_event_id: state.last_event_id,
+    active_run: state.active ? { ...state.active.record } : null,
+    queued_inputs: state.queue.length,
+  };
+}
+
+/** The wire detail of a Worker. */
+export function toDetail(
+  state: WorkerState,
+  runtime: { runtime_id: string; display_name: string | null },
+): WorkerDetail {
+  const { record } = state;
+  return {
+    ...toSummary(state, runtime),
+    last_run: state.last_run ? { ...state.last_run } : null,
+    requested_capabilities: structuredClone(record.requested_capabilities),
+    workspace_refs: structuredClone(record.workspace_refs),
+    mount_refs: structuredClone(record.mount_refs),
+    metadata: { ...record.metadata },
+    config_bundle: record.config_bundle ? { ...record.config_bundle } : null,
+  };
+}
