@@ -52,6 +52,7 @@ export class MemoryStore implements RuntimeStore {
     };
     this.#maxDiagnostics = request.max_diagnostics;
     this.#maxRetainedEvents = request.max_retained_events;
+    this.#diagnostics = this.#diagnostics.slice(-this.#maxDiagnostics);
     this.#open = true;
     return {
       runtime: { ...this.#runtime },
