@@ -13,7 +13,7 @@ describe('ids', () => {
     }
   });
 
-  test.each(['a', 'A1', 'worker-1', 'w.v_2', 'a'.repeat(128), '0']) ('accepts %j', (id) => {
+  test.each(['a', 'A1', 'worker-1', 'w.v_2', 'a'.repeat(128), '0'])('accepts %j', (id) => {
     expect(isValidId(id)).toBe(true);
     expect(assertValidId(id)).toBe(id);
   });
@@ -34,6 +34,8 @@ describe('ids', () => {
 
   test('display_ref prefers display names and falls back to ids', () => {
     expect(displayRef({ worker_id: 'w', display_name: null }, { runtime_id: 'r', display_name: null })).toBe('w@r');
-    expect(displayRef({ worker_id: 'w', display_name: 'Ann' }, { runtime_id: 'r', display_name: 'Lab' })).toBe('Ann@Lab');
+    expect(displayRef({ worker_id: 'w', display_name: 'Ann' }, { runtime_id: 'r', display_name: 'Lab' })).toBe(
+      'Ann@Lab',
+    );
   });
 });

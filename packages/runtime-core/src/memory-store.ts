@@ -15,13 +15,15 @@ import type {
   WorkerRecord,
 } from './store.js';
 
+// Collections are created on first use: most idle workers never need them, and each empty Map
+// costs more heap than the rest of the worker.
 interface MemoryWorker {
   record: WorkerRecord;
-  transcript: TranscriptEntry[];
-  runs: Map<string, StoredRun>;
+  transcript: TranscriptEntry[] | null;
+  runs: Map<string, StoredRun> | null;
   last_event_id: number;
   updated_at: string;
-  idempotency: Map<string, IdempotencyRecord>;
+  idempotency: Map<string, IdempotencyRecord> | null;
 }
 
 /**
@@ -57,11 +59,11 @@ export class MemoryStore implements RuntimeStore {
     return {
       runtime: { ...this.#runtime },
       workers: [...this.#workers.values()].map((worker) => {
-        const runs = [...worker.runs.values()];
+        const runs = [...(worker.runs?.values() ?? [])];
         const terminal = runs.filter((stored) => TERMINAL_RUN_STATUSES.includes(stored.run.status));
         return {
           worker: structuredClone(worker.record),
-          transcript_len: worker.transcript.length,
+          transcript_len: worker.transcript?.length ?? 0,
           last_event_id: worker.last_event_id,
           updated_at: worker.updated_at,
           last_run: terminal.length > 0 ? structuredClone(terminal[terminal.length - 1]?.run ?? null) : null,
@@ -76,8 +78,9 @@ export class MemoryStore implements RuntimeStore {
 
   async commit(records: readonly StoreRecord[]): Promise<void> {
     if (!this.#open) throw new RuntimeError('store_unavailable', 'the store is closed');
-    // Cloned so later mutation of the caller's objects cannot change what was "persisted".
-    for (const record of structuredClone(records)) this.#apply(record);
+    // Records are kept by reference (the Runtime never mutates a committed record; it replaces it),
+    // which keeps commits cheap and idle workers small. Reads hand out clones.
+    for (const record of records) this.#apply(record);
   }
 
   #apply(record: StoreRecord): void {
@@ -91,23 +94,27 @@ export class MemoryStore implements RuntimeStore {
         else {
           this.#workers.set(record.worker.worker_id, {
             record: record.worker,
-            transcript: [],
-            runs: new Map(),
+            transcript: null,
+            runs: null,
             last_event_id: 0,
             updated_at: record.worker.created_at,
-            idempotency: new Map(),
+            idempotency: null,
           });
         }
         return;
       }
       case 'run': {
         const worker = this.#worker(record.run.worker_id);
+        worker.runs ??= new Map();
         worker.runs.set(record.run.run.run_id, record.run);
         return;
       }
-      case 'transcript':
-        this.#worker(record.entry.worker_ref.worker_id).transcript.push(record.entry);
+      case 'transcript': {
+        const worker = this.#worker(record.entry.worker_ref.worker_id);
+        worker.transcript ??= [];
+        worker.transcript.push(record.entry);
         return;
+      }
       case 'event': {
         const { event } = record;
         this.#events.push(event);
@@ -125,7 +132,12 @@ export class MemoryStore implements RuntimeStore {
         return;
       }
       case 'idempotency':
-        this.#worker(record.record.worker_id).idempotency.set(record.record.key, record.record);
+        {
+          // Cloned: the same ack object is also handed to the caller.
+          const worker = this.#worker(record.record.worker_id);
+          worker.idempotency ??= new Map();
+          worker.idempotency.set(record.record.key, structuredClone(record.record));
+        }
         return;
       case 'diagnostic':
         this.#diagnostics.push(record.diagnostic);
@@ -143,7 +155,7 @@ export class MemoryStore implements RuntimeStore {
   }
 
   async readTranscript(worker_id: string, start: number, limit: number): Promise<TranscriptEntry[]> {
-    return structuredClone(this.#workers.get(worker_id)?.transcript.slice(start, start + limit) ?? []);
+    return structuredClone(this.#workers.get(worker_id)?.transcript?.slice(start, start + limit) ?? []);
   }
 
   async readEvents(query: { after: number; limit: number; worker_id?: string }): Promise<RuntimeEvent[]> {
@@ -163,18 +175,18 @@ export class MemoryStore implements RuntimeStore {
   }
 
   async getRun(worker_id: string, run_id: string): Promise<RunRecord | null> {
-    return structuredClone(this.#workers.get(worker_id)?.runs.get(run_id)?.run ?? null);
+    return structuredClone(this.#workers.get(worker_id)?.runs?.get(run_id)?.run ?? null);
   }
 
   async listRuns(worker_id: string, query: { after_run_id?: string; limit: number }): Promise<RunRecord[]> {
-    const runs = [...(this.#workers.get(worker_id)?.runs.values() ?? [])].map((stored) => stored.run);
+    const runs = [...(this.#workers.get(worker_id)?.runs?.values() ?? [])].map((stored) => stored.run);
     const from = query.after_run_id === undefined ? 0 : runs.findIndex((run) => run.run_id === query.after_run_id) + 1;
     if (query.after_run_id !== undefined && from === 0) return [];
     return structuredClone(runs.slice(from, from + query.limit));
   }
 
   async getIdempotency(worker_id: string, key: string): Promise<IdempotencyRecord | null> {
-    return structuredClone(this.#workers.get(worker_id)?.idempotency.get(key) ?? null);
+    return structuredClone(this.#workers.get(worker_id)?.idempotency?.get(key) ?? null);
   }
 
   async close(): Promise<void> {

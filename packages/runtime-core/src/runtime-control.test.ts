@@ -8,10 +8,17 @@ afterEach(async () => {
   for (const rt of open.splice(0)) await rt.close({ grace_ms: 50 });
 });
 
-async function gated(options: RuntimeOptions & { ignoreAbort?: boolean; profile?: Record<string, unknown> } = {}): Promise<{ rt: Runtime; gate: GateEngine }> {
+async function gated(
+  options: RuntimeOptions & { ignoreAbort?: boolean; profile?: Record<string, unknown> } = {},
+): Promise<{ rt: Runtime; gate: GateEngine }> {
   const { ignoreAbort = false, profile = {}, ...rest } = options;
   const gate = createGateEngine({ ignoreAbort });
-  const rt = await Runtime.open({ engines: [gate], profiles: { gated: { engine: 'gate', ...profile } }, default_profile: 'gated', ...rest });
+  const rt = await Runtime.open({
+    engines: [gate],
+    profiles: { gated: { engine: 'gate', ...profile } },
+    default_profile: 'gated',
+    ...rest,
+  });
   open.push(rt);
   await rt.createWorker({ worker_id: 'w', intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } });
   return { rt, gate };
@@ -26,7 +33,10 @@ describe('cancel', () => {
     expect(started.run.signal.aborted).toBe(true);
     expect(cancel).toMatchObject({ worker_ref: { worker_id: 'w' }, status: 'idle', run_id: ack.run_id });
     expect(cancel.event_id).toEqual(expect.any(Number));
-    expect(await rt.getRun('w', ack.run_id as string)).toMatchObject({ status: 'cancelled', error: { message: 'user pressed stop' } });
+    expect(await rt.getRun('w', ack.run_id as string)).toMatchObject({
+      status: 'cancelled',
+      error: { message: 'user pressed stop' },
+    });
     const event = (await rt.readEvents({ after: (cancel.event_id as number) - 1, limit: 1 })).items[0];
     expect(event).toMatchObject({ kind: 'run_cancelled', run_id: ack.run_id });
   });
@@ -126,14 +136,21 @@ describe('timeouts', () => {
           await new Promise((resolve) => setTimeout(resolve, 25));
           await run.append({ role: 'assistant', content: `tick ${i}` });
         }
-        await new Promise((resolve, reject) => {
+        await new Promise((_resolve, reject) => {
           run.signal.addEventListener('abort', () => reject(run.signal.reason));
         });
       },
     };
-    const rt = await Runtime.open({ engines: [chatty], profiles: { chatty: { engine: 'chatty', idle_timeout_ms: 80 } } });
+    const rt = await Runtime.open({
+      engines: [chatty],
+      profiles: { chatty: { engine: 'chatty', idle_timeout_ms: 80 } },
+    });
     open.push(rt);
-    await rt.createWorker({ worker_id: 'c', intent: { kind: 'assistant' }, profile: { kind: 'named', value: 'chatty' } });
+    await rt.createWorker({
+      worker_id: 'c',
+      intent: { kind: 'assistant' },
+      profile: { kind: 'named', value: 'chatty' },
+    });
     const ack = await rt.sendInput('c', { kind: 'user', content: 'go' });
     const run = await rt.getRun('c', ack.run_id as string, { wait_ms: 5000 });
     expect(run).toMatchObject({ status: 'timed_out', error: { code: 'idle_timeout' }, output_entries: 4 });
@@ -149,8 +166,12 @@ describe('close', () => {
     await rt.close();
     expect(rt.status).toBe('closed');
     expect(gate.runs).toHaveLength(1);
-    await expect(rt.sendInput('w', { kind: 'user', content: 'c' })).rejects.toMatchObject({ code: 'runtime_unavailable' });
-    await expect(rt.createWorker({ intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } })).rejects.toMatchObject({
+    await expect(rt.sendInput('w', { kind: 'user', content: 'c' })).rejects.toMatchObject({
+      code: 'runtime_unavailable',
+    });
+    await expect(
+      rt.createWorker({ intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } }),
+    ).rejects.toMatchObject({
       code: 'runtime_unavailable',
     });
     expect(await rt.getRun('w', a.run_id as string)).toMatchObject({ status: 'interrupted' });

@@ -155,8 +155,15 @@ describe('recovery', () => {
     await store.close();
 
     const second = await runtime({ store, profiles: { slow: { engine: 'echo', delay_ms: 60_000 } } });
-    expect(await second.getRun('w', ack.run_id as string)).toMatchObject({ status: 'interrupted', error: { code: 'interrupted' } });
-    expect(await second.getWorker('w')).toMatchObject({ status: 'idle', active_run: null, last_run: { run_id: ack.run_id } });
+    expect(await second.getRun('w', ack.run_id as string)).toMatchObject({
+      status: 'interrupted',
+      error: { code: 'interrupted' },
+    });
+    expect(await second.getWorker('w')).toMatchObject({
+      status: 'idle',
+      active_run: null,
+      last_run: { run_id: ack.run_id },
+    });
     const kinds = (await second.readEvents({ limit: 1000 })).items.map((e) => e.kind);
     expect(kinds.slice(-2)).toEqual(['run_interrupted', 'runtime_started']);
   });

@@ -9,7 +9,12 @@ afterEach(async () => {
 
 async function gated(options: RuntimeOptions = {}): Promise<{ rt: Runtime; gate: GateEngine }> {
   const gate = createGateEngine();
-  const rt = await Runtime.open({ engines: [gate], profiles: { gated: { engine: 'gate' } }, default_profile: 'gated', ...options });
+  const rt = await Runtime.open({
+    engines: [gate],
+    profiles: { gated: { engine: 'gate' } },
+    default_profile: 'gated',
+    ...options,
+  });
   open.push(rt);
   await rt.createWorker({ worker_id: 'w', intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } });
   return { rt, gate };
@@ -27,7 +32,11 @@ describe('sending input', () => {
       queue_position: null,
       replayed: false,
     });
-    expect((await rt.getWorker('w')).active_run).toMatchObject({ run_id: ack.run_id, status: 'running', input_sequence: 1 });
+    expect((await rt.getWorker('w')).active_run).toMatchObject({
+      run_id: ack.run_id,
+      status: 'running',
+      input_sequence: 1,
+    });
     (await gate.started(0)).release();
     const run = await rt.getRun('w', ack.run_id as string, { wait_ms: 5000 });
     expect(run).toMatchObject({ status: 'completed', output_entries: 1, error: null });
@@ -37,7 +46,12 @@ describe('sending input', () => {
       ['assistant', 'reply:hi', ack.run_id],
     ]);
     const detail = await rt.getWorker('w');
-    expect(detail).toMatchObject({ status: 'idle', active_run: null, transcript_len: 2, last_run: { run_id: ack.run_id } });
+    expect(detail).toMatchObject({
+      status: 'idle',
+      active_run: null,
+      transcript_len: 2,
+      last_run: { run_id: ack.run_id },
+    });
   });
 
   test('a system input is appended without a run', async () => {
@@ -45,7 +59,9 @@ describe('sending input', () => {
     const ack = await rt.sendInput('w', { kind: 'system', content: 'be brief' });
     expect(ack).toMatchObject({ run_id: null, run_status: null, transcript_sequence: 1, status: 'idle' });
     expect(gate.runs).toHaveLength(0);
-    expect((await rt.transcript('w')).items).toEqual([expect.objectContaining({ role: 'system', content: 'be brief', run_id: null })]);
+    expect((await rt.transcript('w')).items).toEqual([
+      expect.objectContaining({ role: 'system', content: 'be brief', run_id: null }),
+    ]);
   });
 
   test('rejects a second input while a run is active, naming the active run', async () => {
@@ -60,7 +76,9 @@ describe('sending input', () => {
 
   test('100 concurrent inputs on an idle worker: exactly one is accepted', async () => {
     const { rt } = await gated();
-    const results = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => rt.sendInput('w', { kind: 'user', content: `m${i}` })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, i) => rt.sendInput('w', { kind: 'user', content: `m${i}` })),
+    );
     const accepted = results.filter((r) => r.status === 'fulfilled');
     expect(accepted).toHaveLength(1);
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -81,7 +99,14 @@ describe('sending input', () => {
     expect((await rt.getWorker('w')).queued_inputs).toBe(2);
     for (let i = 0; i < 3; i++) (await gate.started(i)).release();
     await rt.getRun('w', c.run_id as string, { wait_ms: 5000 });
-    expect((await rt.transcript('w')).items.map((e) => e.content)).toEqual(['a', 'reply:a', 'b', 'reply:b', 'c', 'reply:c']);
+    expect((await rt.transcript('w')).items.map((e) => e.content)).toEqual([
+      'a',
+      'reply:a',
+      'b',
+      'reply:b',
+      'c',
+      'reply:c',
+    ]);
     expect((await rt.listRuns('w')).runs.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
   });
 
@@ -96,7 +121,13 @@ describe('sending input', () => {
     (await gate.started(1)).release();
     (await gate.started(2)).release();
     await rt.getRun('w', queued.run_id as string, { wait_ms: 5000 });
-    expect((await rt.transcript('w')).items.map((e) => e.content)).toEqual(['first', 'urgent', 'reply:urgent', 'queued', 'reply:queued']);
+    expect((await rt.transcript('w')).items.map((e) => e.content)).toEqual([
+      'first',
+      'urgent',
+      'reply:urgent',
+      'queued',
+      'reply:queued',
+    ]);
   });
 
   test('interrupt on an idle worker just starts the run', async () => {
@@ -113,7 +144,9 @@ describe('sending input', () => {
     await expect(rt.sendInput('w', { kind: 'user', content: 'twice', idempotency_key: 'k' })).rejects.toMatchObject({
       code: 'idempotency_conflict',
     });
-    await expect(rt.sendInput('w', { kind: 'user', content: 'once', idempotency_key: 'k', on_busy: 'enqueue' })).rejects.toMatchObject({
+    await expect(
+      rt.sendInput('w', { kind: 'user', content: 'once', idempotency_key: 'k', on_busy: 'enqueue' }),
+    ).rejects.toMatchObject({
       code: 'idempotency_conflict',
     });
     expect(gate.runs).toHaveLength(1);
@@ -123,7 +156,11 @@ describe('sending input', () => {
 
   test('idempotency keys are scoped to the worker', async () => {
     const { rt } = await gated();
-    await rt.createWorker({ worker_id: 'other', intent: { kind: 'assistant' }, profile: { kind: 'builtin', value: 'echo' } });
+    await rt.createWorker({
+      worker_id: 'other',
+      intent: { kind: 'assistant' },
+      profile: { kind: 'builtin', value: 'echo' },
+    });
     const a = await rt.sendInput('w', { kind: 'user', content: 'x', idempotency_key: 'k' });
     const b = await rt.sendInput('other', { kind: 'user', content: 'x', idempotency_key: 'k' });
     expect(b.replayed).toBe(false);
@@ -145,13 +182,19 @@ describe('sending input', () => {
 
   test('rejects content above max_input_bytes counted in UTF-8 bytes', async () => {
     const { rt } = await gated({ limits: { max_input_bytes: 4 } });
-    await expect(rt.sendInput('w', { kind: 'user', content: 'ééé' })).rejects.toMatchObject({ code: 'invalid_request' });
-    await expect(rt.sendInput('w', { kind: 'system', content: 'éé' })).resolves.toMatchObject({ transcript_sequence: 1 });
+    await expect(rt.sendInput('w', { kind: 'user', content: 'ééé' })).rejects.toMatchObject({
+      code: 'invalid_request',
+    });
+    await expect(rt.sendInput('w', { kind: 'system', content: 'éé' })).resolves.toMatchObject({
+      transcript_sequence: 1,
+    });
   });
 
   test('input to an unknown or stopped worker fails', async () => {
     const { rt } = await gated();
-    await expect(rt.sendInput('ghost', { kind: 'user', content: 'x' })).rejects.toMatchObject({ code: 'worker_not_found' });
+    await expect(rt.sendInput('ghost', { kind: 'user', content: 'x' })).rejects.toMatchObject({
+      code: 'worker_not_found',
+    });
     await rt.stopWorker('w');
     await expect(rt.sendInput('w', { kind: 'user', content: 'x' })).rejects.toMatchObject({ code: 'worker_stopped' });
     await expect(rt.sendInput('w', { kind: 'system', content: 'x' })).rejects.toMatchObject({ code: 'worker_stopped' });

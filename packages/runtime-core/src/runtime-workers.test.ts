@@ -51,7 +51,11 @@ describe('creating workers', () => {
     const { worker_id } = await rt.createWorker(assistant);
     const diagnostics = await rt.diagnostics();
     expect(diagnostics).toEqual([
-      expect.objectContaining({ severity: 'info', code: 'worker.tools_less', worker_ref: { runtime_id: rt.runtime_id, worker_id } }),
+      expect.objectContaining({
+        severity: 'info',
+        code: 'worker.tools_less',
+        worker_ref: { runtime_id: rt.runtime_id, worker_id },
+      }),
     ]);
     const events = await rt.readEvents();
     expect(events.items.map((e) => e.kind)).toEqual(['runtime_started', 'worker_created', 'diagnostic_recorded']);
@@ -70,7 +74,9 @@ describe('creating workers', () => {
   test('rejects a duplicate worker id', async () => {
     const rt = await runtime();
     await rt.createWorker({ ...assistant, worker_id: 'same' });
-    await expect(rt.createWorker({ ...assistant, worker_id: 'same' })).rejects.toMatchObject({ code: 'duplicate_worker' });
+    await expect(rt.createWorker({ ...assistant, worker_id: 'same' })).rejects.toMatchObject({
+      code: 'duplicate_worker',
+    });
   });
 
   test('rejects more than max_workers', async () => {
@@ -83,8 +89,12 @@ describe('creating workers', () => {
   test('rejects unknown profiles, config bundles and capabilities the engine lacks', async () => {
     const tooling: WorkerEngine = { name: 'tooling', capabilities: ['shell'], run: async () => undefined };
     const rt = await runtime({ engines: [tooling], profiles: { tools: { engine: 'tooling' } } });
-    await expect(rt.createWorker({ ...assistant, profile: { kind: 'named', value: 'missing' } })).rejects.toMatchObject({ code: 'unknown_profile' });
-    await expect(rt.createWorker({ ...assistant, config_bundle: { id: 'b1' } })).rejects.toMatchObject({ code: 'unsupported_operation' });
+    await expect(rt.createWorker({ ...assistant, profile: { kind: 'named', value: 'missing' } })).rejects.toMatchObject(
+      { code: 'unknown_profile' },
+    );
+    await expect(rt.createWorker({ ...assistant, config_bundle: { id: 'b1' } })).rejects.toMatchObject({
+      code: 'unsupported_operation',
+    });
     await expect(rt.createWorker({ ...assistant, requested_capabilities: [{ name: 'shell' }] })).rejects.toMatchObject({
       code: 'unsupported_capability',
     });
@@ -146,7 +156,11 @@ describe('listing workers', () => {
 
 describe('summary and capabilities', () => {
   test('reports ids, counts, limits, profiles and engines', async () => {
-    const rt = await runtime({ display_name: 'Lab', limits: { max_workers: 50 }, profiles: { slow: { engine: 'echo', delay_ms: 5, description: 'slow echo' } } });
+    const rt = await runtime({
+      display_name: 'Lab',
+      limits: { max_workers: 50 },
+      profiles: { slow: { engine: 'echo', delay_ms: 5, description: 'slow echo' } },
+    });
     await rt.createWorker(assistant);
     const summary = await rt.summary();
     expect(summary).toMatchObject({
@@ -157,7 +171,11 @@ describe('summary and capabilities', () => {
       workers: { total: 1, idle: 1, running: 0, stopped: 0 },
       active_runs: 0,
       default_profile: 'runtime_default',
-      capabilities: { engines: ['echo'], input_kinds: ['user', 'system'], busy_policies: ['reject', 'enqueue', 'interrupt'] },
+      capabilities: {
+        engines: ['echo'],
+        input_kinds: ['user', 'system'],
+        busy_policies: ['reject', 'enqueue', 'interrupt'],
+      },
     });
     expect(summary.limits.max_workers).toBe(50);
     expect(summary.profiles.map((p) => p.name)).toEqual(['runtime_default', 'slow']);
@@ -166,7 +184,9 @@ describe('summary and capabilities', () => {
 
   test('refuses a default profile that does not exist and a profile naming a missing engine', async () => {
     await expect(Runtime.open({ default_profile: 'nope' })).rejects.toMatchObject({ code: 'unknown_profile' });
-    await expect(Runtime.open({ profiles: { x: { engine: 'missing' } } })).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(Runtime.open({ profiles: { x: { engine: 'missing' } } })).rejects.toMatchObject({
+      code: 'invalid_request',
+    });
     await expect(Runtime.open({ runtime_id: '../bad' })).rejects.toMatchObject({ code: 'invalid_id' });
   });
 });

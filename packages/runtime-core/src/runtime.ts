@@ -92,6 +92,8 @@ export type EventListener = (event: RuntimeEvent) => void;
 type Effect = () => void;
 
 const DEFAULT_PAGE = 100;
+const EMPTY_LIST: readonly never[] = Object.freeze([]);
+const EMPTY_RECORD: Readonly<Record<string, never>> = Object.freeze({});
 
 function encodeCursor(value: string): string {
   return Buffer.from(value, 'utf8').toString('base64url');
@@ -125,6 +127,8 @@ export class Runtime {
   readonly #now: () => number;
   readonly #workers = new Map<string, WorkerState>();
   readonly #createLock = new Mutex();
+  /** Refs of workers being created, so their creation events share the worker's ref object. */
+  readonly #pendingRefs = new Map<string, WorkerRef>();
   readonly #changes = new Notifier();
   readonly #listeners = new Set<EventListener>();
   #diagnostics: Diagnostic[] = [];
@@ -436,21 +440,23 @@ export class Runtime {
         );
       }
       const now = this.#timestamp();
+      // Absent lists share one frozen empty value: idle workers are many, and committed records are never mutated.
       const record: WorkerRecord = {
         worker_id,
         display_name: req.display_name ?? null,
         intent: req.intent,
         profile: req.profile,
         config_bundle: null,
-        requested_capabilities: req.requested_capabilities ?? [],
-        workspace_refs: req.workspace_refs ?? [],
-        mount_refs: req.mount_refs ?? [],
-        metadata: req.metadata ?? {},
+        requested_capabilities: req.requested_capabilities ?? (EMPTY_LIST as never[]),
+        workspace_refs: req.workspace_refs ?? (EMPTY_LIST as never[]),
+        mount_refs: req.mount_refs ?? (EMPTY_LIST as never[]),
+        metadata: req.metadata ?? (EMPTY_RECORD as Record<string, string>),
         created_at: now,
         status: 'idle',
         stopped_event_id: null,
       };
       const state: WorkerState = {
+        ref: { runtime_id: this.runtime_id, worker_id },
         record,
         transcript_len: 0,
         last_event_id: 0,
@@ -463,6 +469,7 @@ export class Runtime {
         stopping: false,
       };
       const records: StoreRecord[] = [{ type: 'worker', worker: record }];
+      this.#pendingRefs.set(worker_id, state.ref);
       this.#event(records, 'worker_created', `worker ${worker_id} created with profile ${profile.name}`, {
         worker_id,
         data: { profile: profile.name, engine: profile.profile.engine },
@@ -474,9 +481,13 @@ export class Runtime {
         `worker ${worker_id} has no config bundle: it runs with the runtime-local profile "${profile.name}" and no tools (runtime.local_default_resources)`,
         worker_id,
       );
-      await this.#commit(records, () => {
-        this.#workers.set(worker_id, state);
-      });
+      try {
+        await this.#commit(records, () => {
+          this.#workers.set(worker_id, state);
+        });
+      } finally {
+        this.#pendingRefs.delete(worker_id);
+      }
       return toDetail(state, this);
     });
   }
@@ -1073,12 +1084,22 @@ export class Runtime {
 
   // ---------------------------------------------------------------- internals: records and commits
 
+  #lastMillis = Number.NaN;
+  #lastStamp = '';
+
+  /** The clock as ISO-8601; one string per millisecond, shared by the records written in it. */
   #timestamp(): string {
-    return new Date(this.#now()).toISOString();
+    const millis = this.#now();
+    if (millis !== this.#lastMillis) {
+      this.#lastMillis = millis;
+      this.#lastStamp = new Date(millis).toISOString();
+    }
+    return this.#lastStamp;
   }
 
+  /** A worker's ref; the one object is shared by its events and entries (they are never mutated). */
   #ref(worker_id: string): WorkerRef {
-    return { runtime_id: this.runtime_id, worker_id };
+    return this.#workers.get(worker_id)?.ref ?? this.#pendingRefs.get(worker_id) ?? { runtime_id: this.runtime_id, worker_id };
   }
 
   #peekEventId(): number {
@@ -1150,7 +1171,8 @@ export class Runtime {
 
   #recordDiagnostic(records: StoreRecord[], diagnostic: Diagnostic): void {
     records.push({ type: 'diagnostic', diagnostic });
-    this.#event(records, 'diagnostic_recorded', `${diagnostic.severity} ${diagnostic.code}: ${diagnostic.message}`, {
+    // The message stays in the diagnostic; the event names it (events are many, and kept).
+    this.#event(records, 'diagnostic_recorded', `${diagnostic.severity} diagnostic ${diagnostic.code}`, {
       ...(diagnostic.worker_ref ? { worker_id: diagnostic.worker_ref.worker_id } : {}),
       data: { diagnostic_id: diagnostic.id, severity: diagnostic.severity, code: diagnostic.code },
     });
@@ -1250,6 +1272,7 @@ export class Runtime {
     const effects: Effect[] = [];
     for (const stored of snapshot.workers) {
       const state: WorkerState = {
+        ref: { runtime_id: this.runtime_id, worker_id: stored.worker.worker_id },
         record: stored.worker,
         transcript_len: stored.transcript_len,
         last_event_id: stored.last_event_id,

@@ -1,5 +1,6 @@
 import { displayRef } from './identity.js';
 import type { Mutex } from './mutex.js';
+import type { WorkerRef } from './schemas/common.js';
 import type { RunError, RunRecord } from './schemas/run.js';
 import type { WorkerDetail, WorkerStatus, WorkerSummary } from './schemas/worker.js';
 import type { PendingInput, WorkerRecord } from './store.js';
@@ -37,6 +38,7 @@ export interface QueuedRun {
 
 /** Everything the Runtime keeps in memory per Worker: O(1), transcripts stay in the store. */
 export interface WorkerState {
+  readonly ref: WorkerRef;
   record: WorkerRecord;
   transcript_len: number;
   last_event_id: number;
@@ -69,7 +71,7 @@ export function toSummary(
 ): WorkerSummary {
   const { record } = state;
   return {
-    worker_ref: { runtime_id: runtime.runtime_id, worker_id: record.worker_id },
+    worker_ref: { ...state.ref },
     worker_id: record.worker_id,
     runtime_id: runtime.runtime_id,
     display_name: record.display_name,

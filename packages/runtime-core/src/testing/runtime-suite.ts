@@ -98,7 +98,9 @@ export function describeRuntimeConformance(name: string, fixture: () => Promise<
       const second = await open();
       const replay = await second.sendInput('w', { kind: 'user', content: 'once', idempotency_key: 'k1' });
       expect(replay).toEqual({ ...ack, replayed: true });
-      await expect(second.sendInput('w', { kind: 'user', content: 'different', idempotency_key: 'k1' })).rejects.toMatchObject({
+      await expect(
+        second.sendInput('w', { kind: 'user', content: 'different', idempotency_key: 'k1' }),
+      ).rejects.toMatchObject({
         code: 'idempotency_conflict',
       });
     });
@@ -112,7 +114,9 @@ export function describeRuntimeConformance(name: string, fixture: () => Promise<
       const second = await open();
       expect((await second.getWorker('w')).status).toBe('stopped');
       expect(await second.stopWorker('w')).toEqual({ ...stop, run_id: null });
-      await expect(second.sendInput('w', { kind: 'user', content: 'x' })).rejects.toMatchObject({ code: 'worker_stopped' });
+      await expect(second.sendInput('w', { kind: 'user', content: 'x' })).rejects.toMatchObject({
+        code: 'worker_stopped',
+      });
     });
 
     test('diagnostics survive a restart', async () => {

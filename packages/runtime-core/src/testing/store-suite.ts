@@ -186,11 +186,20 @@ export function describeRuntimeStore(name: string, fixture: () => Promise<StoreF
       await store.commit([{ type: 'worker', worker: workerRecord('w') }, b.event('worker_created', 'w')]);
       const done = runRecord('r1', { status: 'running', input_sequence: 1, started_at: NOW });
       await store.commit([{ type: 'run', run: { worker_id: 'w', run: done, input: null } }]);
-      await store.commit([{ type: 'run', run: { worker_id: 'w', run: { ...done, status: 'completed', ended_at: NOW, output_entries: 1 }, input: null } }]);
+      await store.commit([
+        {
+          type: 'run',
+          run: { worker_id: 'w', run: { ...done, status: 'completed', ended_at: NOW, output_entries: 1 }, input: null },
+        },
+      ]);
       const running = runRecord('r2', { status: 'running', input_sequence: 3, started_at: NOW, idempotency_key: 'k' });
       await store.commit([{ type: 'run', run: { worker_id: 'w', run: running, input: null } }]);
-      await store.commit([{ type: 'run', run: { worker_id: 'w', run: runRecord('r3'), input: { content: 'third', timeout_ms: 50 } } }]);
-      await store.commit([{ type: 'run', run: { worker_id: 'w', run: runRecord('r4'), input: { content: 'fourth', timeout_ms: null } } }]);
+      await store.commit([
+        { type: 'run', run: { worker_id: 'w', run: runRecord('r3'), input: { content: 'third', timeout_ms: 50 } } },
+      ]);
+      await store.commit([
+        { type: 'run', run: { worker_id: 'w', run: runRecord('r4'), input: { content: 'fourth', timeout_ms: null } } },
+      ]);
 
       const again = await restart(fx, store);
       const snapshot = await again.open(openRequest());
@@ -213,7 +222,10 @@ export function describeRuntimeStore(name: string, fixture: () => Promise<StoreF
       await store.commit([{ type: 'worker', worker: workerRecord('w') }, b.event('worker_created', 'w')]);
       const stopped = b.event('worker_stopped', 'w');
       const id = stopped.type === 'event' ? stopped.event.id : 0;
-      await store.commit([{ type: 'worker', worker: workerRecord('w', { status: 'stopped', stopped_event_id: id }) }, stopped]);
+      await store.commit([
+        { type: 'worker', worker: workerRecord('w', { status: 'stopped', stopped_event_id: id }) },
+        stopped,
+      ]);
       const again = await restart(fx, store);
       const snapshot = await again.open(openRequest());
       expect(snapshot.workers[0]?.worker).toMatchObject({ status: 'stopped', stopped_event_id: id });
@@ -236,14 +248,25 @@ export function describeRuntimeStore(name: string, fixture: () => Promise<StoreF
       await store.commit([{ type: 'idempotency', record: { worker_id: 'w', key: 'key-1', fingerprint: 'fp', ack } }]);
       const again = await restart(fx, store);
       await again.open(openRequest());
-      expect(await again.getIdempotency('w', 'key-1')).toEqual({ worker_id: 'w', key: 'key-1', fingerprint: 'fp', ack });
+      expect(await again.getIdempotency('w', 'key-1')).toEqual({
+        worker_id: 'w',
+        key: 'key-1',
+        fingerprint: 'fp',
+        ack,
+      });
       expect(await again.getIdempotency('w', 'key-2')).toBeNull();
     });
 
     test('diagnostics are durable and bounded to the newest', async () => {
       const { fx, store } = await setup();
       for (let i = 0; i < 5; i++) {
-        const diagnostic: Diagnostic = { id: `d${i}`, severity: 'info', code: 'test.code', message: `m${i}`, created_at: NOW };
+        const diagnostic: Diagnostic = {
+          id: `d${i}`,
+          severity: 'info',
+          code: 'test.code',
+          message: `m${i}`,
+          created_at: NOW,
+        };
         await store.commit([{ type: 'diagnostic', diagnostic }]);
       }
       const again = await restart(fx, store);
@@ -255,7 +278,9 @@ export function describeRuntimeStore(name: string, fixture: () => Promise<StoreF
       const { store, b } = await setup();
       await store.commit([{ type: 'worker', worker: workerRecord('w') }, b.event('worker_created', 'w')]);
       const resolved: number[] = [];
-      const commits = Array.from({ length: 50 }, (_, i) => store.commit(b.entry('w', `c${i}`)).then(() => resolved.push(i)));
+      const commits = Array.from({ length: 50 }, (_, i) =>
+        store.commit(b.entry('w', `c${i}`)).then(() => resolved.push(i)),
+      );
       await Promise.all(commits);
       expect(resolved).toEqual(Array.from({ length: 50 }, (_, i) => i));
       const entries = await store.readTranscript('w', 0, 100);
