@@ -1,9 +1,9 @@
 import { displayRef } from './identity.js';
-import type { Mutex } from './mutex.js';
+import { Mutex } from './mutex.js';
 import type { WorkerRef } from './schemas/common.js';
 import type { RunError, RunRecord } from './schemas/run.js';
 import type { WorkerDetail, WorkerStatus, WorkerSummary } from './schemas/worker.js';
-import type { PendingInput, WorkerRecord } from './store.js';
+import type { PendingInput, StoredWorker, WorkerRecord } from './store.js';
 
 /** How an aborted run ends. */
 export interface AbortOutcome {
@@ -51,6 +51,26 @@ export interface WorkerState {
   interrupts_pending: number;
   /** Set while a stop is cancelling the active run, so nothing new starts. */
   stopping: boolean;
+}
+
+/** The live state of a worker known to the store (no active run, empty queue). */
+export function newWorkerState(
+  runtime_id: string,
+  stored: Pick<StoredWorker, 'worker' | 'transcript_len' | 'last_event_id' | 'updated_at' | 'last_run'>,
+): WorkerState {
+  return {
+    ref: { runtime_id, worker_id: stored.worker.worker_id },
+    record: stored.worker,
+    transcript_len: stored.transcript_len,
+    last_event_id: stored.last_event_id,
+    updated_at: stored.updated_at,
+    active: null,
+    queue: [],
+    last_run: stored.last_run,
+    lock: new Mutex(),
+    interrupts_pending: 0,
+    stopping: false,
+  };
 }
 
 /** `stopped` if stopped, `running` with an active run, else `idle`. */

@@ -1,0 +1,238 @@
+import { isRuntimeError, RuntimeError } from './errors.js';
+import { generateId } from './identity.js';
+import { Notifier } from './notifier.js';
+import type { WorkerRef } from './schemas/common.js';
+import type { EventKind, RuntimeEvent } from './schemas/event.js';
+import type { Diagnostic, Severity } from './schemas/runtime.js';
+import type { TranscriptRole } from './schemas/transcript.js';
+import type { RuntimeStore, StoreRecord } from './store.js';
+import type { Timestamps } from './timestamps.js';
+import type { WorkerState } from './worker-state.js';
+
+/** Listener for committed events, in id order. */
+export type EventListener = (event: RuntimeEvent) => void;
+
+/** Where an event points. */
+export interface EventTarget {
+  worker_id?: string;
+  run_id?: string;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * Builds batches of store records and commits them in order. Event ids are allocated as batches are
+ * built and become visible (to readers, subscribers and long-polls) only once their batch is
+ * durable, strictly in call order, so the visible log is always dense.
+ */
+export class CommitLog {
+  /** Wakes long-polls after every applied batch, and for good on close. */
+  readonly changes = new Notifier();
+  readonly #store: RuntimeStore;
+  readonly #runtime_id: string;
+  readonly #clock: Timestamps;
+  readonly #workers: ReadonlyMap<string, WorkerState>;
+  readonly #maxDiagnostics: number;
+  readonly #listeners = new Set<EventListener>();
+  /** Refs of workers whose creation batch is in flight, so their events share the worker's ref. */
+  readonly #pendingRefs = new Map<string, WorkerRef>();
+  #diagnostics: Diagnostic[];
+  #nextEventId: number;
+  #lastEventId: number;
+  #tail: Promise<void> = Promise.resolve();
+  #failure: RuntimeError | null = null;
+
+  constructor(options: {
+    store: RuntimeStore;
+    runtime_id: string;
+    clock: Timestamps;
+    workers: ReadonlyMap<string, WorkerState>;
+    last_event_id: number;
+    diagnostics: Diagnostic[];
+    max_diagnostics: number;
+  }) {
+    this.#store = options.store;
+    this.#runtime_id = options.runtime_id;
+    this.#clock = options.clock;
+    this.#workers = options.workers;
+    this.#nextEventId = options.last_event_id + 1;
+    this.#lastEventId = options.last_event_id;
+    this.#maxDiagnostics = options.max_diagnostics;
+    this.#diagnostics = options.diagnostics.slice(-options.max_diagnostics);
+  }
+
+  /** The highest event id whose batch is durable and applied. */
+  get lastEventId(): number {
+    return this.#lastEventId;
+  }
+
+  /** The id the next event added to a batch will get. */
+  get nextEventId(): number {
+    return this.#nextEventId;
+  }
+
+  /** The store failure that made the Runtime read-only, if any. */
+  get failure(): RuntimeError | null {
+    return this.#failure;
+  }
+
+  /** A worker's ref; one object is shared by all its events and entries (they are never mutated). */
+  ref(worker_id: string): WorkerRef {
+    return (
+      this.#workers.get(worker_id)?.ref ??
+      this.#pendingRefs.get(worker_id) ?? { runtime_id: this.#runtime_id, worker_id }
+    );
+  }
+
+  /** Makes a new worker's ref available to the events of its creation batch. */
+  introduce(ref: WorkerRef): () => void {
+    this.#pendingRefs.set(ref.worker_id, ref);
+    return () => this.#pendingRefs.delete(ref.worker_id);
+  }
+
+  /** Adds an event to a batch; returns its id. */
+  event(records: StoreRecord[], kind: EventKind, message: string, at: EventTarget = {}): number {
+    const event: RuntimeEvent = {
+      id: this.#nextEventId++,
+      kind,
+      ...(at.worker_id !== undefined ? { worker_ref: this.ref(at.worker_id) } : {}),
+      ...(at.run_id !== undefined ? { run_id: at.run_id } : {}),
+      message,
+      created_at: this.#clock.iso(),
+      ...(at.data !== undefined ? { data: at.data } : {}),
+    };
+    records.push({ type: 'event', event });
+    return event.id;
+  }
+
+  /** Adds a transcript entry and its event to a batch; returns the entry's sequence. */
+  entry(
+    records: StoreRecord[],
+    state: WorkerState,
+    role: TranscriptRole,
+    content: string,
+    run_id: string | null,
+  ): number {
+    const worker_id = state.record.worker_id;
+    const pendingEntries = records.filter((r) => r.type === 'transcript').length;
+    const sequence = state.transcript_len + pendingEntries + 1;
+    const event_id = this.event(records, 'transcript_appended', `${role} entry ${sequence} appended`, {
+      worker_id,
+      ...(run_id !== null ? { run_id } : {}),
+      data: { sequence, role },
+    });
+    records.push({
+      type: 'transcript',
+      entry: {
+        sequence,
+        worker_ref: this.ref(worker_id),
+        role,
+        content,
+        run_id,
+        event_id,
+        created_at: this.#clock.iso(),
+      },
+    });
+    return sequence;
+  }
+
+  /** Adds a new diagnostic (and its event) to a batch. */
+  diagnostic(records: StoreRecord[], severity: Severity, code: string, message: string, worker_id?: string): void {
+    this.recordDiagnostic(records, {
+      id: generateId(this.#clock.millis()),
+      severity,
+      code,
+      message,
+      ...(worker_id !== undefined ? { worker_ref: this.ref(worker_id) } : {}),
+      created_at: this.#clock.iso(),
+    });
+  }
+
+  /** Adds an existing diagnostic (e.g. raised by the store while opening) and its event to a batch. */
+  recordDiagnostic(records: StoreRecord[], diagnostic: Diagnostic): void {
+    records.push({ type: 'diagnostic', diagnostic });
+    // The message stays in the diagnostic; the event only names it (events are many, and kept).
+    this.event(records, 'diagnostic_recorded', `${diagnostic.severity} diagnostic ${diagnostic.code}`, {
+      ...(diagnostic.worker_ref ? { worker_id: diagnostic.worker_ref.worker_id } : {}),
+      data: { diagnostic_id: diagnostic.id, severity: diagnostic.severity, code: diagnostic.code },
+    });
+  }
+
+  /**
+   * Commits a batch, then applies `effect` to memory and publishes its events, strictly in call
+   * order. A failed commit makes every later one fail with `store_unavailable` until reopen.
+   * @throws RuntimeError `store_unavailable`
+   */
+  commit(records: StoreRecord[], effect: () => void = () => undefined): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const written = this.#store.commit(records);
+    const applied = this.#tail
+      .then(
+        () => written,
+        () => written,
+      )
+      .then(
+        () => {
+          effect();
+          this.#publish(records);
+        },
+        (error: unknown) => {
+          this.#failure ??=
+            isRuntimeError(error) && error.code === 'store_unavailable'
+              ? error
+              : new RuntimeError(
+                  'store_unavailable',
+                  'the store could not write; the runtime accepts no changes until it is reopened',
+                  {
+                    cause: error,
+                  },
+                );
+          throw this.#failure;
+        },
+      );
+    this.#tail = applied.catch(() => undefined);
+    return applied;
+  }
+
+  /** Resolves once every batch committed so far has settled. */
+  drained(): Promise<void> {
+    return this.#tail;
+  }
+
+  /** Calls `listener` with every event applied from now on. Returns an unsubscribe function. */
+  subscribe(listener: EventListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** The newest diagnostics, oldest first (a copy). */
+  diagnostics(): Diagnostic[] {
+    return structuredClone(this.#diagnostics);
+  }
+
+  #publish(records: readonly StoreRecord[]): void {
+    for (const record of records) {
+      if (record.type === 'diagnostic') {
+        this.#diagnostics.push(record.diagnostic);
+        if (this.#diagnostics.length > this.#maxDiagnostics) this.#diagnostics.shift();
+      }
+      if (record.type !== 'event') continue;
+      const { event } = record;
+      this.#lastEventId = event.id;
+      const state = event.worker_ref ? this.#workers.get(event.worker_ref.worker_id) : undefined;
+      if (state) {
+        state.last_event_id = event.id;
+        state.updated_at = event.created_at;
+      }
+      for (const listener of this.#listeners) {
+        try {
+          listener(structuredClone(event));
+        } catch {
+          // A listener's failure is its own; the Runtime goes on.
+        }
+      }
+    }
+    this.changes.notify();
+  }
+}

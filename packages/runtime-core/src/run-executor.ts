@@ -1,0 +1,266 @@
+import * as v from 'valibot';
+import type { CommitLog } from './commit-log.js';
+import type { EngineRun } from './engine.js';
+import { isRuntimeError, RuntimeError } from './errors.js';
+import { generateId } from './identity.js';
+import type { ProfileCatalog, ResolvedProfile } from './profiles.js';
+import type { EventKind } from './schemas/event.js';
+import type { RunRecord } from './schemas/run.js';
+import { type TranscriptEntry, TranscriptRoleSchema } from './schemas/transcript.js';
+import type { PendingInput, RuntimeStore, StoreRecord } from './store.js';
+import type { Timestamps } from './timestamps.js';
+import type { AbortOutcome, ActiveRun, QueuedRun, WorkerState } from './worker-state.js';
+
+type RunOutcome = { status: RunRecord['status']; error: RunRecord['error'] };
+
+/**
+ * Runs engines for the Runtime: starts runs (durably), enforces timeouts, aborts and fences, commits
+ * each run's terminal state exactly once, and starts the next queued input.
+ */
+export class RunExecutor {
+  readonly #log: CommitLog;
+  readonly #store: RuntimeStore;
+  readonly #catalog: ProfileCatalog;
+  readonly #clock: Timestamps;
+  readonly #graceMs: number;
+  readonly #accepting: () => boolean;
+  readonly #displayRef: (state: WorkerState) => string;
+
+  constructor(options: {
+    log: CommitLog;
+    store: RuntimeStore;
+    catalog: ProfileCatalog;
+    clock: Timestamps;
+    cancel_grace_ms: number;
+    /** False once the Runtime is closing: nothing new starts. */
+    accepting: () => boolean;
+    displayRef: (state: WorkerState) => string;
+  }) {
+    this.#log = options.log;
+    this.#store = options.store;
+    this.#catalog = options.catalog;
+    this.#clock = options.clock;
+    this.#graceMs = options.cancel_grace_ms;
+    this.#accepting = options.accepting;
+    this.#displayRef = options.displayRef;
+  }
+
+  /** A fresh `queued` run record. */
+  newRun(idempotency_key: string | undefined): RunRecord {
+    return {
+      run_id: generateId(this.#clock.millis()),
+      status: 'queued',
+      input_sequence: null,
+      queued_at: this.#clock.iso(),
+      started_at: null,
+      ended_at: null,
+      error: null,
+      idempotency_key: idempotency_key ?? null,
+      output_entries: 0,
+    };
+  }
+
+  /** Adds the records that start `pending` (running run, user entry, events) to a batch; returns its live state. */
+  start(records: StoreRecord[], state: WorkerState, pending: QueuedRun): ActiveRun {
+    const worker_id = state.record.worker_id;
+    const record: RunRecord = {
+      ...pending.record,
+      status: 'running',
+      input_sequence: state.transcript_len + 1,
+      started_at: this.#clock.iso(),
+    };
+    this.#log.event(records, 'run_started', `run ${record.run_id} started`, { worker_id, run_id: record.run_id });
+    records.push({ type: 'run', run: { worker_id, run: record, input: null } });
+    this.#log.entry(records, state, 'user', pending.input.content, record.run_id);
+    let resolveFinished: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => {
+      resolveFinished = resolve;
+    });
+    return {
+      record,
+      controller: new AbortController(),
+      outcome: null,
+      fenced: false,
+      finalized: false,
+      end_event_id: null,
+      finished,
+      resolveFinished,
+      timers: new Set(),
+      idle_timeout_ms: null,
+      idle_timer: null,
+    };
+  }
+
+  /** Applies a started run to memory, once its batch is durable. */
+  activate(state: WorkerState, active: ActiveRun): void {
+    state.active = active;
+    state.transcript_len = active.record.input_sequence ?? state.transcript_len;
+  }
+
+  /** Runs the engine in the background; the run is finalized whatever happens. */
+  launch(state: WorkerState, active: ActiveRun, input: PendingInput): void {
+    void this.#execute(state, active, input);
+  }
+
+  /** Aborts a run: fences its output now, signals the engine, and finalizes after the grace period at the latest. */
+  abort(state: WorkerState, active: ActiveRun, outcome: AbortOutcome, grace_ms = this.#graceMs): void {
+    if (active.finalized || active.outcome) return;
+    active.outcome = outcome;
+    active.fenced = true;
+    active.controller.abort(new RuntimeError('runtime_unavailable', outcome.error.message));
+    active.timers.add(setTimeout(() => void this.#finish(state, active, outcome), grace_ms));
+  }
+
+  /** Starts the next queued input when the worker is free. */
+  pump(state: WorkerState): void {
+    if (!this.#accepting() || this.#log.failure) return;
+    void state.lock
+      .run(async () => {
+        if (state.active || state.queue.length === 0 || state.interrupts_pending > 0) return;
+        if (state.record.status === 'stopped' || state.stopping || !this.#accepting()) return;
+        const next = state.queue[0] as QueuedRun;
+        const records: StoreRecord[] = [];
+        const active = this.start(records, state, next);
+        await this.#log.commit(records, () => {
+          state.queue.shift();
+          this.activate(state, active);
+        });
+        this.launch(state, active, next.input);
+      })
+      .catch(() => undefined);
+  }
+
+  async #execute(state: WorkerState, active: ActiveRun, input: PendingInput): Promise<void> {
+    let resolved: ResolvedProfile;
+    try {
+      resolved = this.#catalog.resolve(state.record.profile);
+    } catch (error) {
+      await this.#finish(state, active, {
+        status: 'failed',
+        error: { code: 'unknown_profile', message: (error as Error).message },
+      });
+      return;
+    }
+    const limits = [resolved.profile.run_timeout_ms, input.timeout_ms ?? undefined].filter(
+      (ms): ms is number => typeof ms === 'number',
+    );
+    if (limits.length > 0) {
+      const ms = Math.min(...limits);
+      const timeout = {
+        status: 'timed_out' as const,
+        error: { code: 'timed_out', message: `the run exceeded its ${ms} ms timeout` },
+      };
+      active.timers.add(setTimeout(() => this.abort(state, active, timeout), ms));
+    }
+    active.idle_timeout_ms = resolved.profile.idle_timeout_ms ?? null;
+    this.#armIdleTimer(state, active);
+    let outcome: RunOutcome;
+    try {
+      await resolved.engine.run(this.#engineRun(state, active, resolved, input.content));
+      outcome = { status: 'completed', error: null };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const code = isRuntimeError(error) ? error.code : 'engine_error';
+      outcome = { status: 'failed', error: { code, message: message || 'the engine failed' } };
+    }
+    await this.#finish(state, active, outcome);
+  }
+
+  #engineRun(state: WorkerState, active: ActiveRun, resolved: ResolvedProfile, content: string): EngineRun {
+    const worker_id = state.record.worker_id;
+    return {
+      worker: {
+        ref: state.ref,
+        profile: resolved.profile,
+        profile_name: resolved.name,
+        intent: state.record.intent,
+        display_name: state.record.display_name,
+        display_ref: this.#displayRef(state),
+      },
+      run_id: active.record.run_id,
+      input: content,
+      signal: active.controller.signal,
+      history: async (limit: number): Promise<TranscriptEntry[]> => {
+        const count = Math.max(0, Math.min(Math.floor(limit), state.transcript_len));
+        return count === 0 ? [] : this.#store.readTranscript(worker_id, state.transcript_len - count, count);
+      },
+      append: async (entry): Promise<void> => {
+        const role = v.parse(TranscriptRoleSchema, entry.role);
+        if (typeof entry.content !== 'string') throw new TypeError('transcript content must be a string');
+        if (active.fenced) return;
+        await state.lock.run(async () => {
+          if (active.fenced || active.finalized) return;
+          const records: StoreRecord[] = [];
+          const sequence = this.#log.entry(records, state, role, entry.content, active.record.run_id);
+          const record = { ...active.record, output_entries: active.record.output_entries + 1 };
+          records.push({ type: 'run', run: { worker_id, run: record, input: null } });
+          await this.#log.commit(records, () => {
+            state.transcript_len = sequence;
+            active.record = record;
+          });
+          this.#armIdleTimer(state, active);
+        });
+      },
+    };
+  }
+
+  #armIdleTimer(state: WorkerState, active: ActiveRun): void {
+    if (active.idle_timeout_ms === null || active.fenced) return;
+    const ms = active.idle_timeout_ms;
+    if (active.idle_timer) {
+      clearTimeout(active.idle_timer);
+      active.timers.delete(active.idle_timer);
+    }
+    const idle = {
+      status: 'timed_out' as const,
+      error: { code: 'idle_timeout', message: `the run produced no output for ${ms} ms` },
+    };
+    active.idle_timer = setTimeout(() => this.abort(state, active, idle), ms);
+    active.timers.add(active.idle_timer);
+  }
+
+  /** Commits a run's terminal state (once), frees the worker and starts what is queued. */
+  async #finish(state: WorkerState, active: ActiveRun, proposed: RunOutcome): Promise<void> {
+    if (active.finalized) return;
+    await state.lock.run(async () => {
+      if (active.finalized) return;
+      active.finalized = true;
+      active.fenced = true;
+      for (const timer of active.timers) clearTimeout(timer);
+      active.timers.clear();
+      const outcome = active.outcome ?? proposed;
+      const record: RunRecord = {
+        ...active.record,
+        status: outcome.status,
+        error: outcome.error,
+        ended_at: this.#clock.iso(),
+      };
+      const worker_id = state.record.worker_id;
+      const records: StoreRecord[] = [{ type: 'run', run: { worker_id, run: record, input: null } }];
+      const reason = record.error ? `: ${record.error.message}` : '';
+      const end_event_id = this.#log.event(
+        records,
+        `run_${record.status}` as EventKind,
+        `run ${record.run_id} ${record.status.replace('_', ' ')}${reason}`,
+        {
+          worker_id,
+          run_id: record.run_id,
+          ...(record.error ? { data: { error: record.error } } : {}),
+        },
+      );
+      try {
+        await this.#log.commit(records, () => {
+          active.record = record;
+          active.end_event_id = end_event_id;
+          state.active = null;
+          state.last_run = record;
+        });
+      } catch {
+        // The store failed: memory keeps what disk has (the run stays `running`) and reopening
+        // recovers it as `interrupted`. Waiters are released all the same.
+      }
+    });
+    active.resolveFinished();
+    this.pump(state);
+  }
+}
