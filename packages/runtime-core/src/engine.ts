@@ -29,6 +29,11 @@ export interface EngineRun {
    * out the entry is dropped (the run is fenced) and this resolves without effect.
    */
   append(entry: { role: TranscriptRole; content: string }): Promise<void>;
+  /**
+   * Reports output progress that is not (yet) a transcript entry, such as a streamed token, so the
+   * profile's `idle_timeout_ms` measures silence rather than the time to a whole reply.
+   */
+  progress(): void;
 }
 
 /**

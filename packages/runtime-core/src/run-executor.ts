@@ -184,6 +184,7 @@ export class RunExecutor {
         const count = Math.max(0, Math.min(Math.floor(limit), state.transcript_len));
         return count === 0 ? [] : this.#store.readTranscript(worker_id, state.transcript_len - count, count);
       },
+      progress: (): void => this.#armIdleTimer(state, active),
       append: async (entry): Promise<void> => {
         const role = v.parse(TranscriptRoleSchema, entry.role);
         if (typeof entry.content !== 'string') throw new TypeError('transcript content must be a string');

@@ -1,0 +1,25 @@
+import * as v from 'valibot';
+import { COMMON_PROFILE_ENTRIES, EnvNameSchema, MaxOutputBytesSchema, OsStringSchema } from './profile-fields.js';
+
+/** Options of a `command` profile (SPEC §5), with their defaults; unknown keys are rejected. */
+export const CommandProfileSchema = v.strictObject({
+  engine: v.literal('command'),
+  ...COMMON_PROFILE_ENTRIES,
+  command: v.pipe(
+    v.array(OsStringSchema),
+    v.minLength(1, 'must name the program to run: ["program", ...args]'),
+    v.check((argv) => (argv[0] ?? '').length > 0, 'must start with a non-empty program name'),
+  ),
+  input: v.optional(v.picklist(['stdin', 'argument'], 'must be "stdin" or "argument"'), 'stdin'),
+  output: v.optional(v.picklist(['text', 'jsonl'], 'must be "text" or "jsonl"'), 'text'),
+  cwd: v.optional(v.pipe(OsStringSchema, v.minLength(1, 'must not be empty'))),
+  env: v.optional(v.record(EnvNameSchema, OsStringSchema)),
+  kill_grace_ms: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(0, 'must be at least 0'), v.maxValue(600_000, 'must be at most 600000')),
+    2000,
+  ),
+  max_output_bytes: MaxOutputBytesSchema,
+});
+
+/** A validated `command` profile, defaults applied. */
+export type CommandProfile = v.InferOutput<typeof CommandProfileSchema>;
