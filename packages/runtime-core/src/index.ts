@@ -73,6 +73,14 @@ export {
   RuntimeSummarySchema,
   SeveritySchema,
 } from './schemas/runtime.js';
+export {
+  IdempotencyRecordSchema,
+  PendingInputSchema,
+  RuntimeRecordSchema,
+  StoredRunSchema,
+  StoreRecordSchema,
+  WorkerRecordSchema,
+} from './schemas/store.js';
 export type { TranscriptEntry, TranscriptPage, TranscriptQuery, TranscriptRole } from './schemas/transcript.js';
 export {
   TranscriptEntrySchema,

@@ -2,6 +2,9 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { MemoryStore } from './memory-store.js';
 import { Runtime, type RuntimeOptions } from './runtime.js';
 import type { RuntimeEvent } from './schemas/event.js';
+import type { Diagnostic } from './schemas/runtime.js';
+import type { TranscriptEntry } from './schemas/transcript.js';
+import type { StoreOpenRequest, StoreSnapshot } from './store.js';
 import { createGateEngine } from './testing/test-engines.js';
 
 const open: Runtime[] = [];
@@ -166,5 +169,34 @@ describe('recovery', () => {
     });
     const kinds = (await second.readEvents({ limit: 1000 })).items.map((e) => e.kind);
     expect(kinds.slice(-2)).toEqual(['run_interrupted', 'runtime_started']);
+  });
+});
+
+describe('late store diagnostics', () => {
+  test('a diagnostic a store reports after opening is recorded with an event', async () => {
+    class ReportingStore extends MemoryStore {
+      #report: ((diagnostic: Diagnostic) => void) | undefined;
+      override async open(request: StoreOpenRequest): Promise<StoreSnapshot> {
+        this.#report = request.report_diagnostic;
+        return super.open(request);
+      }
+      override async readTranscript(worker_id: string, start: number, limit: number): Promise<TranscriptEntry[]> {
+        this.#report?.({
+          id: 'late-1',
+          severity: 'warning',
+          code: 'store_corrupt_record',
+          message: 'a record was skipped',
+          created_at: 'x',
+        });
+        return super.readTranscript(worker_id, start, limit);
+      }
+    }
+    const rt = await runtime({ store: new ReportingStore() });
+    await rt.createWorker({ ...echo, worker_id: 'w' });
+    await rt.sendInput('w', { kind: 'system', content: 'x' });
+    await rt.transcript('w');
+    const batch = await rt.readEvents({ after: (await rt.summary()).last_event_id - 1, wait_ms: 5000 });
+    expect(batch.items.at(-1)).toMatchObject({ kind: 'diagnostic_recorded', data: { code: 'store_corrupt_record' } });
+    expect((await rt.diagnostics()).at(-1)).toMatchObject({ id: 'late-1', severity: 'warning' });
   });
 });

@@ -149,7 +149,10 @@ export class Runtime {
     const catalog = new ProfileCatalog(options);
     const store = options.store ?? new MemoryStore();
     const clock = new Timestamps(options.clock ?? Date.now);
+    // Diagnostics a store raises after opening reach the Runtime once it exists.
+    let report: (diagnostic: Diagnostic) => void = () => undefined;
     const snapshot = await store.open({
+      report_diagnostic: (diagnostic) => report(diagnostic),
       ...(options.runtime_id !== undefined ? { runtime_id: options.runtime_id } : {}),
       ...(options.display_name !== undefined ? { display_name: options.display_name } : {}),
       generate_id: () => generateId(),
@@ -158,6 +161,7 @@ export class Runtime {
       max_retained_events: limits.max_retained_events,
     });
     const runtime = new Runtime(store, catalog, limits, snapshot, clock);
+    report = (diagnostic) => runtime.#recordLateDiagnostic(diagnostic);
     try {
       await runtime.#recover(snapshot);
     } catch (error) {
@@ -721,6 +725,14 @@ export class Runtime {
     const state = this.#workers.get(id);
     if (!state) throw new RuntimeError('worker_not_found', `worker ${id} does not exist`);
     return state;
+  }
+
+  /** Records a diagnostic the store raised after opening; best effort (never while closing). */
+  #recordLateDiagnostic(diagnostic: Diagnostic): void {
+    if (this.#status !== 'running' || this.#log.failure) return;
+    const records: StoreRecord[] = [];
+    this.#log.recordDiagnostic(records, diagnostic);
+    this.#log.commit(records).catch(() => undefined);
   }
 
   // ---------------------------------------------------------------- internals: recovery

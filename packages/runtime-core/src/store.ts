@@ -1,75 +1,29 @@
+import type * as v from 'valibot';
 import type { RuntimeEvent } from './schemas/event.js';
-import type { InputAck } from './schemas/input.js';
 import type { RunRecord } from './schemas/run.js';
 import type { Diagnostic } from './schemas/runtime.js';
+import type {
+  IdempotencyRecordSchema,
+  PendingInputSchema,
+  RuntimeRecordSchema,
+  StoredRunSchema,
+  StoreRecordSchema,
+  WorkerRecordSchema,
+} from './schemas/store.js';
 import type { TranscriptEntry } from './schemas/transcript.js';
-import type { CapabilityRequest, ConfigBundleRef, Intent, Metadata, NamedRef, ProfileRef } from './schemas/worker.js';
 
 /** The runtime's own persisted identity. */
-export interface RuntimeRecord {
-  runtime_id: string;
-  display_name: string | null;
-  created_at: string;
-}
-
-/**
- * A Worker as persisted. Its live status (`running`) and counters are derived, so only a stop
- * rewrites it.
- */
-export interface WorkerRecord {
-  worker_id: string;
-  display_name: string | null;
-  intent: Intent;
-  profile: ProfileRef;
-  config_bundle: ConfigBundleRef | null;
-  requested_capabilities: CapabilityRequest[];
-  workspace_refs: NamedRef[];
-  mount_refs: NamedRef[];
-  metadata: Metadata;
-  created_at: string;
-  /** `stopped` is terminal; `idle` otherwise (running is derived from the active run). */
-  status: 'idle' | 'stopped';
-  /** The `worker_stopped` event, so repeated stops answer with the same `event_id`. */
-  stopped_event_id: number | null;
-}
-
+export type RuntimeRecord = v.InferOutput<typeof RuntimeRecordSchema>;
+/** A Worker as persisted (see {@link WorkerRecordSchema}). */
+export type WorkerRecord = v.InferOutput<typeof WorkerRecordSchema>;
 /** The part of a user input a queued run still needs to start. */
-export interface PendingInput {
-  content: string;
-  timeout_ms: number | null;
-}
-
-/**
- * The latest state of one run. `input` is present only while the run is `queued` (afterwards its
- * user transcript entry holds the content).
- */
-export interface StoredRun {
-  worker_id: string;
-  run: RunRecord;
-  input: PendingInput | null;
-}
-
-/** A durable idempotency record: the original ack and a fingerprint of the input that made it. */
-export interface IdempotencyRecord {
-  worker_id: string;
-  key: string;
-  fingerprint: string;
-  ack: InputAck;
-}
-
-/**
- * One durable effect. A Runtime mutation commits one batch of these; a store applies each by type:
- * `runtime`/`worker` replace the record, `run` replaces the run with that `run_id` (latest wins),
- * the others append.
- */
-export type StoreRecord =
-  | { type: 'runtime'; runtime: RuntimeRecord }
-  | { type: 'worker'; worker: WorkerRecord }
-  | { type: 'run'; run: StoredRun }
-  | { type: 'transcript'; entry: TranscriptEntry }
-  | { type: 'event'; event: RuntimeEvent }
-  | { type: 'idempotency'; record: IdempotencyRecord }
-  | { type: 'diagnostic'; diagnostic: Diagnostic };
+export type PendingInput = v.InferOutput<typeof PendingInputSchema>;
+/** The latest state of one run (see {@link StoredRunSchema}). */
+export type StoredRun = v.InferOutput<typeof StoredRunSchema>;
+/** A durable idempotency record. */
+export type IdempotencyRecord = v.InferOutput<typeof IdempotencyRecordSchema>;
+/** One durable effect of a committed batch (see {@link StoreRecordSchema}). */
+export type StoreRecord = v.InferOutput<typeof StoreRecordSchema>;
 
 /** What a store knows about one Worker when it opens: O(1) per worker. */
 export interface StoredWorker {
@@ -112,6 +66,11 @@ export interface StoreOpenRequest {
   generate_id: () => string;
   /** The clock's current time, ISO-8601. */
   now: string;
+  /**
+   * Hands the Runtime a diagnostic the store raises after opening (e.g. a corrupt record found while
+   * reading a page); the Runtime records it like a recovery diagnostic.
+   */
+  report_diagnostic?: (diagnostic: Diagnostic) => void;
   /** How many diagnostics the snapshot should carry at most. */
   max_diagnostics: number;
   /** Stores that trim events keep at least this many (the memory store's retention). */
