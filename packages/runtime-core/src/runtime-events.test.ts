@@ -194,8 +194,9 @@ describe('late store diagnostics', () => {
     const rt = await runtime({ store: new ReportingStore() });
     await rt.createWorker({ ...echo, worker_id: 'w' });
     await rt.sendInput('w', { kind: 'system', content: 'x' });
+    const before = (await rt.summary()).last_event_id;
     await rt.transcript('w');
-    const batch = await rt.readEvents({ after: (await rt.summary()).last_event_id - 1, wait_ms: 5000 });
+    const batch = await rt.readEvents({ after: before, wait_ms: 5000 });
     expect(batch.items.at(-1)).toMatchObject({ kind: 'diagnostic_recorded', data: { code: 'store_corrupt_record' } });
     expect((await rt.diagnostics()).at(-1)).toMatchObject({ id: 'late-1', severity: 'warning' });
   });

@@ -1,0 +1,67 @@
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
+
+/** A directory entry as the store needs it. */
+export interface DirEntry {
+  name: string;
+  isDirectory: boolean;
+}
+
+/**
+ * The narrow set of file-system calls the fs store makes, all by file descriptor or absolute path.
+ * Injectable so tests can make a write or fsync fail (ENOSPC, EIO) exactly where they want.
+ */
+export interface FsLike {
+  /** Opens a file; `flags` as Node's `fs.open` takes them (a string or `fs.constants` bits). */
+  open(path: string, flags: string | number): Promise<number>;
+  close(fd: number): Promise<void>;
+  /** Writes `length` bytes of `buffer` from `offset` at file `position`; returns the bytes written. */
+  write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  /** Reads up to `length` bytes into `buffer` at `offset` from file `position`; returns the bytes read. */
+  read(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  fsync(fd: number): Promise<void>;
+  fdatasync(fd: number): Promise<void>;
+  ftruncate(fd: number, length: number): Promise<void>;
+  /** The file size in bytes. */
+  fsize(fd: number): Promise<number>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  /** Creates a directory (and its parents); no error when it exists. */
+  mkdirp(path: string): Promise<void>;
+  readdir(path: string): Promise<DirEntry[]>;
+}
+
+const callbacks = {
+  open: promisify(fs.open),
+  close: promisify(fs.close),
+  write: promisify(fs.write),
+  read: promisify(fs.read),
+  fsync: promisify(fs.fsync),
+  fdatasync: promisify(fs.fdatasync),
+  ftruncate: promisify(fs.ftruncate),
+  fstat: promisify(fs.fstat),
+};
+
+/** The real file system (Node's callback API: one thread-pool hop per call, no FileHandle overhead). */
+export const nodeFs: FsLike = {
+  open: (path, flags) => callbacks.open(path, flags, 0o644),
+  close: (fd) => callbacks.close(fd),
+  write: async (fd, buffer, offset, length, position) =>
+    (await callbacks.write(fd, buffer, offset, length, position)).bytesWritten,
+  read: async (fd, buffer, offset, length, position) =>
+    (await callbacks.read(fd, buffer, offset, length, position)).bytesRead,
+  fsync: (fd) => callbacks.fsync(fd),
+  fdatasync: (fd) => callbacks.fdatasync(fd),
+  ftruncate: (fd, length) => callbacks.ftruncate(fd, length),
+  fsize: async (fd) => (await callbacks.fstat(fd)).size,
+  rename: (from, to) => fs.promises.rename(from, to),
+  unlink: (path) => fs.promises.unlink(path),
+  mkdirp: async (path) => {
+    await fs.promises.mkdir(path, { recursive: true });
+  },
+  readdir: async (path) =>
+    (await fs.promises.readdir(path, { withFileTypes: true })).map((entry) => ({
+      name: entry.name,
+      isDirectory: entry.isDirectory(),
+    })),
+};

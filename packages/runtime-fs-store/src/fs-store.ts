@@ -1,0 +1,467 @@
+import {
+  type Diagnostic,
+  type IdempotencyRecord,
+  IdempotencyRecordSchema,
+  isRuntimeError,
+  isValidId,
+  type RunRecord,
+  RuntimeError,
+  type RuntimeEvent,
+  RuntimeEventSchema,
+  type RuntimeStore,
+  StoredRunSchema,
+  type StoreOpenRequest,
+  type StoreRecord,
+  StoreRecordSchema,
+  type StoreSnapshot,
+  type TranscriptEntry,
+  TranscriptEntrySchema,
+} from '@worker-runtime/core';
+import * as v from 'valibot';
+import { writeCheckpoint } from './checkpoint.js';
+import { storeUnavailable } from './file-io.js';
+import { FileWriter } from './file-writer.js';
+import { type FsLike, nodeFs } from './fs-like.js';
+import { GroupCommit } from './group-commit.js';
+import type { Journal } from './journal.js';
+import { RUNTIME_FILES, RuntimeLayout, WORKER_FILES } from './layout.js';
+import { parseLine, readLines, readLinesById, scanLines } from './log-reads.js';
+import { recoverRuntime } from './recovery.js';
+import { pickRuntimeId } from './runtime-dirs.js';
+import { acquireLock, releaseLock } from './runtime-lock.js';
+import { storeDiagnostic } from './store-diagnostics.js';
+import type { StoreState } from './store-state.js';
+import type { WorkerUnit } from './worker-unit.js';
+
+/** Options of {@link createFsStore}. */
+export interface FsStoreOptions {
+  /** The data directory; runtimes live under `<data_dir>/runtimes/<runtime_id>/`. */
+  data_dir: string;
+  /** Journal size (bytes) that triggers a checkpoint. Smaller: faster reopen, more fsyncs. */
+  checkpoint_bytes?: number;
+  /** How many materialized files may stay open for appending. */
+  max_open_files?: number;
+  /**
+   * Also receives diagnostics found after open, e.g. a corrupt record skipped by a read. (A Runtime
+   * records them anyway, through `StoreOpenRequest.report_diagnostic`.)
+   */
+  on_diagnostic?: (diagnostic: Diagnostic) => void;
+  /** The file system (tests inject faults through it). */
+  fs?: FsLike;
+}
+
+interface OpenState {
+  layout: RuntimeLayout;
+  state: StoreState;
+  journal: Journal;
+  writer: FileWriter;
+  group: GroupCommit;
+  /** Workers that exist once every enqueued batch is applied (validates later batches early). */
+  known: Set<string>;
+  nextBatch: number;
+  published: { promise: Promise<void>; resolve: () => void };
+  /** In-flight lazy loads, by `<worker_id>/<file>`. */
+  loading: Map<string, Promise<void>>;
+}
+
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+function workerOf(record: StoreRecord): string | null {
+  switch (record.type) {
+    case 'worker':
+      return record.worker.worker_id;
+    case 'run':
+      return record.run.worker_id;
+    case 'transcript':
+      return record.entry.worker_ref.worker_id;
+    case 'idempotency':
+      return record.record.worker_id;
+    case 'event':
+      return record.event.worker_ref?.worker_id ?? null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * A {@link RuntimeStore} on the local file system (SPEC §9). Each commit is appended to a
+ * write-ahead journal and fsynced before it resolves; concurrent commits share one fsync (group
+ * commit). Per-worker JSONL logs with fixed-width offset indexes serve reads in O(limit), and
+ * periodic checkpoints keep reopening O(workers). One process owns a runtime directory at a time.
+ * See docs/fs-store.md.
+ */
+export class FsStore implements RuntimeStore {
+  readonly kind = 'fs';
+  readonly #dataDir: string;
+  readonly #fs: FsLike;
+  readonly #checkpointBytes: number;
+  readonly #maxOpenFiles: number;
+  readonly #onDiagnostic: (diagnostic: Diagnostic) => void;
+  #reportDiagnostic: ((diagnostic: Diagnostic) => void) | undefined;
+  #open: OpenState | null = null;
+  #opening = false;
+  #failure: RuntimeError | null = null;
+  #closing: Promise<void> | null = null;
+
+  /** Use {@link createFsStore}, which fills in the defaults. */
+  constructor(options: Required<FsStoreOptions>) {
+    this.#dataDir = options.data_dir;
+    this.#fs = options.fs;
+    this.#checkpointBytes = options.checkpoint_bytes;
+    this.#maxOpenFiles = options.max_open_files;
+    this.#onDiagnostic = options.on_diagnostic;
+  }
+
+  /**
+   * Opens the runtime (the only one in the data dir, or a new one, when no id is given), takes its
+   * lock and recovers: torn journal tail cut, journal replayed, strays reported.
+   * @throws RuntimeError `store_locked`, `invalid_request` (several runtimes), `invalid_id`, `store_unavailable`
+   */
+  async open(request: StoreOpenRequest): Promise<StoreSnapshot> {
+    if (this.#open || this.#opening) throw new RuntimeError('store_locked', 'this store instance is already open');
+    this.#opening = true;
+    this.#reportDiagnostic = request.report_diagnostic;
+    try {
+      return await this.#openRuntime(request);
+    } catch (error) {
+      if (isRuntimeError(error)) throw error;
+      throw storeUnavailable(error, 'open the runtime directory');
+    } finally {
+      this.#opening = false;
+    }
+  }
+
+  async #openRuntime(request: StoreOpenRequest): Promise<StoreSnapshot> {
+    const runtime_id = request.runtime_id ?? (await pickRuntimeId(this.#dataDir, this.#fs, request.generate_id));
+    const layout = new RuntimeLayout(this.#dataDir, runtime_id);
+    await this.#fs.mkdirp(layout.dir);
+    const lock = await acquireLock(this.#fs, layout.file(RUNTIME_FILES.lock), layout.file(RUNTIME_FILES.lockTakeover));
+    const writer = new FileWriter(this.#fs, this.#maxOpenFiles);
+    try {
+      const recovered = await recoverRuntime(this.#fs, layout, writer, runtime_id, request);
+      if (lock.took_over_pid !== null) {
+        recovered.diagnostics.unshift(
+          storeDiagnostic(
+            'warning',
+            'store_stale_lock_recovered',
+            `the lock left by process ${lock.took_over_pid}, which is no longer running, was taken over`,
+            request.now,
+          ),
+        );
+      }
+      const { state, journal } = recovered;
+      const open: OpenState = {
+        layout,
+        state,
+        journal,
+        writer,
+        group: new GroupCommit((group) => this.#flush(group)),
+        known: new Set(state.workers.keys()),
+        nextBatch: state.lastBatch + 1,
+        published: signal(),
+        loading: new Map(),
+      };
+      if (recovered.replayed) await writeCheckpoint(this.#fs, open);
+      this.#open = open;
+      this.#failure = null;
+      this.#closing = null;
+      return {
+        runtime: { ...state.runtime },
+        workers: [...state.workers.values()].sort((a, b) => a.ordinal - b.ordinal).map((unit) => unit.toStored()),
+        last_event_id: state.events.count,
+        diagnostics: structuredClone(state.diagnostics),
+        recovery_diagnostics: recovered.diagnostics,
+      };
+    } catch (error) {
+      await writer.close();
+      await releaseLock(this.#fs, layout.file(RUNTIME_FILES.lock)).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Appends the batch to the journal and resolves once it is fsynced and readable. Batches resolve
+   * in call order; one failure makes every later commit fail until the store is reopened.
+   * @throws RuntimeError `store_unavailable`; `invalid_request`, `invalid_id`, `worker_not_found` for a malformed batch
+   */
+  commit(records: readonly StoreRecord[]): Promise<void> {
+    const open = this.#open;
+    if (!open || this.#closing) return Promise.reject(new RuntimeError('store_unavailable', 'the store is closed'));
+    if (this.#failure) return Promise.reject(this.#failure);
+    const batch = structuredClone(records) as StoreRecord[];
+    const created: string[] = [];
+    for (const record of batch) {
+      const parsed = v.safeParse(StoreRecordSchema, record);
+      if (!parsed.success) {
+        return Promise.reject(
+          new RuntimeError('invalid_request', `the store refused a malformed ${record.type} record`),
+        );
+      }
+      const worker_id = workerOf(record);
+      if (worker_id === null) continue;
+      if (!isValidId(worker_id))
+        return Promise.reject(new RuntimeError('invalid_id', 'a record names an invalid worker id'));
+      if (record.type === 'worker') created.push(worker_id);
+      else if (!open.known.has(worker_id) && !created.includes(worker_id) && record.type !== 'event') {
+        return Promise.reject(new RuntimeError('worker_not_found', `worker ${worker_id} is not in the store`));
+      }
+    }
+    for (const id of created) open.known.add(id);
+    return open.group.enqueue(batch);
+  }
+
+  async #flush(group: readonly (readonly StoreRecord[])[]): Promise<void> {
+    const open = this.#open;
+    if (!open) throw new RuntimeError('store_unavailable', 'the store is closed');
+    if (this.#failure) throw this.#failure;
+    const batches = group.map((records) => ({ batch: open.nextBatch++, records: records as StoreRecord[] }));
+    try {
+      await open.journal.append(batches);
+    } catch (error) {
+      throw this.#fail(error, 'write its journal');
+    }
+    try {
+      for (const batch of batches) open.state.apply(batch);
+      await open.writer.flush();
+    } catch (error) {
+      // The group is durable in the journal (reopening replays it) but not readable here.
+      throw this.#fail(error, 'write its log files');
+    }
+    open.state.publish();
+    const published = open.published;
+    open.published = signal();
+    published.resolve();
+    if (open.journal.size >= this.#checkpointBytes) {
+      // This group is already durable; a failed checkpoint only stops later commits.
+      await writeCheckpoint(this.#fs, open).catch((error: unknown) => this.#fail(error, 'write a checkpoint'));
+    }
+  }
+
+  #fail(error: unknown, doing: string): RuntimeError {
+    this.#failure ??=
+      isRuntimeError(error) && error.code === 'store_unavailable' ? error : storeUnavailable(error, doing);
+    return this.#failure;
+  }
+
+  /** Transcript entries with 0-based index `start` .. `start + limit - 1`, read from disk in O(limit). */
+  async readTranscript(worker_id: string, start: number, limit: number): Promise<TranscriptEntry[]> {
+    const { layout, state } = this.#readable();
+    const unit = state.workers.get(worker_id);
+    if (!unit) return [];
+    const end = Math.min(start + limit, unit.readable_transcript.count);
+    const lines = await this.#read(() =>
+      readLines(
+        this.#fs,
+        {
+          data: layout.workerFile(worker_id, WORKER_FILES.transcript),
+          index: layout.workerFile(worker_id, WORKER_FILES.transcriptIndex),
+        },
+        Math.max(0, start),
+        end,
+      ),
+    );
+    return this.#parseAll(TranscriptEntrySchema, lines, `a transcript entry of worker ${worker_id}`);
+  }
+
+  /** Up to `limit` events after `after`, optionally only those naming `worker_id`; O(limit) from disk. */
+  async readEvents(query: { after: number; limit: number; worker_id?: string }): Promise<RuntimeEvent[]> {
+    const { layout, state } = this.#readable();
+    const paths = { data: layout.file(RUNTIME_FILES.events), index: layout.file(RUNTIME_FILES.eventsIndex) };
+    const max_id = state.readable_events.count;
+    const after = Math.max(0, query.after);
+    let lines: string[];
+    if (query.worker_id === undefined) {
+      lines = await this.#read(() => readLines(this.#fs, paths, after, Math.min(after + query.limit, max_id)));
+    } else {
+      const unit = state.workers.get(query.worker_id);
+      if (!unit) return [];
+      const ids = layout.workerFile(unit.worker_id, WORKER_FILES.eventIds);
+      const id_count = unit.readable_event_ids;
+      lines = await this.#read(() =>
+        readLinesById(this.#fs, { ...paths, ids }, { after, limit: query.limit, id_count, max_id }),
+      );
+    }
+    return this.#parseAll(RuntimeEventSchema, lines, 'an event');
+  }
+
+  /** The latest state of one run, or null. */
+  async getRun(worker_id: string, run_id: string): Promise<RunRecord | null> {
+    const { state } = this.#readable();
+    const unit = state.workers.get(worker_id);
+    if (!unit) return null;
+    const live =
+      unit.unfinished.get(run_id)?.stored.run ?? (unit.last_run?.run.run_id === run_id ? unit.last_run.run : null);
+    if (live) return structuredClone(live);
+    const table = await this.#runTable(unit);
+    return structuredClone(table.byId.get(run_id) ?? null);
+  }
+
+  /** Up to `limit` runs of a worker in queue order, after `after_run_id` when given. */
+  async listRuns(worker_id: string, query: { after_run_id?: string; limit: number }): Promise<RunRecord[]> {
+    const { state } = this.#readable();
+    const unit = state.workers.get(worker_id);
+    if (!unit) return [];
+    const table = await this.#runTable(unit);
+    const from = query.after_run_id === undefined ? 0 : table.order.indexOf(query.after_run_id) + 1;
+    if (query.after_run_id !== undefined && from === 0) return [];
+    return structuredClone(table.order.slice(from, from + query.limit).map((id) => table.byId.get(id) as RunRecord));
+  }
+
+  /** The idempotency record for a worker's key, or null. */
+  async getIdempotency(worker_id: string, key: string): Promise<IdempotencyRecord | null> {
+    const { state } = this.#readable();
+    const unit = state.workers.get(worker_id);
+    if (!unit) return null;
+    await this.#idempotencyTable(unit);
+    return structuredClone(unit.idempotency?.get(key) ?? null);
+  }
+
+  /** Waits for pending commits, checkpoints (so the next open replays nothing) and releases the lock. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const open = this.#open;
+    if (!open) return;
+    await open.group.idle();
+    if (!this.#failure) await writeCheckpoint(this.#fs, open).catch(() => undefined);
+    await open.journal.close();
+    await open.writer.close();
+    await releaseLock(this.#fs, open.layout.file(RUNTIME_FILES.lock)).catch(() => undefined);
+    this.#open = null;
+  }
+
+  #readable(): OpenState {
+    if (!this.#open) throw new RuntimeError('store_unavailable', 'the store is closed');
+    return this.#open;
+  }
+
+  async #read<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (error) {
+      throw isRuntimeError(error) ? error : storeUnavailable(error, 'read its files');
+    }
+  }
+
+  #parseAll<T>(schema: v.GenericSchema<unknown, T>, lines: string[], what: string): T[] {
+    const items: T[] = [];
+    for (const line of lines) {
+      const item = parseLine(schema, line, what, (label) => this.#corrupt(label));
+      if (item !== null) items.push(item);
+    }
+    return items;
+  }
+
+  #corrupt(what: string): void {
+    const diagnostic = storeDiagnostic('warning', 'store_corrupt_record', `${what} could not be read and was skipped`);
+    this.#onDiagnostic(diagnostic);
+    this.#reportDiagnostic?.(diagnostic);
+  }
+
+  async #runTable(unit: WorkerUnit): Promise<NonNullable<WorkerUnit['runs']>> {
+    if (!unit.runs) {
+      await this.#load(
+        unit,
+        WORKER_FILES.runs,
+        (u) => [u.runs_bytes, u.readable_runs_bytes],
+        (lines) => {
+          const table = { byId: new Map<string, RunRecord>(), order: [] as string[] };
+          for (const line of lines) {
+            const stored = parseLine(StoredRunSchema, line, `a run of worker ${unit.worker_id}`, (w) =>
+              this.#corrupt(w),
+            );
+            if (!stored) continue;
+            if (!table.byId.has(stored.run.run_id)) table.order.push(stored.run.run_id);
+            table.byId.set(stored.run.run_id, stored.run);
+          }
+          unit.runs = table;
+        },
+      );
+    }
+    return unit.runs as NonNullable<WorkerUnit['runs']>;
+  }
+
+  async #idempotencyTable(unit: WorkerUnit): Promise<void> {
+    if (unit.idempotency) return;
+    await this.#load(
+      unit,
+      WORKER_FILES.idempotency,
+      (u) => [u.idempotency_bytes, u.readable_idempotency_bytes],
+      (lines) => {
+        const table = new Map<string, IdempotencyRecord>();
+        for (const line of lines) {
+          const what = `an idempotency record of worker ${unit.worker_id}`;
+          const record = parseLine(IdempotencyRecordSchema, line, what, (w) => this.#corrupt(w));
+          if (record) table.set(record.key, record as IdempotencyRecord);
+        }
+        unit.idempotency = table;
+      },
+    );
+  }
+
+  /**
+   * Reads a worker's whole runs or idempotency log once, then installs the table synchronously at
+   * a moment when every planned append has been read, so later applies keep it current.
+   */
+  async #load(
+    unit: WorkerUnit,
+    file: (typeof WORKER_FILES)['runs' | 'idempotency'],
+    sizes: (unit: WorkerUnit) => [planned: number, readable: number],
+    install: (lines: string[]) => void,
+  ): Promise<void> {
+    const key = `${unit.worker_id}/${file}`;
+    const running = this.#readable().loading.get(key);
+    if (running) return running;
+    const task = (async () => {
+      const lines: string[] = [];
+      let done = 0;
+      for (;;) {
+        const open = this.#readable();
+        const [planned, readable] = sizes(unit);
+        if (done < readable) {
+          const from = done;
+          await this.#read(() =>
+            scanLines(this.#fs, open.layout.workerFile(unit.worker_id, file), from, readable, (line) =>
+              lines.push(line),
+            ),
+          );
+          done = readable;
+          continue;
+        }
+        if (done === planned) break;
+        await open.published.promise;
+      }
+      install(lines);
+    })();
+    this.#readable().loading.set(key, task);
+    try {
+      await task;
+    } finally {
+      this.#open?.loading.delete(key);
+    }
+  }
+}
+
+/**
+ * Creates an fs store over `data_dir` (created if needed). Nothing is touched until `open()`.
+ * @example
+ * const runtime = await Runtime.open({ store: createFsStore({ data_dir: './.worker-runtime' }) });
+ */
+export function createFsStore({
+  data_dir,
+  checkpoint_bytes = 8 * 1024 * 1024,
+  max_open_files = 256,
+  on_diagnostic = () => undefined,
+  fs = nodeFs,
+}: FsStoreOptions): FsStore {
+  return new FsStore({ data_dir, checkpoint_bytes, max_open_files, on_diagnostic, fs });
+}

@@ -1,0 +1,52 @@
+import type { StoreRecord } from '@worker-runtime/core';
+
+interface Waiter {
+  records: readonly StoreRecord[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: batches that arrive while a flush is running wait and are flushed together by the
+ * next one (one journal write, one fsync). Batches are flushed, and their promises settled, in the
+ * order `enqueue` was called.
+ */
+export class GroupCommit {
+  readonly #flush: (group: readonly (readonly StoreRecord[])[]) => Promise<void>;
+  #waiting: Waiter[] = [];
+  #running: Promise<void> | null = null;
+
+  /** `flush` makes a whole group durable and visible, or throws. */
+  constructor(flush: (group: readonly (readonly StoreRecord[])[]) => Promise<void>) {
+    this.#flush = flush;
+  }
+
+  /** Resolves once the batch's group was flushed. */
+  enqueue(records: readonly StoreRecord[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#waiting.push({ records, resolve, reject });
+      this.#running ??= this.#drain();
+    });
+  }
+
+  /** Resolves when nothing is waiting or being flushed. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    // Let batches committed in the same tick join the first group.
+    await Promise.resolve();
+    while (this.#waiting.length > 0) {
+      const group = this.#waiting;
+      this.#waiting = [];
+      try {
+        await this.#flush(group.map((waiter) => waiter.records));
+        for (const waiter of group) waiter.resolve();
+      } catch (error) {
+        for (const waiter of group) waiter.reject(error);
+      }
+    }
+    this.#running = null;
+  }
+}

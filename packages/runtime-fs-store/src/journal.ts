@@ -1,0 +1,119 @@
+import { constants } from 'node:fs';
+import type { StoreRecord } from '@worker-runtime/core';
+import * as v from 'valibot';
+import { readAt, writeAll } from './file-io.js';
+import { JournalLineSchema } from './file-schemas.js';
+import type { FsLike } from './fs-like.js';
+
+/** One committed batch as the journal holds it. */
+export interface JournalBatch {
+  batch: number;
+  records: StoreRecord[];
+}
+
+/** What reading the journal found besides its batches. */
+export interface JournalScan {
+  batches: JournalBatch[];
+  /** Bytes of a torn last line that were cut off (0 when the tail was clean). */
+  torn_bytes: number;
+  /** How many complete lines in the middle could not be read and were skipped. */
+  corrupt_lines: number;
+}
+
+function parseLine(text: string): JournalBatch | null {
+  try {
+    const parsed = v.safeParse(JournalLineSchema, JSON.parse(text));
+    return parsed.success ? (parsed.output as JournalBatch) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The write-ahead journal (`journal.jsonl`): one line per committed batch, `{"batch":n,"records":[…]}`.
+ * A group of batches is appended with one write and made durable with one `fdatasync`: that fsync
+ * is the commit point. The journal is truncated after each checkpoint, so it stays short.
+ */
+export class Journal {
+  readonly #fs: FsLike;
+  readonly #fd: number;
+  #size: number;
+
+  private constructor(fs: FsLike, fd: number, size: number) {
+    this.#fs = fs;
+    this.#fd = fd;
+    this.#size = size;
+  }
+
+  /**
+   * Opens (creating) the journal, reads every batch in it and repairs a torn tail by truncating
+   * the file to its last complete, valid line.
+   */
+  static async open(fs: FsLike, path: string): Promise<{ journal: Journal; scan: JournalScan }> {
+    const fd = await fs.open(path, constants.O_RDWR | constants.O_CREAT);
+    try {
+      const raw = await readAt(fs, fd, 0, await fs.fsize(fd));
+      const scan: JournalScan = { batches: [], torn_bytes: 0, corrupt_lines: 0 };
+      let position = 0;
+      let goodEnd = 0;
+      let pendingCorrupt = 0;
+      while (position < raw.length) {
+        const newline = raw.indexOf(10, position);
+        const end = newline === -1 ? raw.length : newline + 1;
+        const parsed = newline === -1 ? null : parseLine(raw.toString('utf8', position, newline));
+        if (parsed) {
+          scan.batches.push(parsed);
+          scan.corrupt_lines += pendingCorrupt;
+          pendingCorrupt = 0;
+          goodEnd = end;
+        } else {
+          pendingCorrupt++;
+        }
+        position = end;
+      }
+      // Unreadable lines with nothing valid after them are the torn tail of an interrupted append.
+      if (goodEnd < raw.length) {
+        scan.torn_bytes = raw.length - goodEnd;
+        await fs.ftruncate(fd, goodEnd);
+        await fs.fsync(fd);
+      }
+      return { journal: new Journal(fs, fd, goodEnd), scan };
+    } catch (error) {
+      await fs.close(fd).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Current length in bytes. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Appends the batches and fdatasyncs. On failure the partial bytes are cut off when possible;
+   * if even that fails, the next open truncates the torn tail.
+   */
+  async append(batches: readonly JournalBatch[]): Promise<void> {
+    const text = batches.map((batch) => `${JSON.stringify(batch)}\n`).join('');
+    const buffer = Buffer.from(text, 'utf8');
+    try {
+      await writeAll(this.#fs, this.#fd, buffer, this.#size);
+      await this.#fs.fdatasync(this.#fd);
+    } catch (error) {
+      await this.#fs.ftruncate(this.#fd, this.#size).catch(() => undefined);
+      throw error;
+    }
+    this.#size += buffer.length;
+  }
+
+  /** Empties the journal once a checkpoint made its batches durable elsewhere. */
+  async reset(): Promise<void> {
+    await this.#fs.ftruncate(this.#fd, 0);
+    await this.#fs.fsync(this.#fd);
+    this.#size = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.#fs.close(this.#fd).catch(() => undefined);
+  }
+}

@@ -1,0 +1,115 @@
+import { constants } from 'node:fs';
+import * as v from 'valibot';
+import { errnoCode, readAt, withFile } from './file-io.js';
+import type { FsLike } from './fs-like.js';
+import { readIndex, readIndexedLines, searchIndex } from './offset-index.js';
+
+/** Called for each line that fails to parse or validate; the read goes on without it. */
+export type CorruptLine = (what: string) => void;
+
+/** Parses one JSON line against `schema`; null (reported) when it is not valid. */
+export function parseLine<T>(
+  schema: v.GenericSchema<unknown, T>,
+  line: string,
+  what: string,
+  onCorrupt: CorruptLine,
+): T | null {
+  if (line === '') return null;
+  try {
+    const parsed = v.safeParse(schema, JSON.parse(line));
+    if (parsed.success) return parsed.output;
+  } catch {
+    // Reported below, like a schema failure.
+  }
+  onCorrupt(what);
+  return null;
+}
+
+/** Opens a data file and its index read-only for the duration of `body`; a missing file reads as empty. */
+async function withIndexedLog<T>(
+  fs: FsLike,
+  paths: { data: string; index: string },
+  empty: T,
+  body: (files: { data: number; index: number }) => Promise<T>,
+): Promise<T> {
+  try {
+    return await withFile(fs, paths.data, constants.O_RDONLY, (data) =>
+      withFile(fs, paths.index, constants.O_RDONLY, (index) => body({ data, index })),
+    );
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return empty;
+    throw error;
+  }
+}
+
+/** Lines `[start, end)` of an indexed log: O(end - start) bytes read. */
+export function readLines(
+  fs: FsLike,
+  paths: { data: string; index: string },
+  start: number,
+  end: number,
+): Promise<string[]> {
+  return withIndexedLog(fs, paths, [], (files) => readIndexedLines(fs, files, start, end));
+}
+
+/**
+ * Lines of the global event log for the events a worker's id index lists after `after`: a binary
+ * search in the worker's index, then one read per run of consecutive ids. O(limit + log n).
+ */
+export async function readLinesById(
+  fs: FsLike,
+  paths: { data: string; index: string; ids: string },
+  query: { after: number; limit: number; id_count: number; max_id: number },
+): Promise<string[]> {
+  let ids: number[];
+  try {
+    ids = await withFile(fs, paths.ids, constants.O_RDONLY, async (fd) => {
+      const from = await searchIndex(fs, fd, query.id_count, query.after);
+      return readIndex(fs, fd, from, Math.min(query.limit, query.id_count - from));
+    });
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+  ids = ids.filter((id) => id <= query.max_id);
+  return withIndexedLog(fs, paths, [], async (files) => {
+    const lines: string[] = [];
+    let i = 0;
+    while (i < ids.length) {
+      let j = i + 1;
+      while (j < ids.length && ids[j] === (ids[j - 1] as number) + 1) j++;
+      const first = ids[i] as number;
+      lines.push(...(await readIndexedLines(fs, files, first - 1, first - 1 + (j - i))));
+      i = j;
+    }
+    return lines;
+  });
+}
+
+/** Calls `onLine` for every complete line of bytes `[from, to)` of a JSONL file, reading 1 MiB at a time. */
+export async function scanLines(
+  fs: FsLike,
+  path: string,
+  from: number,
+  to: number,
+  onLine: (line: string) => void,
+): Promise<void> {
+  if (to <= from) return;
+  await withFile(fs, path, constants.O_RDONLY, async (fd) => {
+    let position = from;
+    let carry = Buffer.alloc(0);
+    while (position < to) {
+      const chunk = await readAt(fs, fd, position, Math.min(1 << 20, to - position));
+      if (chunk.length === 0) break;
+      position += chunk.length;
+      let data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+      let newline = data.indexOf(10);
+      while (newline !== -1) {
+        onLine(data.toString('utf8', 0, newline));
+        data = data.subarray(newline + 1);
+        newline = data.indexOf(10);
+      }
+      carry = Buffer.from(data);
+    }
+  });
+}

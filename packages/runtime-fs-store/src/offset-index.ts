@@ -1,0 +1,66 @@
+import { readAt } from './file-io.js';
+import type { FsLike } from './fs-like.js';
+
+/**
+ * Index files (`*.idx`) hold one fixed-width decimal number per line: zero-padded to 15 digits plus
+ * a newline. Entry `i` sits at byte `16 * i`, so any page is found with one positioned read, and the
+ * file stays readable with `cat`.
+ */
+export const INDEX_WIDTH = 16;
+
+/** One index line for `value`. */
+export function indexEntry(value: number): string {
+  return `${String(value).padStart(INDEX_WIDTH - 1, '0')}\n`;
+}
+
+/** Index entries `[from, from + count)` of an open index file. */
+export async function readIndex(fs: FsLike, fd: number, from: number, count: number): Promise<number[]> {
+  if (count <= 0) return [];
+  const raw = await readAt(fs, fd, from * INDEX_WIDTH, count * INDEX_WIDTH);
+  const values: number[] = [];
+  for (let i = 0; i + INDEX_WIDTH <= raw.length; i += INDEX_WIDTH) {
+    values.push(Number(raw.toString('latin1', i, i + INDEX_WIDTH - 1)));
+  }
+  return values;
+}
+
+/**
+ * Lines `[start, end)` of a JSONL file whose index holds each line's end offset. Reads only those
+ * index entries and those bytes. A line that is empty (a gap left by a skipped record) comes back `''`.
+ */
+export async function readIndexedLines(
+  fs: FsLike,
+  files: { data: number; index: number },
+  start: number,
+  end: number,
+): Promise<string[]> {
+  if (end <= start) return [];
+  const from = start === 0 ? 0 : start - 1;
+  const offsets = await readIndex(fs, files.index, from, end - from);
+  const ends = start === 0 ? offsets : offsets.slice(1);
+  const first = start === 0 ? 0 : (offsets[0] ?? 0);
+  const last = ends[ends.length - 1] ?? first;
+  if (ends.length !== end - start || last < first) return [];
+  const raw = await readAt(fs, files.data, first, last - first);
+  const lines: string[] = [];
+  let position = first;
+  for (const lineEnd of ends) {
+    const slice = raw.subarray(Math.max(0, position - first), Math.max(0, lineEnd - first));
+    lines.push(slice.toString('utf8').replace(/\n$/, ''));
+    position = lineEnd;
+  }
+  return lines;
+}
+
+/** The first position in a sorted id index whose value is greater than `after` (binary search). */
+export async function searchIndex(fs: FsLike, fd: number, count: number, after: number): Promise<number> {
+  let low = 0;
+  let high = count;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const [value = 0] = await readIndex(fs, fd, middle, 1);
+    if (value > after) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}

@@ -1,0 +1,165 @@
+import { join } from 'node:path';
+import { type Diagnostic, isValidId, type RuntimeRecord, type StoreOpenRequest } from '@worker-runtime/core';
+import * as v from 'valibot';
+import { errnoCode, fsyncPath, readSmallFile, withFile, writeAtomic } from './file-io.js';
+import { CheckpointFileSchema, FORMAT, RuntimeFileSchema, WorkerFileSchema } from './file-schemas.js';
+import type { FileWriter } from './file-writer.js';
+import type { FsLike } from './fs-like.js';
+import { Journal } from './journal.js';
+import { RUNTIME_FILES, type RuntimeLayout, runtimesDir, WORKER_FILES } from './layout.js';
+import { INDEX_WIDTH, readIndex } from './offset-index.js';
+import { storeDiagnostic } from './store-diagnostics.js';
+import { StoreState } from './store-state.js';
+import { type LogSize, WorkerUnit } from './worker-unit.js';
+
+const KNOWN_RUNTIME_ENTRIES = new Set<string>(Object.values(RUNTIME_FILES));
+
+/** A JSON file checked against its schema: the value, `null` when absent, `'corrupt'` otherwise. */
+async function readJson<T>(
+  fs: FsLike,
+  path: string,
+  schema: v.GenericSchema<unknown, T>,
+): Promise<T | null | 'corrupt'> {
+  const raw = await readSmallFile(fs, path);
+  if (raw === null) return null;
+  try {
+    const parsed = v.safeParse(schema, JSON.parse(raw.toString('utf8')));
+    return parsed.success ? parsed.output : 'corrupt';
+  } catch {
+    return 'corrupt';
+  }
+}
+
+/** An indexed log's size from its index alone (count = entries, bytes = last end offset). */
+async function sizeFromIndex(fs: FsLike, path: string): Promise<LogSize> {
+  try {
+    return await withFile(fs, path, 'r', async (fd) => {
+      const count = Math.floor((await fs.fsize(fd)) / INDEX_WIDTH);
+      const [bytes = 0] = await readIndex(fs, fd, count - 1, count > 0 ? 1 : 0);
+      return { count, bytes };
+    });
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { count: 0, bytes: 0 };
+    throw error;
+  }
+}
+
+/** What opening a runtime directory produced. */
+export interface Recovered {
+  state: StoreState;
+  journal: Journal;
+  /** True when the journal held batches, so a checkpoint should fold them in now. */
+  replayed: boolean;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Loads a runtime directory (the caller holds its lock): identity, checkpoint, one `worker.json`
+ * per worker, then replays the journal's batches newer than what those files reflect. Reads
+ * O(workers) small files plus the journal, which checkpoints keep short; never a whole log.
+ */
+export async function recoverRuntime(
+  fs: FsLike,
+  layout: RuntimeLayout,
+  writer: FileWriter,
+  runtime_id: string,
+  request: StoreOpenRequest,
+): Promise<Recovered> {
+  const diagnostics: Diagnostic[] = [];
+  const note = (
+    code: Parameters<typeof storeDiagnostic>[1],
+    message: string,
+    severity: 'warning' | 'info' = 'warning',
+  ) => diagnostics.push(storeDiagnostic(severity, code, message, request.now));
+
+  await fs.mkdirp(layout.workersDir);
+  let runtime: RuntimeRecord;
+  const runtimeFile = await readJson(fs, layout.file(RUNTIME_FILES.runtime), RuntimeFileSchema);
+  if (runtimeFile === null || runtimeFile === 'corrupt' || runtimeFile.runtime_id !== runtime_id) {
+    if (runtimeFile !== null)
+      note('store_corrupt_record', 'runtime.json could not be read; it was rewritten from the directory name');
+    runtime = { runtime_id, display_name: request.display_name ?? null, created_at: request.now };
+    await writeAtomic(fs, layout.file(RUNTIME_FILES.runtime), JSON.stringify({ format: FORMAT, ...runtime }, null, 2));
+    // A new runtime directory (and its workers/ directory) must survive a crash too.
+    await fsyncPath(fs, layout.root);
+    await fsyncPath(fs, runtimesDir(layout.root));
+  } else {
+    runtime = { runtime_id, display_name: runtimeFile.display_name, created_at: runtimeFile.created_at };
+  }
+  writer.dirtyDir(layout.dir);
+
+  const checkpoint = await readJson(fs, layout.file(RUNTIME_FILES.checkpoint), CheckpointFileSchema);
+  if (checkpoint === 'corrupt') {
+    note('store_corrupt_record', 'checkpoint.json could not be read; the event log size was taken from its index');
+  }
+  const state = new StoreState(layout, writer, {
+    runtime,
+    batch: checkpoint && checkpoint !== 'corrupt' ? checkpoint.batch : 0,
+    events:
+      checkpoint && checkpoint !== 'corrupt'
+        ? checkpoint.events
+        : await sizeFromIndex(fs, layout.file(RUNTIME_FILES.eventsIndex)),
+    diagnostics: checkpoint && checkpoint !== 'corrupt' ? checkpoint.diagnostics : [],
+    maxDiagnostics: request.max_diagnostics,
+  });
+
+  const workerDirs: string[] = [];
+  for (const entry of await fs.readdir(layout.workersDir)) {
+    if (!entry.isDirectory || !isValidId(entry.name)) {
+      note('store_stray_entry', `an unexpected entry in workers/ was ignored${printable(entry.name)}`, 'info');
+      continue;
+    }
+    workerDirs.push(entry.name);
+  }
+  const files = await Promise.all(
+    workerDirs.map((id) => readJson(fs, layout.workerFile(id, WORKER_FILES.worker), WorkerFileSchema)),
+  );
+  const missing: string[] = [];
+  workerDirs.forEach((id, i) => {
+    const file = files[i] ?? null;
+    if (file === null) missing.push(id);
+    else if (file === 'corrupt' || file.worker.worker_id !== id) {
+      note('store_corrupt_record', `worker.json of worker ${id} could not be read; the worker was skipped`);
+    } else state.addLoaded(new WorkerUnit(file));
+  });
+
+  for (const entry of await fs.readdir(layout.dir)) {
+    if (KNOWN_RUNTIME_ENTRIES.has(entry.name)) continue;
+    if (entry.name.endsWith('.tmp')) {
+      // The leftover of a snapshot write that a crash interrupted; the real file is intact.
+      await fs.unlink(join(layout.dir, entry.name)).catch(() => undefined);
+      continue;
+    }
+    note(
+      'store_stray_entry',
+      `an unexpected entry in the runtime directory was ignored${printable(entry.name)}`,
+      'info',
+    );
+  }
+
+  const { journal, scan } = await Journal.open(fs, layout.file(RUNTIME_FILES.journal));
+  // Acks rest on the journal alone, so its directory entry must be durable before the first one.
+  await fsyncPath(fs, layout.dir);
+  if (scan.torn_bytes > 0) {
+    note(
+      'store_torn_tail_repaired',
+      `the journal ended in an incomplete record (${scan.torn_bytes} bytes); it was truncated`,
+    );
+  }
+  if (scan.corrupt_lines > 0) {
+    note('store_corrupt_record', `${scan.corrupt_lines} unreadable journal record(s) were skipped`);
+  }
+  for (const batch of scan.batches) state.apply(batch);
+  await writer.flush();
+  state.publish();
+  for (const id of missing) {
+    if (!state.workers.has(id))
+      note('store_stray_entry', `the folder of worker ${id} has no worker.json; it was ignored`, 'info');
+  }
+  return { state, journal, replayed: scan.batches.length > 0, diagnostics };
+}
+
+/** ` (name)` when the entry name is a plain id-like name; nothing otherwise. */
+function printable(name: string): string {
+  return isValidId(name) ? ` (${name})` : '';
+}

@@ -1,0 +1,18 @@
+import { type Diagnostic, generateId, type Severity } from '@worker-runtime/core';
+
+/** Diagnostic codes the fs store raises. */
+export type FsStoreDiagnosticCode =
+  | 'store_torn_tail_repaired'
+  | 'store_corrupt_record'
+  | 'store_stray_entry'
+  | 'store_stale_lock_recovered';
+
+/** A store diagnostic; messages name logical files and ids, never filesystem paths. */
+export function storeDiagnostic(
+  severity: Severity,
+  code: FsStoreDiagnosticCode,
+  message: string,
+  now: string = new Date().toISOString(),
+): Diagnostic {
+  return { id: generateId(), severity, code, message, created_at: now };
+}

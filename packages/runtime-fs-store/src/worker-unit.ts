@@ -1,0 +1,149 @@
+import {
+  type IdempotencyRecord,
+  type RunRecord,
+  type StoredRun,
+  type StoredWorker,
+  TERMINAL_RUN_STATUSES,
+  type WorkerRecord,
+} from '@worker-runtime/core';
+import { FORMAT, type WorkerFile } from './file-schemas.js';
+
+/** Length of an indexed JSONL file: entries and bytes. */
+export interface LogSize {
+  count: number;
+  bytes: number;
+}
+
+/** A worker's runs, loaded on first use from `runs.jsonl`: latest state by id, in queue order. */
+export interface RunTable {
+  byId: Map<string, RunRecord>;
+  order: string[];
+}
+
+/**
+ * Everything the store keeps in memory for one worker: O(1) in the size of its logs. Sizes come in
+ * two flavours: `*` is what has been planned (appends queued for the current group) and `readable_*`
+ * what is on the page cache and safe to read.
+ */
+export class WorkerUnit {
+  readonly worker_id: string;
+  readonly ordinal: number;
+  record: WorkerRecord;
+  /** The last journal batch applied to this worker's files. */
+  batch: number;
+  transcript: LogSize;
+  readable_transcript: LogSize;
+  event_ids: number;
+  readable_event_ids: number;
+  runs_bytes: number;
+  readable_runs_bytes: number;
+  idempotency_bytes: number;
+  readable_idempotency_bytes: number;
+  last_event_id: number;
+  updated_at: string;
+  last_run: { ordinal: number; run: RunRecord } | null;
+  next_run_ordinal: number;
+  /** Runs that are queued or running, in the order they were first seen. */
+  readonly unfinished = new Map<string, { ordinal: number; stored: StoredRun }>();
+  /** Loaded on demand; null until a read needs it. */
+  runs: RunTable | null = null;
+  idempotency: Map<string, IdempotencyRecord> | null = null;
+
+  constructor(file: WorkerFile) {
+    this.worker_id = file.worker.worker_id;
+    this.ordinal = file.ordinal;
+    this.record = file.worker as WorkerRecord;
+    this.batch = file.batch;
+    this.transcript = { ...file.transcript };
+    this.readable_transcript = { ...file.transcript };
+    this.event_ids = file.event_ids;
+    this.readable_event_ids = file.event_ids;
+    this.runs_bytes = file.runs_bytes;
+    this.readable_runs_bytes = file.runs_bytes;
+    this.idempotency_bytes = file.idempotency_bytes;
+    this.readable_idempotency_bytes = file.idempotency_bytes;
+    this.last_event_id = file.last_event_id;
+    this.updated_at = file.updated_at;
+    this.last_run = file.last_run;
+    this.next_run_ordinal = file.next_run_ordinal;
+    for (const entry of file.unfinished_runs) {
+      this.unfinished.set(entry.stored.run.run_id, { ordinal: entry.ordinal, stored: entry.stored as StoredRun });
+    }
+  }
+
+  /** A brand-new worker created by batch `batch`. */
+  static create(record: WorkerRecord, ordinal: number, batch: number): WorkerUnit {
+    return new WorkerUnit({
+      format: FORMAT,
+      batch,
+      ordinal,
+      worker: record,
+      transcript: { count: 0, bytes: 0 },
+      event_ids: 0,
+      runs_bytes: 0,
+      idempotency_bytes: 0,
+      last_event_id: 0,
+      updated_at: record.created_at,
+      last_run: null,
+      next_run_ordinal: 0,
+      unfinished_runs: [],
+    });
+  }
+
+  /** Records the latest state of a run (latest wins), keeping `last_run` and the unfinished list. */
+  applyRun(stored: StoredRun): void {
+    const run_id = stored.run.run_id;
+    const known = this.unfinished.get(run_id);
+    const ordinal =
+      known?.ordinal ?? (this.last_run?.run.run_id === run_id ? this.last_run.ordinal : this.next_run_ordinal++);
+    if (TERMINAL_RUN_STATUSES.includes(stored.run.status)) {
+      this.unfinished.delete(run_id);
+      if (this.last_run === null || ordinal >= this.last_run.ordinal) this.last_run = { ordinal, run: stored.run };
+    } else {
+      this.unfinished.set(run_id, { ordinal, stored });
+    }
+    if (this.runs) {
+      if (!this.runs.byId.has(run_id)) this.runs.order.push(run_id);
+      this.runs.byId.set(run_id, stored.run);
+    }
+  }
+
+  /** What `worker.json` holds as of `batch`. */
+  toFile(batch: number): WorkerFile {
+    return {
+      format: FORMAT,
+      batch,
+      ordinal: this.ordinal,
+      worker: this.record,
+      transcript: this.transcript,
+      event_ids: this.event_ids,
+      runs_bytes: this.runs_bytes,
+      idempotency_bytes: this.idempotency_bytes,
+      last_event_id: this.last_event_id,
+      updated_at: this.updated_at,
+      last_run: this.last_run,
+      next_run_ordinal: this.next_run_ordinal,
+      unfinished_runs: [...this.unfinished.values()],
+    };
+  }
+
+  /** What the Runtime needs about this worker when it opens. */
+  toStored(): StoredWorker {
+    return structuredClone({
+      worker: this.record,
+      transcript_len: this.transcript.count,
+      last_event_id: this.last_event_id,
+      updated_at: this.updated_at,
+      last_run: this.last_run?.run ?? null,
+      unfinished_runs: [...this.unfinished.values()].map((entry) => entry.stored),
+    });
+  }
+
+  /** Marks planned appends as written and safe to read. */
+  publish(): void {
+    this.readable_transcript = { ...this.transcript };
+    this.readable_event_ids = this.event_ids;
+    this.readable_runs_bytes = this.runs_bytes;
+    this.readable_idempotency_bytes = this.idempotency_bytes;
+  }
+}
