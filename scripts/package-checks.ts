@@ -21,10 +21,22 @@ export function describePackageChecks(packageDir: string): void {
     // resolution are out of scope, every modern resolution (node16 from ESM, bundler) must be clean.
     test('arethetypeswrong finds no problem for ESM consumers', async () => {
       const bin = join(packageDir, '..', '..', 'node_modules', '.bin', 'attw');
-      const args = ['--pack', '.', '--profile', 'node16', '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'table-flipped'];
+      const args = [
+        '--pack',
+        '.',
+        '--profile',
+        'node16',
+        '--ignore-rules',
+        'cjs-resolves-to-esm',
+        '--format',
+        'table-flipped',
+      ];
       const result = await run(bin, args, { cwd: packageDir, maxBuffer: 16 * 1024 * 1024 }).then(
         (ok) => ({ code: 0, output: ok.stdout }),
-        (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? 1, output: `${error.stdout}${error.stderr}` }),
+        (error: { code?: number; stdout?: string; stderr?: string }) => ({
+          code: error.code ?? 1,
+          output: `${error.stdout}${error.stderr}`,
+        }),
       );
       expect(result.code, result.output).toBe(0);
     }, 60_000);

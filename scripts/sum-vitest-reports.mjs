@@ -21,7 +21,9 @@ for (const name of files) {
   failed += report.numFailedTests ?? 0;
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   // A test file that fails to import has no tests but a failed suite.
-  brokenSuites += (report.testResults ?? []).filter((suite) => suite.status === 'failed' && (suite.assertionResults ?? []).length === 0).length;
+  brokenSuites += (report.testResults ?? []).filter(
+    (suite) => suite.status === 'failed' && (suite.assertionResults ?? []).length === 0,
+  ).length;
 }
 failed += brokenSuites;
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

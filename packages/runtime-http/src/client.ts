@@ -1,0 +1,194 @@
+import {
+  assertValidId,
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorDetails,
+  type Runtime,
+  type RuntimeCapabilities,
+  RuntimeError,
+  type WorkerAddress,
+} from '@worker-runtime/core';
+import type { Health, Ready } from './envelopes.js';
+
+/** The Runtime methods a remote client mirrors (same names, arguments and results as embedded). */
+export type RemoteRuntimeApi = Pick<
+  Runtime,
+  | 'summary'
+  | 'capabilities'
+  | 'diagnostics'
+  | 'listWorkers'
+  | 'getWorker'
+  | 'createWorker'
+  | 'sendInput'
+  | 'cancelWorker'
+  | 'stopWorker'
+  | 'getRun'
+  | 'listRuns'
+  | 'transcript'
+  | 'readEvents'
+>;
+
+/** A typed REST client whose methods mirror the Runtime API, plus `health()` and `ready()`. */
+export interface RuntimeClient extends RemoteRuntimeApi {
+  /** `GET /healthz`. @throws RuntimeHttpError when the server does not answer 200 */
+  health(): Promise<Health>;
+  /** `GET /readyz`. @throws RuntimeHttpError `runtime_unavailable` while the Runtime closes */
+  ready(): Promise<Ready>;
+}
+
+/** Options of {@link createRuntimeClient}. */
+export interface RuntimeClientOptions {
+  /** The server's base URL, e.g. `http://127.0.0.1:7420`. */
+  baseUrl: string;
+  /** The Runtime token. Keep it in your backend; never send it to a browser. */
+  token?: string | undefined;
+  /** A fetch implementation (default: the global `fetch`). */
+  fetch?: typeof fetch | undefined;
+}
+
+/**
+ * An error answered by a remote Runtime: the server's `code`, `message` and `details`, plus the
+ * HTTP `status` and `request_id`. `isRuntimeError` and `.code` work as for an embedded Runtime.
+ */
+export class RuntimeHttpError extends RuntimeError {
+  /** The HTTP status of the response (0 when no response arrived). */
+  readonly status: number;
+  /** The `x-request-id` of the response, when there was one. */
+  readonly request_id: string | null;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { status: number; request_id: string | null; details?: ErrorDetails; cause?: unknown },
+  ) {
+    super(code, message, {
+      ...(options.details !== undefined ? { details: options.details } : {}),
+      ...(options.cause !== undefined ? { cause: options.cause } : {}),
+    });
+    this.status = options.status;
+    this.request_id = options.request_id;
+  }
+}
+
+type Query = Readonly<Record<string, string | number | undefined>>;
+
+function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+async function toError(response: Response): Promise<RuntimeHttpError> {
+  const request_id = response.headers.get('x-request-id');
+  const fallback = response.status === 502 || response.status === 503 || response.status === 504;
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+  if (error && isErrorCode(error.code) && typeof error.message === 'string') {
+    const details = error.details && typeof error.details === 'object' ? (error.details as ErrorDetails) : undefined;
+    return new RuntimeHttpError(error.code, error.message, {
+      status: response.status,
+      request_id,
+      ...(details ? { details } : {}),
+    });
+  }
+  return new RuntimeHttpError(
+    fallback ? 'runtime_unavailable' : 'internal',
+    `the server answered ${response.status} without a Runtime error body`,
+    { status: response.status, request_id },
+  );
+}
+
+/**
+ * Creates a typed client for a Runtime served by `serveRuntime` / `createRuntimeApp`. Methods
+ * return the unwrapped payloads (e.g. `getWorker` → `WorkerDetail`) and throw
+ * {@link RuntimeHttpError} carrying the server's error `code`.
+ * @example
+ * const client = createRuntimeClient({ baseUrl: 'http://127.0.0.1:7420', token });
+ * const worker = await client.createWorker({ intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } });
+ * const ack = await client.sendInput(worker.worker_id, { kind: 'user', content: 'hello' });
+ */
+export function createRuntimeClient({ baseUrl, token, fetch: fetchImpl = fetch }: RuntimeClientOptions): RuntimeClient {
+  const base = baseUrl.replace(/\/+$/, '');
+  let runtimeId: Promise<string> | undefined;
+
+  async function call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    key: string | null,
+    options: { query?: Query; body?: unknown } = {},
+  ): Promise<T> {
+    const search = new URLSearchParams();
+    for (const [name, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) search.set(name, String(value));
+    }
+    const query = search.size > 0 ? `?${search}` : '';
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetchImpl(`${base}${path}${query}`, {
+        method,
+        headers,
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      });
+    } catch (cause) {
+      throw new RuntimeHttpError('runtime_unavailable', 'the Runtime server could not be reached', {
+        status: 0,
+        request_id: null,
+        cause,
+      });
+    }
+    if (!response.ok) throw await toError(response);
+    const payload = (await response.json()) as Record<string, unknown>;
+    return (key === null ? payload : payload[key]) as T;
+  }
+
+  /** The path segment for a worker; a `worker_ref` must name this Runtime, as embedded. */
+  async function workerPath(worker: WorkerAddress): Promise<string> {
+    if (typeof worker === 'object' && worker !== null) {
+      assertValidId(worker.runtime_id, 'runtime_id');
+      const id = assertValidId(worker.worker_id, 'worker_id');
+      runtimeId ??= call<{ runtime_id: string }>('GET', '/v1/runtime', 'runtime').then((s) => s.runtime_id);
+      const own = await runtimeId.catch((error: unknown) => {
+        runtimeId = undefined;
+        throw error;
+      });
+      if (worker.runtime_id !== own) {
+        throw new RuntimeError('worker_not_found', `worker ${id} does not belong to runtime ${own}`);
+      }
+      return `/v1/workers/${encodeURIComponent(id)}`;
+    }
+    return `/v1/workers/${encodeURIComponent(assertValidId(worker, 'worker_id'))}`;
+  }
+
+  const client: RuntimeClient = {
+    summary: () => call('GET', '/v1/runtime', 'runtime'),
+    capabilities: async () =>
+      (await call<{ capabilities: RuntimeCapabilities }>('GET', '/v1/runtime', 'runtime')).capabilities,
+    diagnostics: () => call('GET', '/v1/diagnostics', 'diagnostics'),
+    listWorkers: (query = {}) => call('GET', '/v1/workers', null, { query: query as Query }),
+    getWorker: async (worker) => call('GET', await workerPath(worker), 'worker'),
+    createWorker: (request) => call('POST', '/v1/workers', 'worker', { body: request }),
+    sendInput: async (worker, input) => call('POST', `${await workerPath(worker)}/input`, 'ack', { body: input }),
+    cancelWorker: async (worker, request = {}) =>
+      call('POST', `${await workerPath(worker)}/cancel`, 'ack', { body: request }),
+    stopWorker: async (worker, request = {}) =>
+      call('POST', `${await workerPath(worker)}/stop`, 'ack', { body: request }),
+    getRun: async (worker, run_id, options = {}) =>
+      call('GET', `${await workerPath(worker)}/runs/${encodeURIComponent(assertValidId(run_id, 'run_id'))}`, 'run', {
+        query: options as Query,
+      }),
+    listRuns: async (worker, query = {}) =>
+      call('GET', `${await workerPath(worker)}/runs`, null, { query: query as Query }),
+    transcript: async (worker, query = {}) =>
+      call('GET', `${await workerPath(worker)}/transcript`, 'transcript', { query: query as Query }),
+    readEvents: (query = {}) => call('GET', '/v1/events', 'events', { query: query as Query }),
+    health: () => call('GET', '/healthz', null),
+    ready: () => call('GET', '/readyz', null),
+  };
+  return client;
+}

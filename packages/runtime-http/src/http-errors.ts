@@ -1,0 +1,107 @@
+import { type ErrorCode, type ErrorDetails, isRuntimeError, RuntimeError } from '@worker-runtime/core';
+import type { LogEntry } from './log.js';
+import { jsonResponse } from './respond.js';
+
+/** The HTTP status every error `code` maps to (SPEC §6). */
+export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
+  invalid_json: 400,
+  invalid_request: 400,
+  invalid_id: 400,
+  limit_too_large: 400,
+  unauthorized: 401,
+  browser_access_denied: 403,
+  forbidden_host: 403,
+  worker_not_found: 404,
+  run_not_found: 404,
+  route_not_found: 404,
+  method_not_allowed: 405,
+  worker_busy: 409,
+  queue_full: 409,
+  worker_stopped: 409,
+  duplicate_worker: 409,
+  idempotency_conflict: 409,
+  capacity_exceeded: 409,
+  cursor_expired: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unsupported_capability: 422,
+  unsupported_operation: 422,
+  unknown_profile: 422,
+  runtime_unavailable: 503,
+  store_unavailable: 503,
+  store_locked: 503,
+  internal: 500,
+});
+
+/** Seconds a client should wait before retrying a 503 (`Retry-After`). */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** Extra response headers an error carries on the wire. */
+export type ErrorHeaders = Record<string, string>;
+
+/** A RuntimeError that also says which response headers it needs (`Allow`, `WWW-Authenticate`). */
+export class HttpRuntimeError extends RuntimeError {
+  /** Headers added to the error response. */
+  readonly headers: ErrorHeaders;
+
+  constructor(code: ErrorCode, message: string, headers: ErrorHeaders, details?: ErrorDetails) {
+    super(code, message, details === undefined ? {} : { details });
+    this.headers = headers;
+  }
+}
+
+/** The JSON error response for `error`, plus what to log about it. */
+export interface ErrorOutcome {
+  response: Response;
+  status: number;
+  code: ErrorCode;
+  /** Set for unexpected errors: what the operator's log gets (never sent to the client). */
+  internal?: LogEntry;
+}
+
+// Absolute POSIX or Windows paths: stripped from anything we log about an unexpected error.
+const PATH_LIKE = /(?:[A-Za-z]:)?[\\/][^\s'"`]*[\\/][^\s'"`]*/g;
+
+function redact(text: string): string {
+  return text.replace(PATH_LIKE, '<path>');
+}
+
+/**
+ * Maps any thrown value to its JSON error response: RuntimeErrors by `code`, anything else to a
+ * 500 `internal` whose message names only the request id (the cause goes to the log, redacted).
+ */
+export function errorOutcome(error: unknown, requestId: string): ErrorOutcome {
+  if (isRuntimeError(error)) {
+    const status = ERROR_STATUS[error.code];
+    const headers: Record<string, string> = { 'x-request-id': requestId };
+    if (error instanceof HttpRuntimeError) Object.assign(headers, error.headers);
+    if (error.code === 'runtime_unavailable' || error.code === 'store_unavailable' || error.code === 'store_locked') {
+      headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+    }
+    const body = {
+      error:
+        error.details === undefined
+          ? { code: error.code, message: error.message }
+          : { code: error.code, message: error.message, details: error.details },
+    };
+    return { response: jsonResponse(status, body, headers), status, code: error.code };
+  }
+  const name = error instanceof Error ? error.name : typeof error;
+  const message = error instanceof Error ? error.message : String(error);
+  const response = jsonResponse(
+    500,
+    { error: { code: 'internal', message: `internal error (request id ${requestId})` } },
+    { 'x-request-id': requestId },
+  );
+  return {
+    response,
+    status: 500,
+    code: 'internal',
+    internal: {
+      level: 'error',
+      msg: `unexpected ${name}: ${redact(message)}`,
+      request_id: requestId,
+      code: 'internal',
+    },
+  };
+}

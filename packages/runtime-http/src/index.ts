@@ -1,0 +1,32 @@
+// The REST app: mount it, or let serveRuntime listen. For trusted backends only; browsers never call a Runtime.
+export type { RuntimeAppOptions } from './app.js';
+export { createRuntimeApp } from './app.js';
+// Typed client mirroring the Runtime API over REST
+export type { RemoteRuntimeApi, RuntimeClient, RuntimeClientOptions } from './client.js';
+export { createRuntimeClient, RuntimeHttpError } from './client.js';
+// Response envelopes (valibot schemas over core's wire schemas)
+export type { Health, Ready } from './envelopes.js';
+export {
+  ControlAckEnvelopeSchema,
+  DiagnosticsEnvelopeSchema,
+  EventsEnvelopeSchema,
+  HealthSchema,
+  InputAckEnvelopeSchema,
+  ReadySchema,
+  RunEnvelopeSchema,
+  RunPageEnvelopeSchema,
+  RuntimeEnvelopeSchema,
+  TranscriptEnvelopeSchema,
+  WorkerEnvelopeSchema,
+  WorkerPageEnvelopeSchema,
+} from './envelopes.js';
+// Error code → HTTP status mapping
+export { ERROR_STATUS, RETRY_AFTER_SECONDS } from './http-errors.js';
+// Logging
+export type { LogEntry, RuntimeHttpLogger } from './log.js';
+// OpenAPI document
+export type { OpenApiDocument, OpenApiDocumentOptions } from './openapi.js';
+export { createOpenApiDocument } from './openapi.js';
+// Node server
+export type { RuntimeServer, ServeRuntimeOptions } from './server.js';
+export { SERVER_TIMEOUTS, serveRuntime } from './server.js';

@@ -1,0 +1,14 @@
+/** One structured log line from the HTTP layer. Never carries tokens, bodies or file paths. */
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  request_id?: string;
+  method?: string;
+  path?: string;
+  status?: number;
+  duration_ms?: number;
+  code?: string;
+}
+
+/** Receives log entries; the CLI writes them as JSON lines. */
+export type RuntimeHttpLogger = (entry: LogEntry) => void;

@@ -1,0 +1,76 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import type { Runtime } from '@worker-runtime/core';
+import { afterEach, describe, expect, test } from 'vitest';
+import { createRuntimeApp } from './app.js';
+import { createOpenApiDocument } from './openapi.js';
+import { openTestRuntime } from './test-helpers.js';
+
+const runtimes: Runtime[] = [];
+afterEach(async () => {
+  await Promise.all(runtimes.splice(0).map((runtime) => runtime.close()));
+});
+
+function openApiPath(path: string): string {
+  return path.replace(/:([a-z_]+)/g, '{$1}');
+}
+
+describe('OpenAPI document', () => {
+  test('validates as OpenAPI 3.1', async () => {
+    const document = await createOpenApiDocument({ serverUrl: 'http://127.0.0.1:7420' });
+    const validator = new Validator();
+    const result = await validator.validate(structuredClone(document) as Parameters<Validator['validate']>[0]);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  test('lists every route the app serves, with parameters, bodies and error shapes', async () => {
+    const { runtime } = await openTestRuntime();
+    runtimes.push(runtime);
+    const app = createRuntimeApp({ runtime });
+    const document = await createOpenApiDocument();
+    const served = app.routes
+      .filter((route) => route.method !== 'ALL')
+      .map((route) => `${route.method.toLowerCase()} ${openApiPath(route.path)}`);
+    const documented = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.keys(item ?? {}).map((method) => `${method} ${path}`),
+    );
+    expect(documented.sort()).toEqual([...new Set(served)].sort());
+    expect(documented).toHaveLength(15);
+
+    const transcript = document.paths['/v1/workers/{worker_id}/transcript']?.get;
+    expect(transcript?.parameters).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ in: 'path', name: 'worker_id', required: true }),
+        expect.objectContaining({ in: 'query', name: 'tail', schema: expect.objectContaining({ type: 'integer' }) }),
+      ]),
+    );
+    const create = document.paths['/v1/workers']?.post;
+    expect(create?.requestBody).toMatchObject({
+      required: true,
+      content: { 'application/json': { schema: { type: 'object' } } },
+    });
+    expect(Object.keys(create?.responses ?? {})).toEqual([
+      '201',
+      '400',
+      '401',
+      '403',
+      '409',
+      '413',
+      '415',
+      '422',
+      '500',
+      '503',
+    ]);
+    const cancel = document.paths['/v1/workers/{worker_id}/cancel']?.post;
+    expect(cancel?.requestBody).toMatchObject({ required: false });
+    const input = document.paths['/v1/workers/{worker_id}/input']?.post;
+    expect(Object.keys(input?.responses ?? {})).toEqual(expect.arrayContaining(['200', '202', '409']));
+    const error = JSON.stringify(create?.responses?.['409']);
+    expect(error).toContain('duplicate_worker');
+    expect(error).toContain('x-request-id');
+    expect(document.paths['/healthz']?.get?.security).toEqual([]);
+    expect(document.paths['/v1/runtime']?.get?.security).toEqual([{ bearerAuth: [] }]);
+    expect(document.info.description).toContain('Browsers must never call it');
+  });
+});

@@ -1,0 +1,171 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { getRequestListener, RequestError } from '@hono/node-server';
+import { type Runtime, RuntimeError } from '@worker-runtime/core';
+import { createRuntimeApp } from './app.js';
+import { errorOutcome } from './http-errors.js';
+import type { RuntimeHttpLogger } from './log.js';
+import { resolveRequestId } from './request-id.js';
+import { isLoopbackAddress } from './security.js';
+
+/** Options of {@link serveRuntime}. */
+export interface ServeRuntimeOptions {
+  /** The Runtime to serve. `close()` of the server does not close it. */
+  runtime: Runtime;
+  /** Address to bind (default `127.0.0.1`). A non-loopback address requires `token`. */
+  host?: string;
+  /** Port (default 7420; 0 picks a free one, reported in `port` and `url`). */
+  port?: number;
+  /** Bearer token required on every `/v1` route. A backend credential: never hand it to a browser. */
+  token?: string | undefined;
+  /** Extra `Host` names accepted while bound to loopback. */
+  allowedHosts?: readonly string[] | undefined;
+  /** Largest request body in bytes (default: `runtime.limits.max_body_bytes`). */
+  maxBodyBytes?: number | undefined;
+  /** Structured log sink (one debug line per request; `internal` errors at error level). */
+  log?: RuntimeHttpLogger | undefined;
+}
+
+/** A listening Runtime server. */
+export interface RuntimeServer {
+  /** `http://host:port`, with the real port when 0 was asked. */
+  url: string;
+  host: string;
+  port: number;
+  /** The underlying Node server (timeouts per SPEC §8), for advanced use such as metrics. */
+  server: Server;
+  /**
+   * Stops accepting connections, answers waiting long-polls at once, lets in-flight requests
+   * finish and closes idle keep-alive connections. Does not close the Runtime.
+   */
+  close(): Promise<void>;
+}
+
+/** SPEC §8 server timeouts: a slow or stuck client cannot hold resources. */
+export const SERVER_TIMEOUTS: Readonly<{ headersTimeout: number; requestTimeout: number; keepAliveTimeout: number }> =
+  Object.freeze({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 });
+
+function formatUrl(host: string, port: number): string {
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
+  return `http://${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
+}
+
+// Requests Node rejects before they reach the app (bad framing, header timeout) still get a JSON error.
+function clientErrorResponse(error: NodeJS.ErrnoException): string {
+  const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = timeout ? '408 Request Timeout' : tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  const message = timeout
+    ? 'the request was not received in time'
+    : tooLarge
+      ? 'the request headers are too large'
+      : 'the request is not valid HTTP';
+  const body = JSON.stringify({ error: { code: 'invalid_request', message } });
+  return (
+    `HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+    `x-request-id: ${resolveRequestId(undefined)}\r\nconnection: close\r\n\r\n${body}`
+  );
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      const reason = error.code === 'EADDRINUSE' ? 'the address is already in use' : (error.code ?? 'listen failed');
+      reject(
+        new RuntimeError('runtime_unavailable', `cannot listen on ${formatUrl(host, port)}: ${reason}`, {
+          details: { reason: error.code ?? 'unknown' },
+          cause: error,
+        }),
+      );
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Serves a Runtime over REST on @hono/node-server. Binding a non-loopback address without a token
+ * refuses to start; on loopback, `Host` must be a loopback name or in `allowedHosts`.
+ * @throws RuntimeError `invalid_request` (non-loopback without token, bad options), `runtime_unavailable` (cannot listen)
+ * @example
+ * const server = await serveRuntime({ runtime, port: 0 });
+ * console.log(server.url);
+ * await server.close();
+ */
+export async function serveRuntime({
+  runtime,
+  host = '127.0.0.1',
+  port = 7420,
+  token,
+  allowedHosts,
+  maxBodyBytes,
+  log,
+}: ServeRuntimeOptions): Promise<RuntimeServer> {
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new RuntimeError('invalid_request', 'port must be an integer from 0 to 65535');
+  }
+  const loopbackOnly = isLoopbackAddress(host);
+  if (!loopbackOnly && token === undefined) {
+    throw new RuntimeError(
+      'invalid_request',
+      `refusing to bind ${host} without a token: a non-loopback address needs a bearer token (or bind 127.0.0.1)`,
+    );
+  }
+  const shutdown = new AbortController();
+  const app = createRuntimeApp({
+    runtime,
+    token,
+    allowedHosts,
+    maxBodyBytes,
+    loopbackOnly,
+    log,
+    signal: shutdown.signal,
+  });
+  const listener = getRequestListener(app.fetch, {
+    // Reached only when the adapter cannot build a Request (e.g. a malformed Host): still JSON.
+    errorHandler: (error) => {
+      const mapped =
+        error instanceof RequestError
+          ? new RuntimeError('invalid_request', 'the request is malformed', { cause: error })
+          : error;
+      const outcome = errorOutcome(mapped, resolveRequestId(undefined));
+      if (outcome.internal && log) log(outcome.internal);
+      return outcome.response;
+    },
+  });
+  // Responses still being produced when close() starts carry `connection: close`, so their
+  // keep-alive sockets end with them instead of holding close() open.
+  const inFlight = new Set<ServerResponse>();
+  let stopping = false;
+  const server = createServer({ ...SERVER_TIMEOUTS }, (incoming, outgoing) => {
+    if (stopping) outgoing.shouldKeepAlive = false;
+    inFlight.add(outgoing);
+    outgoing.once('close', () => inFlight.delete(outgoing));
+    void listener(incoming, outgoing);
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (socket.writable && !socket.writableEnded) socket.end(clientErrorResponse(error));
+    else socket.destroy();
+  });
+  const bound = await listen(server, host, port);
+  let closing: Promise<void> | undefined;
+  return {
+    url: formatUrl(host, bound),
+    host,
+    port: bound,
+    server,
+    close(): Promise<void> {
+      closing ??= new Promise<void>((resolve) => {
+        stopping = true;
+        for (const outgoing of inFlight) if (!outgoing.headersSent) outgoing.shouldKeepAlive = false;
+        server.close(() => resolve());
+        shutdown.abort();
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}
