@@ -190,3 +190,21 @@ describe('summary and capabilities', () => {
     await expect(Runtime.open({ runtime_id: '../bad' })).rejects.toMatchObject({ code: 'invalid_id' });
   });
 });
+
+describe('worker revision', () => {
+  test('changes with every change to the worker and only then', async () => {
+    const rt = await runtime();
+    await rt.createWorker({ ...assistant, worker_id: 'w' });
+    await rt.createWorker({ ...assistant, worker_id: 'other' });
+    const first = await rt.workerRevision('w');
+    expect(first).toBe((await rt.getWorker('w')).last_event_id);
+    await rt.sendInput('other', { kind: 'system', content: 'elsewhere' });
+    expect(await rt.workerRevision('w')).toBe(first);
+    await rt.sendInput('w', { kind: 'system', content: 'here' });
+    const second = await rt.workerRevision('w');
+    expect(second).toBeGreaterThan(first);
+    await rt.stopWorker('w');
+    expect(await rt.workerRevision('w')).toBeGreaterThan(second);
+    await expect(rt.workerRevision('ghost')).rejects.toMatchObject({ code: 'worker_not_found' });
+  });
+});

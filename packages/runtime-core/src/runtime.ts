@@ -252,6 +252,15 @@ export class Runtime {
   }
 
   /**
+   * A number that changes whenever anything in the Worker's detail changes (it is the id of the
+   * newest event naming the Worker). Lets a caller cache a detail, or serve conditional requests.
+   * @throws RuntimeError `invalid_id`, `worker_not_found`
+   */
+  async workerRevision(worker: WorkerAddress): Promise<number> {
+    return this.#worker(worker).last_event_id;
+  }
+
+  /**
    * One run. With `wait_ms`, waits (at most `limits.max_wait_ms`) until the run is terminal.
    * @throws RuntimeError `invalid_id`, `worker_not_found`, `run_not_found`
    */

@@ -97,8 +97,10 @@ export function toSummary(
     display_name: record.display_name,
     display_ref: displayRef(record, runtime),
     status: workerStatus(state),
-    intent: structuredClone(record.intent),
-    profile: structuredClone(record.profile),
+    // Shallow copies suffice: these records are flat and never mutated once committed (and
+    // structuredClone dominated the cost of a GET).
+    intent: { ...record.intent },
+    profile: { ...record.profile },
     created_at: record.created_at,
     updated_at: state.updated_at,
     transcript_len: state.transcript_len,
@@ -117,9 +119,9 @@ export function toDetail(
   return {
     ...toSummary(state, runtime),
     last_run: state.last_run ? { ...state.last_run } : null,
-    requested_capabilities: structuredClone(record.requested_capabilities),
-    workspace_refs: structuredClone(record.workspace_refs),
-    mount_refs: structuredClone(record.mount_refs),
+    requested_capabilities: record.requested_capabilities.map((capability) => ({ ...capability })),
+    workspace_refs: record.workspace_refs.map((ref) => ({ ...ref })),
+    mount_refs: record.mount_refs.map((ref) => ({ ...ref })),
     metadata: { ...record.metadata },
     config_bundle: record.config_bundle ? { ...record.config_bundle } : null,
   };

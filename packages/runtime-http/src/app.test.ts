@@ -93,6 +93,20 @@ describe('worker routes', () => {
     expect((await json(shown)).worker.worker_id).toBe('w1');
   });
 
+  test('GET /v1/workers/{id} answers the current state after every change (cached by revision)', async () => {
+    const { call, runtime } = await setup();
+    await call('/v1/workers', { body: { ...CREATE_ASSISTANT, worker_id: 'w' } });
+    const first = (await json(await call('/v1/workers/w'))).worker;
+    expect((await json(await call('/v1/workers/w'))).worker).toEqual(first);
+    await call('/v1/workers/w/input', { body: { kind: 'system', content: 'note' } });
+    const second = (await json(await call('/v1/workers/w'))).worker;
+    expect(second).toEqual(await runtime.getWorker('w'));
+    expect(second.transcript_len).toBe(first.transcript_len + 1);
+    expect(second.last_event_id).toBeGreaterThan(first.last_event_id);
+    await call('/v1/workers/w/stop', { method: 'POST' });
+    expect((await json(await call('/v1/workers/w'))).worker.status).toBe('stopped');
+  });
+
   test('GET /v1/workers pages in creation order with status filter and cursor', async () => {
     const { call } = await setup();
     for (const id of ['a', 'b', 'c']) await call('/v1/workers', { body: { ...CREATE_ASSISTANT, worker_id: id } });

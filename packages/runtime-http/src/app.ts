@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { type Runtime, RuntimeError } from '@worker-runtime/core';
 import { type Context, Hono } from 'hono';
-import { errorOutcome, HttpRuntimeError } from './http-errors.js';
+import { createDispatcher, type Dispatcher, type DispatchRequest } from './dispatch.js';
+import { errorOutcome } from './http-errors.js';
 import type { RuntimeHttpLogger } from './log.js';
 import { createOpenApiRoute } from './openapi.js';
 import { resolveRequestId } from './request-id.js';
-import { jsonResponse } from './respond.js';
-import type { RouteDef } from './route.js';
+import { toResponse } from './respond.js';
 import { RUNTIME_ROUTES } from './routes/index.js';
 import { createGate } from './security.js';
 
@@ -31,24 +31,34 @@ export interface RuntimeAppOptions {
   signal?: AbortSignal | undefined;
 }
 
-type Env = { Variables: { request_id: string; started: number } };
 type HeaderReader = (name: string) => string | undefined;
 
 /** Reads headers straight from Node's IncomingMessage when served by @hono/node-server (no `Headers` copy). */
-function headerReader(c: Context<Env>): HeaderReader {
+function headerReader(c: Context): HeaderReader {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming) {
-    const headers = incoming.headers;
-    return (name) => {
-      const value = headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    };
-  }
+  if (incoming) return nodeHeaderReader(incoming);
   return (name) => c.req.header(name) ?? (name === 'host' ? new URL(c.req.url).host : undefined);
 }
 
-function pathPattern(path: string): RegExp {
-  return new RegExp(`^${path.replace(/\./g, '\\.').replace(/:[a-z_]+/g, '[^/]+')}$`);
+/** A header reader over Node's already-parsed headers. */
+export function nodeHeaderReader(incoming: IncomingMessage): HeaderReader {
+  const headers = incoming.headers;
+  return (name) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+}
+
+function dispatchRequest(c: Context): DispatchRequest {
+  return {
+    method: c.req.method,
+    path: c.req.path,
+    url: c.req.url,
+    header: headerReader(c),
+    get body() {
+      return c.req.raw.body;
+    },
+  };
 }
 
 function validateOptions(token: string | undefined, maxBodyBytes: number): void {
@@ -58,6 +68,27 @@ function validateOptions(token: string | undefined, maxBodyBytes: number): void 
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
     throw new RuntimeError('invalid_request', 'maxBodyBytes must be a positive integer');
   }
+}
+
+/** The dispatcher for a set of app options (shared by the Hono app and the server's GET fast path). */
+export function createRuntimeDispatcher({
+  runtime,
+  token,
+  allowedHosts = [],
+  maxBodyBytes = runtime.limits.max_body_bytes,
+  loopbackOnly = true,
+  log,
+  signal,
+}: RuntimeAppOptions): Dispatcher {
+  validateOptions(token, maxBodyBytes);
+  return createDispatcher({
+    runtime,
+    routes: [...RUNTIME_ROUTES, createOpenApiRoute()],
+    gate: createGate({ token, loopbackOnly, allowedHosts }),
+    maxBodyBytes,
+    log,
+    signal,
+  });
 }
 
 /**
@@ -70,87 +101,26 @@ function validateOptions(token: string | undefined, maxBodyBytes: number): void 
  * const app = createRuntimeApp({ runtime, token: process.env.WORKER_RUNTIME_TOKEN });
  * const res = await app.request('/v1/runtime', { headers: { authorization: `Bearer ${token}` } });
  */
-export function createRuntimeApp({
-  runtime,
-  token,
-  allowedHosts = [],
-  maxBodyBytes = runtime.limits.max_body_bytes,
-  loopbackOnly = true,
-  log,
-  signal,
-}: RuntimeAppOptions): Hono<Env> {
-  validateOptions(token, maxBodyBytes);
-  const gate = createGate({ token, loopbackOnly, allowedHosts });
-  const routes: readonly RouteDef[] = [...RUNTIME_ROUTES, createOpenApiRoute()];
-  const known = routes.map((route) => ({ route, pattern: pathPattern(route.path) }));
-  const app = new Hono<Env>();
+export function createRuntimeApp(options: RuntimeAppOptions): Hono {
+  return honoApp(createRuntimeDispatcher(options));
+}
 
-  function logRequest(c: Context<Env>, requestId: string, status: number, code?: string): void {
-    if (!log) return;
-    const started = c.get('started');
-    log({
-      level: 'debug',
-      msg: 'request',
-      request_id: requestId,
-      method: c.req.method,
-      path: c.req.path,
-      status,
-      ...(started !== undefined ? { duration_ms: Math.round((performance.now() - started) * 1000) / 1000 } : {}),
-      ...(code !== undefined ? { code } : {}),
-    });
-  }
-
-  // The one place a failure becomes a response: every error, from any route or the gate.
-  function respondToError(error: unknown, c: Context<Env>): Response {
-    const requestId = c.get('request_id') ?? resolveRequestId(headerReader(c)('x-request-id'));
-    const outcome = errorOutcome(error, requestId);
-    if (outcome.internal && log) log({ ...outcome.internal, method: c.req.method, path: c.req.path });
-    logRequest(c, requestId, outcome.status, outcome.code);
-    return outcome.response;
-  }
-
-  /** Starts a request: request id, timing, then the gate (Origin, Host, token). */
-  function admit(c: Context<Env>, header: HeaderReader): string {
-    const requestId = resolveRequestId(header('x-request-id'));
-    c.set('request_id', requestId);
-    if (log) c.set('started', performance.now());
-    gate(c.req.path, header);
-    return requestId;
-  }
-
-  for (const route of routes) {
+/** The Hono app over a dispatcher: Hono routes (HEAD included), the dispatcher answers. */
+export function honoApp(dispatcher: Dispatcher): Hono {
+  const app = new Hono();
+  for (const route of dispatcher.routes) {
     app.on(route.method, route.path, async function handleRoute(c) {
-      try {
-        const header = headerReader(c);
-        const requestId = admit(c, header);
-        const result = await route.handle({
-          runtime,
-          params: c.req.param() as Record<string, string>,
-          url: c.req.url,
-          request: c.req.raw,
-          header,
-          maxBodyBytes,
-          signal,
-        });
-        logRequest(c, requestId, result.status);
-        return jsonResponse(result.status, result.body, { 'x-request-id': requestId });
-      } catch (error) {
-        return respondToError(error, c);
-      }
+      return toResponse(
+        await dispatcher.dispatch({ route, params: c.req.param() as Record<string, string> }, dispatchRequest(c)),
+      );
     });
   }
-
   app.notFound(function unknownRoute(c) {
-    admit(c, headerReader(c));
-    const allowed = known.filter(({ pattern }) => pattern.test(c.req.path)).map(({ route }) => route.method);
-    if (allowed.length > 0) {
-      const allow = [...new Set(allowed.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])))].join(
-        ', ',
-      );
-      throw new HttpRuntimeError('method_not_allowed', `this route only accepts ${allow}`, { allow });
-    }
-    throw new RuntimeError('route_not_found', 'no route matches this method and path');
+    return toResponse(dispatcher.unmatched(dispatchRequest(c)));
   });
-  app.onError(respondToError);
+  // The dispatcher answers every failure itself; this only guards against a fault in Hono.
+  app.onError(function unexpected(error) {
+    return toResponse(errorOutcome(error, resolveRequestId(undefined)).reply);
+  });
   return app;
 }

@@ -1,6 +1,6 @@
 import { type ErrorCode, type ErrorDetails, isRuntimeError, RuntimeError } from '@worker-runtime/core';
 import type { LogEntry } from './log.js';
-import { jsonResponse } from './respond.js';
+import { type JsonReply, jsonReply } from './respond.js';
 
 /** The HTTP status every error `code` maps to (SPEC §6). */
 export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
@@ -52,7 +52,7 @@ export class HttpRuntimeError extends RuntimeError {
 
 /** The JSON error response for `error`, plus what to log about it. */
 export interface ErrorOutcome {
-  response: Response;
+  reply: JsonReply;
   status: number;
   code: ErrorCode;
   /** Set for unexpected errors: what the operator's log gets (never sent to the client). */
@@ -84,17 +84,17 @@ export function errorOutcome(error: unknown, requestId: string): ErrorOutcome {
           ? { code: error.code, message: error.message }
           : { code: error.code, message: error.message, details: error.details },
     };
-    return { response: jsonResponse(status, body, headers), status, code: error.code };
+    return { reply: jsonReply(status, body, headers), status, code: error.code };
   }
   const name = error instanceof Error ? error.name : typeof error;
   const message = error instanceof Error ? error.message : String(error);
-  const response = jsonResponse(
+  const reply = jsonReply(
     500,
     { error: { code: 'internal', message: `internal error (request id ${requestId})` } },
     { 'x-request-id': requestId },
   );
   return {
-    response,
+    reply,
     status: 500,
     code: 'internal',
     internal: {

@@ -57,7 +57,7 @@ async function readLimited(stream: ReadableStream<Uint8Array>, maxBytes: number)
  * @throws RuntimeError `payload_too_large`, `unsupported_media_type`, `invalid_json`
  */
 export async function readJsonBody(
-  request: Request,
+  stream: ReadableStream<Uint8Array> | null,
   header: (name: string) => string | undefined,
   { maxBytes, optional }: JsonBodyOptions,
 ): Promise<unknown> {
@@ -67,7 +67,7 @@ export async function readJsonBody(
   const isJson = contentType !== undefined && isJsonContentType(contentType);
   if (contentType !== undefined && !isJson) throw unsupportedMediaType();
   if (!isJson && !optional) throw unsupportedMediaType();
-  const bytes = request.body ? await readLimited(request.body, maxBytes) : Buffer.alloc(0);
+  const bytes = stream ? await readLimited(stream, maxBytes) : Buffer.alloc(0);
   if (bytes.byteLength === 0) {
     if (optional) return {};
     throw new RuntimeError('invalid_json', 'the request body is empty; send a JSON object');

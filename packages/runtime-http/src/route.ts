@@ -1,5 +1,6 @@
 import type { ErrorCode, Runtime } from '@worker-runtime/core';
 import type * as v from 'valibot';
+import type { DetailCache } from './detail-cache.js';
 import type { CoreQuerySchema } from './query.js';
 
 /** What a route handler gets: the Runtime and the parts of the request it may translate. */
@@ -9,20 +10,20 @@ export interface RouteContext {
   params: Readonly<Record<string, string>>;
   /** The full request URL (for the query). */
   url: string;
-  request: Request;
+  /** The request body stream (null for a GET). */
+  body: ReadableStream<Uint8Array> | null;
   /** A request header by lowercase name. */
   header(name: string): string | undefined;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** Serialised worker envelopes by revision (one cache per app). */
+  workerCache: DetailCache;
   /** Aborted when the server shuts down: long-polls answer at once with what they have. */
   signal: AbortSignal | undefined;
 }
 
-/** A handler's answer: a status and the JSON envelope. */
-export interface RouteResult {
-  status: number;
-  body: unknown;
-}
+/** A handler's answer: a status and the JSON envelope (or the envelope already serialised). */
+export type RouteResult = { status: number; body: unknown } | { status: number; json: string };
 
 /** The OpenAPI description of a route; every schema is a core (or envelope) valibot schema. */
 export interface RouteDoc {

@@ -2,10 +2,12 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import { type Runtime, RuntimeError } from '@worker-runtime/core';
-import { createRuntimeApp } from './app.js';
+import { createRuntimeDispatcher, honoApp } from './app.js';
+import { serveGet } from './fast-get.js';
 import { errorOutcome } from './http-errors.js';
 import type { RuntimeHttpLogger } from './log.js';
 import { resolveRequestId } from './request-id.js';
+import { toResponse } from './respond.js';
 import { isLoopbackAddress } from './security.js';
 
 /** Options of {@link serveRuntime}. */
@@ -115,7 +117,7 @@ export async function serveRuntime({
     );
   }
   const shutdown = new AbortController();
-  const app = createRuntimeApp({
+  const dispatcher = createRuntimeDispatcher({
     runtime,
     token,
     allowedHosts,
@@ -124,7 +126,7 @@ export async function serveRuntime({
     log,
     signal: shutdown.signal,
   });
-  const listener = getRequestListener(app.fetch, {
+  const listener = getRequestListener(honoApp(dispatcher).fetch, {
     // Reached only when the adapter cannot build a Request (e.g. a malformed Host): still JSON.
     errorHandler: (error) => {
       const mapped =
@@ -133,7 +135,7 @@ export async function serveRuntime({
           : error;
       const outcome = errorOutcome(mapped, resolveRequestId(undefined));
       if (outcome.internal && log) log(outcome.internal);
-      return outcome.response;
+      return toResponse(outcome.reply);
     },
   });
   // Responses still being produced when close() starts carry `connection: close`, so their
@@ -144,7 +146,7 @@ export async function serveRuntime({
     if (stopping) outgoing.shouldKeepAlive = false;
     inFlight.add(outgoing);
     outgoing.once('close', () => inFlight.delete(outgoing));
-    void listener(incoming, outgoing);
+    if (!serveGet(dispatcher, incoming, outgoing)) void listener(incoming, outgoing);
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (socket.writable && !socket.writableEnded) socket.end(clientErrorResponse(error));

@@ -19,7 +19,7 @@ const parseListQuery = createQueryParser(ListWorkersQuerySchema);
 
 // Bodies are handed to the Runtime as parsed; it validates them with the same core schemas.
 function body(context: RouteContext, optional: boolean): Promise<unknown> {
-  return readJsonBody(context.request, context.header, { maxBytes: context.maxBodyBytes, optional });
+  return readJsonBody(context.body, context.header, { maxBytes: context.maxBodyBytes, optional });
 }
 
 function workerId(context: RouteContext): string {
@@ -89,7 +89,17 @@ export const getWorkerRoute: RouteDef = {
     errors: ['invalid_id', 'worker_not_found'],
   },
   async handle(context) {
-    return { status: 200, body: { worker: await context.runtime.getWorker(workerId(context)) } };
+    const id = workerId(context);
+    const revision = await context.runtime.workerRevision(id);
+    let json = context.workerCache.get(id, revision);
+    if (json === undefined) {
+      // Cached only when no event landed while reading, so the JSON is exactly this revision.
+      const worker = await context.runtime.getWorker(id);
+      if ((await context.runtime.workerRevision(id)) !== revision) return { status: 200, body: { worker } };
+      json = JSON.stringify({ worker });
+      context.workerCache.set(id, revision, json);
+    }
+    return { status: 200, json };
   },
 };
 
