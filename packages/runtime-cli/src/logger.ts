@@ -1,0 +1,53 @@
+import { LOG_LEVELS, type LogLevel } from './config-file.js';
+
+/** Extra fields of one log line (never tokens, bodies or paths). */
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+/** A structured logger writing one JSON object per line. */
+export interface Logger {
+  readonly level: LogLevel;
+  /** Writes `{ time, level, msg, …fields }` when `level` is at or above the logger's level. */
+  log(level: LogLevel, msg: string, fields?: LogFields): void;
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+}
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** Lowest level written (default `info`). */
+  level?: LogLevel;
+  /** Receives each line, newline included (default: standard error). */
+  write?: (line: string) => void;
+  /** Milliseconds since the epoch for the `time` field (default `Date.now`). */
+  clock?: () => number;
+}
+
+/**
+ * Creates a JSON-lines logger (one object per line on standard error by default), the format log
+ * collectors under a process supervisor parse without configuration.
+ * @example
+ * const logger = createLogger({ level: 'debug' });
+ * logger.info('runtime started', { runtime_id: 'r1' });
+ */
+export function createLogger({
+  level = 'info',
+  write = (line) => process.stderr.write(line),
+  clock = Date.now,
+}: LoggerOptions = {}): Logger {
+  const threshold = LOG_LEVELS.indexOf(level);
+  function log(entryLevel: LogLevel, msg: string, fields: LogFields = {}): void {
+    if (LOG_LEVELS.indexOf(entryLevel) < threshold) return;
+    const { level: _level, msg: _msg, time: _time, ...rest } = fields;
+    write(`${JSON.stringify({ time: new Date(clock()).toISOString(), level: entryLevel, msg, ...rest })}\n`);
+  }
+  return {
+    level,
+    log,
+    debug: (msg, fields) => log('debug', msg, fields),
+    info: (msg, fields) => log('info', msg, fields),
+    warn: (msg, fields) => log('warn', msg, fields),
+    error: (msg, fields) => log('error', msg, fields),
+  };
+}

@@ -1,0 +1,111 @@
+import { Runtime, type RuntimeStore } from '@worker-runtime/core';
+import { createBuiltinEngines } from '@worker-runtime/engines';
+import { createFsStore } from '@worker-runtime/fs-store';
+import { type RuntimeServer, serveRuntime } from '@worker-runtime/http';
+import type { CliIo, StopSignal } from './io.js';
+import { createLogger, type Logger } from './logger.js';
+import type { ServeConfig } from './serve-config.js';
+
+/** Exit code after a second signal: the shell convention 128 + signal number. */
+export const SIGNAL_EXIT_CODES: Readonly<Record<StopSignal, number>> = Object.freeze({ SIGINT: 130, SIGTERM: 143 });
+
+/** How long shutdown may take beyond the runs' cancel grace (in-flight requests, the store flush). */
+const SHUTDOWN_SLACK_MS = 10_000;
+
+const SEVERITY_LEVELS = { info: 'info', warning: 'warn', error: 'error' } as const;
+
+function createStore(config: ServeConfig, logger: Logger): RuntimeStore | undefined {
+  if (config.store === 'memory') return undefined;
+  return createFsStore({
+    data_dir: config.data_dir,
+    // Store findings after open (a corrupt record skipped by a read) reach the operator's log.
+    on_diagnostic: ({ severity, code, message }) => logger.log(SEVERITY_LEVELS[severity], message, { code }),
+  });
+}
+
+function withDeadline(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([work.then(() => true), expired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs a Runtime behind REST until SIGINT/SIGTERM: prints one ready line on stdout, logs JSON lines
+ * on stderr, and on the first signal stops accepting, interrupts active runs and flushes the store.
+ * A second signal exits at once (130 for SIGINT, 143 for SIGTERM).
+ * @returns the exit code: 0 after a clean shutdown, 1 when it overran its deadline
+ * @throws RuntimeError from startup (`store_locked`, `runtime_unavailable` when the port is taken, …)
+ */
+export async function runServe(config: ServeConfig, io: CliIo): Promise<number> {
+  const logger = createLogger({ level: config.log_level, write: (line) => io.stderr(line) });
+  let received: StopSignal | null = null;
+  let onStop: (signal: StopSignal) => void = () => undefined;
+  const stopRequested = new Promise<StopSignal>((resolve) => {
+    onStop = resolve;
+  });
+  const removeHandler = io.onSignal((signal) => {
+    if (received !== null) {
+      logger.warn('second signal, exiting without a clean shutdown', { signal });
+      io.exit(SIGNAL_EXIT_CODES[signal]);
+      return;
+    }
+    received = signal;
+    onStop(signal);
+  });
+  try {
+    const store = createStore(config, logger);
+    const runtime = await Runtime.open({
+      ...(config.runtime_id !== undefined ? { runtime_id: config.runtime_id } : {}),
+      ...(config.display_name !== undefined ? { display_name: config.display_name } : {}),
+      ...(store !== undefined ? { store } : {}),
+      ...(config.default_profile !== undefined ? { default_profile: config.default_profile } : {}),
+      profiles: config.profiles,
+      engines: createBuiltinEngines({ env: io.env as NodeJS.ProcessEnv }),
+      limits: config.limits,
+    });
+    let server: RuntimeServer;
+    try {
+      server = await serveRuntime({
+        runtime,
+        host: config.host,
+        port: config.port,
+        token: config.token,
+        allowedHosts: config.allowed_hosts,
+        log: ({ level, msg, ...fields }) => logger.log(level, msg, fields),
+      });
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+    const summary = await runtime.summary();
+    const profiles = summary.profiles.map((profile) => profile.name).join(',');
+    io.stdout(
+      `worker-runtime listening on ${server.url} runtime=${summary.runtime_id} store=${summary.store} profiles=${profiles}\n`,
+    );
+    logger.info('runtime started', {
+      url: server.url,
+      runtime_id: summary.runtime_id,
+      store: summary.store,
+      default_profile: summary.default_profile,
+      auth: config.token === undefined ? 'none' : 'bearer',
+      version: summary.version,
+    });
+
+    const signal = await stopRequested;
+    logger.info('shutting down', { signal, active_runs: (await runtime.summary()).active_runs });
+    // Stop accepting and close the Runtime together: closing answers waiting long-polls, so the
+    // server's in-flight requests can finish.
+    const deadline = runtime.limits.cancel_grace_ms + SHUTDOWN_SLACK_MS;
+    const finished = await withDeadline(Promise.all([server.close(), runtime.close()]), deadline);
+    if (!finished) {
+      logger.error('shutdown did not finish in time', { deadline_ms: deadline });
+      return 1;
+    }
+    logger.info('stopped', { runtime_id: summary.runtime_id });
+    return 0;
+  } finally {
+    removeHandler();
+  }
+}
