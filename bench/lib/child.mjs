@@ -1,0 +1,73 @@
+// Child processes: figures run in their own process (own heap, own event loop), with a hard time limit.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { RESULT_PREFIX } from './figure.mjs';
+
+/**
+ * Runs `node [nodeArgs] script options` and resolves with the figure results it printed, the exit
+ * code and whether it was killed for exceeding `timeoutMs`. Never rejects.
+ */
+export function runFigureScript(script, options, { timeoutMs, nodeArgs = [] }) {
+  return new Promise((resolve) => {
+    const results = [];
+    const child = spawn(process.execPath, [...nodeArgs, script, JSON.stringify(options)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.startsWith(RESULT_PREFIX)) results.push(JSON.parse(line.slice(RESULT_PREFIX.length)));
+      else if (line.trim() !== '') process.stderr.write(`    | ${line}\n`);
+    });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ results, code: null, timedOut, error: error.message });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ results, code: code ?? signal, timedOut, error: null });
+    });
+  });
+}
+
+/**
+ * Starts a server script that prints one `READY {json}` line on stdout and exits when its stdin
+ * closes. Resolves with that JSON and a `stop()` that closes stdin and waits for the exit.
+ */
+export function startServer(script, args, { timeoutMs = 30_000, nodeArgs = [] } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise((done) => child.on('close', done));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} did not become ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const stop = async () => {
+      child.stdin.end();
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    };
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!line.startsWith('READY ')) return;
+      clearTimeout(timer);
+      resolve({ info: JSON.parse(line.slice('READY '.length)), stop });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited (${code}) before it was ready`));
+    });
+  });
+}
+
+/** In a server script: exit once the parent closes our stdin (so no server outlives the bench). */
+export function exitWhenParentCloses(cleanup) {
+  process.stdin.on('end', async () => {
+    await cleanup();
+    process.exit(0);
+  });
+  process.stdin.resume();
+}
