@@ -18,7 +18,9 @@ export function serveGet(dispatcher: Dispatcher, incoming: IncomingMessage, outg
   const request = { method: 'GET', path, url, header: nodeHeaderReader(incoming), body: null };
   void dispatcher.dispatch(match, request).then((reply) => {
     if (outgoing.destroyed) return;
-    reply.headers['content-length'] = String(Buffer.byteLength(reply.body));
+    reply.headers['content-length'] = String(
+      typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.length,
+    );
     outgoing.writeHead(reply.status, reply.headers);
     outgoing.end(reply.body);
   });

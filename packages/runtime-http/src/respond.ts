@@ -2,7 +2,7 @@
 export interface JsonReply {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  body: string | Buffer;
 }
 
 /** Serialises a JSON reply (content type included). */
@@ -11,7 +11,7 @@ export function jsonReply(status: number, body: unknown, headers: Record<string,
 }
 
 /** A reply whose JSON body is already serialised. */
-export function rawJsonReply(status: number, json: string, headers: Record<string, string>): JsonReply {
+export function rawJsonReply(status: number, json: string | Buffer, headers: Record<string, string>): JsonReply {
   return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: json };
 }
 

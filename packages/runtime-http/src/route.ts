@@ -23,7 +23,7 @@ export interface RouteContext {
 }
 
 /** A handler's answer: a status and the JSON envelope (or the envelope already serialised). */
-export type RouteResult = { status: number; body: unknown } | { status: number; json: string };
+export type RouteResult = { status: number; body: unknown } | { status: number; json: string | Buffer };
 
 /** The OpenAPI description of a route; every schema is a core (or envelope) valibot schema. */
 export interface RouteDoc {

@@ -96,7 +96,7 @@ export const getWorkerRoute: RouteDef = {
       // Cached only when no event landed while reading, so the JSON is exactly this revision.
       const worker = await context.runtime.getWorker(id);
       if ((await context.runtime.workerRevision(id)) !== revision) return { status: 200, body: { worker } };
-      json = JSON.stringify({ worker });
+      json = Buffer.from(JSON.stringify({ worker }));
       context.workerCache.set(id, revision, json);
     }
     return { status: 200, json };
