@@ -8,6 +8,7 @@ import { pageLimit, resolveLimits } from './limits.js';
 import { MemoryStore } from './memory-store.js';
 import { Mutex } from './mutex.js';
 import { ProfileCatalog } from './profiles.js';
+import { planRecovery } from './recovery.js';
 import { RunExecutor } from './run-executor.js';
 import { DisplayNameSchema, type WorkerRef } from './schemas/common.js';
 import { type EventBatch, EventQuerySchema } from './schemas/event.js';
@@ -747,47 +748,17 @@ export class Runtime {
   // ---------------------------------------------------------------- internals: recovery
 
   async #recover(snapshot: StoreSnapshot): Promise<void> {
-    const records: StoreRecord[] = [];
-    const now = this.#clock.iso();
-    const resume: WorkerState[] = [];
-    const effects: Array<() => void> = [];
-    for (const stored of snapshot.workers) {
-      const state = newWorkerState(this.runtime_id, stored);
-      this.#workers.set(stored.worker.worker_id, state);
-      for (const unfinished of stored.unfinished_runs) {
-        if (unfinished.run.status === 'queued' && unfinished.input && stored.worker.status !== 'stopped') {
-          state.queue.push({ record: unfinished.run, input: unfinished.input });
-          continue;
-        }
-        const interrupted: RunRecord = {
-          ...unfinished.run,
-          status: 'interrupted',
-          ended_at: now,
-          error: { code: 'interrupted', message: 'the runtime stopped while the run was active' },
-        };
-        records.push({ type: 'run', run: { worker_id: stored.worker.worker_id, run: interrupted, input: null } });
-        this.#log.event(
-          records,
-          'run_interrupted',
-          `run ${interrupted.run_id} interrupted: the runtime stopped while it was active`,
-          {
-            worker_id: stored.worker.worker_id,
-            run_id: interrupted.run_id,
-          },
-        );
-        effects.push(() => {
-          state.last_run = interrupted;
-        });
-      }
-      if (state.queue.length > 0) resume.push(state);
-    }
-    for (const diagnostic of snapshot.recovery_diagnostics) this.#log.recordDiagnostic(records, diagnostic);
-    this.#log.event(records, 'runtime_started', `runtime ${this.runtime_id} started`, {
+    const plan = planRecovery({
+      snapshot,
+      workers: this.#workers,
+      log: this.#log,
+      runtime_id: this.runtime_id,
+      now: this.#clock.iso(),
+    });
+    this.#log.event(plan.records, 'runtime_started', `runtime ${this.runtime_id} started`, {
       data: { version: VERSION, store: this.#store.kind },
     });
-    await this.#log.commit(records, () => {
-      for (const effect of effects) effect();
-    });
-    for (const state of resume) this.#executor.pump(state);
+    await this.#log.commit(plan.records, plan.apply);
+    for (const state of plan.resume) this.#executor.pump(state);
   }
 }
