@@ -1,13 +1,43 @@
 import { writeAtomic } from './file-io.js';
 import { FORMAT } from './file-schemas.js';
-import type { FileWriter } from './file-writer.js';
+import { DIR_CHANGED, type FileWriter } from './file-writer.js';
 import type { FsLike } from './fs-like.js';
 import type { Journal } from './journal.js';
 import { RUNTIME_FILES, type RuntimeLayout, WORKER_FILES } from './layout.js';
-import type { StoreState } from './store-state.js';
+import { RUNTIME_BITS, type StoreState } from './store-state.js';
+import { LOG_BITS, type WorkerUnit } from './worker-unit.js';
 
 /** How many `worker.json` snapshots are written at once. */
 const SNAPSHOT_CONCURRENCY = 64;
+
+/**
+ * What the dirty bits say must be fsynced, and the workers whose `worker.json` must be rewritten.
+ * Clears the bits. O(workers): a scan of memory, once per checkpoint, instead of a set of paths
+ * kept between checkpoints.
+ */
+function collectDirty(
+  state: StoreState,
+  layout: RuntimeLayout,
+): { files: string[]; dirs: string[]; units: WorkerUnit[] } {
+  const files: string[] = [];
+  const dirs: string[] = [];
+  const units: WorkerUnit[] = [];
+  if (state.dirty & RUNTIME_BITS.events) files.push(layout.file(RUNTIME_FILES.events));
+  if (state.dirty & RUNTIME_BITS.eventsIndex) files.push(layout.file(RUNTIME_FILES.eventsIndex));
+  if (state.dirty & DIR_CHANGED) dirs.push(layout.dir);
+  if (state.dirty & RUNTIME_BITS.workersDir) dirs.push(layout.workersDir);
+  state.dirty = 0;
+  for (const unit of state.workers.values()) {
+    if (unit.dirty === 0) continue;
+    units.push(unit);
+    for (const [key, bit] of Object.entries(LOG_BITS)) {
+      if (unit.dirty & bit) files.push(layout.workerFile(unit.worker_id, WORKER_FILES[key as keyof typeof LOG_BITS]));
+    }
+    if (unit.dirty & DIR_CHANGED) dirs.push(layout.workerDir(unit.worker_id));
+    unit.dirty = 0;
+  }
+  return { files, dirs, units };
+}
 
 /**
  * Folds the journal into the files: fsync every file written since the last checkpoint (and the
@@ -24,12 +54,12 @@ export async function writeCheckpoint(
     journal,
   }: { state: StoreState; layout: RuntimeLayout; writer: FileWriter; journal: Journal },
 ): Promise<void> {
-  await writer.sync();
+  const { files, dirs, units } = collectDirty(state, layout);
+  await writer.sync(files, dirs);
   const batch = state.lastBatch;
-  const dirty = [...state.dirtyWorkers];
-  for (let i = 0; i < dirty.length; i += SNAPSHOT_CONCURRENCY) {
+  for (let i = 0; i < units.length; i += SNAPSHOT_CONCURRENCY) {
     await Promise.all(
-      dirty
+      units
         .slice(i, i + SNAPSHOT_CONCURRENCY)
         .map((unit) =>
           writeAtomic(
@@ -50,7 +80,6 @@ export async function writeCheckpoint(
   const checkpoint = { format: FORMAT, batch, events: state.events, diagnostics: state.diagnostics };
   await writeAtomic(fs, layout.file(RUNTIME_FILES.checkpoint), JSON.stringify(checkpoint, null, 2));
   state.checkpointBatch = batch;
-  state.dirtyWorkers.clear();
   state.runtimeDirty = false;
   await journal.reset();
 }

@@ -1,51 +1,57 @@
 import { constants } from 'node:fs';
-import { dirname } from 'node:path';
 import { errnoCode, writeAll } from './file-io.js';
 import type { FsLike } from './fs-like.js';
+
+/**
+ * What a written file belongs to (the store state, a worker unit). The writer sets bits on its
+ * `dirty` mask, so a checkpoint knows what to fsync without the writer keeping a path per file.
+ */
+export interface DirtyMask {
+  dirty: number;
+}
+
+/** `dirty` bit set when a file of the owner's directory was created: the directory needs an fsync. */
+export const DIR_CHANGED = 1;
 
 interface PendingAppend {
   position: number;
   parts: string[];
+  owner: DirtyMask;
+  bit: number;
 }
 
 /**
  * Writes the store's materialized files (everything except the journal and snapshots). Appends are
  * collected per file for a whole group and written with one positioned write each; they are not
- * fsynced here, because the journal already holds them durably. `checkpoint()` fsyncs what was
- * written since the last checkpoint. Descriptors are cached (bounded) to avoid an open per append.
+ * fsynced here, because the journal already holds them durably. Each write sets a bit on the
+ * file's owner; `sync()` fsyncs the paths a checkpoint derives from those bits. Descriptors are
+ * cached (bounded) to avoid an open per append.
  */
 export class FileWriter {
   readonly #fs: FsLike;
   readonly #maxOpen: number;
   readonly #fds = new Map<string, number>();
   #pending = new Map<string, PendingAppend>();
-  #newDirs: string[] = [];
-  /** Files whose stale tail (beyond the recorded length) was already cut in this session. */
-  readonly #trimmed = new Set<string>();
-  readonly #dirtyFiles = new Set<string>();
-  readonly #dirtyDirs = new Set<string>();
+  #newDirs: { path: string; parent: DirtyMask; bit: number }[] = [];
 
   constructor(fs: FsLike, maxOpen: number) {
     this.#fs = fs;
     this.#maxOpen = maxOpen;
   }
 
-  /** Queues `text` to be written at `position` of `path` (positions of one file must be contiguous). */
-  append(path: string, position: number, text: string): void {
+  /**
+   * Queues `text` to be written at `position` of `path` (positions of one file must be contiguous);
+   * once written, `bit` is set on `owner.dirty` (and `DIR_CHANGED` if the file had to be created).
+   */
+  append(path: string, position: number, text: string, owner: DirtyMask, bit: number): void {
     const pending = this.#pending.get(path);
     if (pending) pending.parts.push(text);
-    else this.#pending.set(path, { position, parts: [text] });
+    else this.#pending.set(path, { position, parts: [text], owner, bit });
   }
 
-  /** Queues creating a directory before the next flush writes into it; its parent's entry changes. */
-  ensureDir(path: string, parent: string): void {
-    this.#newDirs.push(path);
-    this.#dirtyDirs.add(parent);
-  }
-
-  /** Remembers a directory whose entries changed, to fsync it at the next checkpoint. */
-  dirtyDir(path: string): void {
-    this.#dirtyDirs.add(path);
+  /** Queues creating a directory before the next flush writes into it; then sets `bit` on its parent's owner. */
+  ensureDir(path: string, parent: DirtyMask, bit: number): void {
+    this.#newDirs.push({ path, parent, bit });
   }
 
   /** Writes every queued append (files in parallel). */
@@ -54,12 +60,17 @@ export class FileWriter {
     this.#pending = new Map();
     const dirs = this.#newDirs;
     this.#newDirs = [];
-    await Promise.all(dirs.map((path) => this.#fs.mkdirp(path)));
+    await Promise.all(
+      dirs.map(async (dir) => {
+        await this.#fs.mkdirp(dir.path);
+        dir.parent.dirty |= dir.bit;
+      }),
+    );
     await Promise.all(
       [...pending].map(async ([path, append]) => {
-        const fd = await this.#descriptor(path, append.position);
+        const fd = await this.#descriptor(path, append);
         await writeAll(this.#fs, fd, Buffer.from(append.parts.join(''), 'utf8'), append.position);
-        this.#dirtyFiles.add(path);
+        append.owner.dirty |= append.bit;
       }),
     );
     // Evict only now: closing a descriptor while a parallel write still uses it could send that
@@ -72,13 +83,9 @@ export class FileWriter {
     }
   }
 
-  /** Makes everything written so far durable: fsync each written file, then each changed directory. */
-  async sync(): Promise<void> {
-    const files = [...this.#dirtyFiles];
-    this.#dirtyFiles.clear();
+  /** Makes what was written durable: fsync each of `files`, then each of `dirs`. */
+  async sync(files: readonly string[], dirs: readonly string[]): Promise<void> {
     await Promise.all(files.map((path) => this.#syncPath(path)));
-    const dirs = [...this.#dirtyDirs];
-    this.#dirtyDirs.clear();
     await Promise.all(dirs.map((path) => this.#syncPath(path)));
   }
 
@@ -100,7 +107,7 @@ export class FileWriter {
     }
   }
 
-  async #descriptor(path: string, position: number): Promise<number> {
+  async #descriptor(path: string, append: PendingAppend): Promise<number> {
     let fd = this.#fds.get(path);
     if (fd !== undefined) {
       // Refresh its place in the LRU order.
@@ -113,13 +120,14 @@ export class FileWriter {
     } catch (error) {
       if (errnoCode(error) !== 'ENOENT') throw error;
       fd = await this.#fs.open(path, constants.O_RDWR | constants.O_CREAT);
-      this.#dirtyDirs.add(dirname(path));
+      append.owner.dirty |= DIR_CHANGED;
     }
-    if (!this.#trimmed.has(path)) {
-      // Bytes past the recorded length are leftovers of writes the journal will redo (or never acked).
-      await this.#fs.ftruncate(fd, position);
-      this.#trimmed.add(path);
-    }
+    // Bytes past the planned length are leftovers of writes the journal will redo (or that were
+    // never acknowledged), so they are cut at every open. Only the first open of a file in a session
+    // can find any: after it, every write of a group completes before the next group plans its
+    // appends (a failed write stops the store), so a reopened file ends exactly at `position`, and
+    // the truncate changes nothing. That keeps no per-file memory across evictions.
+    await this.#fs.ftruncate(fd, append.position);
     this.#fds.set(path, fd);
     return fd;
   }

@@ -3,7 +3,6 @@ import {
   type IdempotencyRecord,
   IdempotencyRecordSchema,
   isRuntimeError,
-  isValidId,
   type RunRecord,
   RuntimeError,
   type RuntimeEvent,
@@ -12,12 +11,11 @@ import {
   StoredRunSchema,
   type StoreOpenRequest,
   type StoreRecord,
-  StoreRecordSchema,
   type StoreSnapshot,
   type TranscriptEntry,
   TranscriptEntrySchema,
 } from '@worker-runtime/core';
-import * as v from 'valibot';
+import type * as v from 'valibot';
 import { writeCheckpoint } from './checkpoint.js';
 import { storeUnavailable } from './file-io.js';
 import { FileWriter } from './file-writer.js';
@@ -26,6 +24,7 @@ import { GroupCommit } from './group-commit.js';
 import type { Journal } from './journal.js';
 import { RUNTIME_FILES, RuntimeLayout, WORKER_FILES } from './layout.js';
 import { parseLine, readLines, readLinesById, scanLines } from './log-reads.js';
+import { type SerializedBatch, serializeBatch, workerOf } from './record-json.js';
 import { recoverRuntime } from './recovery.js';
 import { pickRuntimeId } from './runtime-dirs.js';
 import { acquireLock, releaseLock } from './runtime-lock.js';
@@ -55,9 +54,12 @@ interface OpenState {
   state: StoreState;
   journal: Journal;
   writer: FileWriter;
-  group: GroupCommit;
-  /** Workers that exist once every enqueued batch is applied (validates later batches early). */
-  known: Set<string>;
+  group: GroupCommit<SerializedBatch>;
+  /**
+   * Workers created by batches enqueued but not applied yet (later batches may name them). Applied
+   * workers are in `state.workers`, so this never holds more than the commits in flight.
+   */
+  creating: Set<string>;
   nextBatch: number;
   published: { promise: Promise<void>; resolve: () => void };
   /** In-flight lazy loads, by `<worker_id>/<file>`. */
@@ -70,23 +72,6 @@ function signal(): { promise: Promise<void>; resolve: () => void } {
     resolve = done;
   });
   return { promise, resolve };
-}
-
-function workerOf(record: StoreRecord): string | null {
-  switch (record.type) {
-    case 'worker':
-      return record.worker.worker_id;
-    case 'run':
-      return record.run.worker_id;
-    case 'transcript':
-      return record.entry.worker_ref.worker_id;
-    case 'idempotency':
-      return record.record.worker_id;
-    case 'event':
-      return record.event.worker_ref?.worker_id ?? null;
-    default:
-      return null;
-  }
 }
 
 /**
@@ -162,7 +147,7 @@ export class FsStore implements RuntimeStore {
         journal,
         writer,
         group: new GroupCommit((group) => this.#flush(group)),
-        known: new Set(state.workers.keys()),
+        creating: new Set(),
         nextBatch: state.lastBatch + 1,
         published: signal(),
         loading: new Map(),
@@ -194,33 +179,32 @@ export class FsStore implements RuntimeStore {
     const open = this.#open;
     if (!open || this.#closing) return Promise.reject(new RuntimeError('store_unavailable', 'the store is closed'));
     if (this.#failure) return Promise.reject(this.#failure);
-    const batch = structuredClone(records) as StoreRecord[];
+    let batch: SerializedBatch;
+    try {
+      // Records are kept by reference, as the memory store does: the Runtime never mutates a
+      // committed record, it replaces it. Serializing now fixes what the journal will hold.
+      batch = serializeBatch(records);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const created: string[] = [];
-    for (const record of batch) {
-      const parsed = v.safeParse(StoreRecordSchema, record);
-      if (!parsed.success) {
-        return Promise.reject(
-          new RuntimeError('invalid_request', `the store refused a malformed ${record.type} record`),
-        );
-      }
+    for (const record of records) {
       const worker_id = workerOf(record);
-      if (worker_id === null) continue;
-      if (!isValidId(worker_id))
-        return Promise.reject(new RuntimeError('invalid_id', 'a record names an invalid worker id'));
+      if (worker_id === null || open.state.workers.has(worker_id) || open.creating.has(worker_id)) continue;
       if (record.type === 'worker') created.push(worker_id);
-      else if (!open.known.has(worker_id) && !created.includes(worker_id) && record.type !== 'event') {
+      else if (!created.includes(worker_id) && record.type !== 'event') {
         return Promise.reject(new RuntimeError('worker_not_found', `worker ${worker_id} is not in the store`));
       }
     }
-    for (const id of created) open.known.add(id);
+    for (const id of created) open.creating.add(id);
     return open.group.enqueue(batch);
   }
 
-  async #flush(group: readonly (readonly StoreRecord[])[]): Promise<void> {
+  async #flush(group: readonly SerializedBatch[]): Promise<void> {
     const open = this.#open;
     if (!open) throw new RuntimeError('store_unavailable', 'the store is closed');
     if (this.#failure) throw this.#failure;
-    const batches = group.map((records) => ({ batch: open.nextBatch++, records: records as StoreRecord[] }));
+    const batches = group.map((serialized) => ({ batch: open.nextBatch++, ...serialized }));
     try {
       await open.journal.append(batches);
     } catch (error) {
@@ -228,6 +212,7 @@ export class FsStore implements RuntimeStore {
     }
     try {
       for (const batch of batches) open.state.apply(batch);
+      for (const id of open.creating) if (open.state.workers.has(id)) open.creating.delete(id);
       await open.writer.flush();
     } catch (error) {
       // The group is durable in the journal (reopening replays it) but not readable here.
@@ -254,7 +239,7 @@ export class FsStore implements RuntimeStore {
     const { layout, state } = this.#readable();
     const unit = state.workers.get(worker_id);
     if (!unit) return [];
-    const end = Math.min(start + limit, unit.readable_transcript.count);
+    const end = Math.min(start + limit, unit.readable_transcript_count);
     const lines = await this.#read(() =>
       readLines(
         this.#fs,
@@ -295,8 +280,7 @@ export class FsStore implements RuntimeStore {
     const { state } = this.#readable();
     const unit = state.workers.get(worker_id);
     if (!unit) return null;
-    const live =
-      unit.unfinished.get(run_id)?.stored.run ?? (unit.last_run?.run.run_id === run_id ? unit.last_run.run : null);
+    const live = unit.unfinishedRun(run_id)?.run ?? (unit.last_run?.run.run_id === run_id ? unit.last_run.run : null);
     if (live) return structuredClone(live);
     const table = await this.#runTable(unit);
     return structuredClone(table.byId.get(run_id) ?? null);

@@ -1,7 +1,5 @@
-import type { StoreRecord } from '@worker-runtime/core';
-
-interface Waiter {
-  records: readonly StoreRecord[];
+interface Waiter<T> {
+  batch: T;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -11,20 +9,20 @@ interface Waiter {
  * next one (one journal write, one fsync). Batches are flushed, and their promises settled, in the
  * order `enqueue` was called.
  */
-export class GroupCommit {
-  readonly #flush: (group: readonly (readonly StoreRecord[])[]) => Promise<void>;
-  #waiting: Waiter[] = [];
+export class GroupCommit<T> {
+  readonly #flush: (group: readonly T[]) => Promise<void>;
+  #waiting: Waiter<T>[] = [];
   #running: Promise<void> | null = null;
 
   /** `flush` makes a whole group durable and visible, or throws. */
-  constructor(flush: (group: readonly (readonly StoreRecord[])[]) => Promise<void>) {
+  constructor(flush: (group: readonly T[]) => Promise<void>) {
     this.#flush = flush;
   }
 
   /** Resolves once the batch's group was flushed. */
-  enqueue(records: readonly StoreRecord[]): Promise<void> {
+  enqueue(batch: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#waiting.push({ records, resolve, reject });
+      this.#waiting.push({ batch, resolve, reject });
       this.#running ??= this.#drain();
     });
   }
@@ -41,7 +39,7 @@ export class GroupCommit {
       const group = this.#waiting;
       this.#waiting = [];
       try {
-        await this.#flush(group.map((waiter) => waiter.records));
+        await this.#flush(group.map((waiter) => waiter.batch));
         for (const waiter of group) waiter.resolve();
       } catch (error) {
         for (const waiter of group) waiter.reject(error);

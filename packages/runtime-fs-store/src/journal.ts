@@ -8,7 +8,9 @@ import type { FsLike } from './fs-like.js';
 /** One committed batch as the journal holds it. */
 export interface JournalBatch {
   batch: number;
-  records: StoreRecord[];
+  records: readonly StoreRecord[];
+  /** JSON of each record's value, when the batch was serialized at commit (see `serializeBatch`). */
+  values?: readonly string[];
 }
 
 /** What reading the journal found besides its batches. */
@@ -93,8 +95,9 @@ export class Journal {
    * Appends the batches and fdatasyncs. On failure the partial bytes are cut off when possible;
    * if even that fails, the next open truncates the torn tail.
    */
-  async append(batches: readonly JournalBatch[]): Promise<void> {
-    const text = batches.map((batch) => `${JSON.stringify(batch)}\n`).join('');
+  async append(batches: readonly { batch: number; json: string }[]): Promise<void> {
+    // `json` is the batch's records array, serialized once by `serializeBatch`.
+    const text = batches.map(({ batch, json }) => `{"batch":${batch},"records":${json}}\n`).join('');
     const buffer = Buffer.from(text, 'utf8');
     try {
       await writeAll(this.#fs, this.#fd, buffer, this.#size);

@@ -1,4 +1,4 @@
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isValidId, RuntimeError } from '@worker-runtime/core';
 
 /** File names inside `runtimes/<runtime_id>/` (SPEC §9 layout). */
@@ -23,31 +23,39 @@ export const WORKER_FILES = {
   idempotency: 'idempotency.jsonl',
 } as const;
 
-/** Absolute paths of one runtime's files; every id is checked so no path leaves `data_dir`. */
+/** The name of one file in a worker directory. */
+export type WorkerFileName = (typeof WORKER_FILES)[keyof typeof WORKER_FILES];
+
+/**
+ * Absolute paths of one runtime's files; every id is checked so no path leaves `data_dir`. Worker
+ * paths are built by concatenation: a valid id is one path component (no separator, not `.` or
+ * `..`), so `<workers>/<id>/<name>` is already normal and inside `data_dir`, and the store keeps no
+ * path string per worker (paths are made again when needed, for about the cost of the check).
+ */
 export class RuntimeLayout {
   readonly root: string;
   readonly dir: string;
+  readonly workersDir: string;
 
   constructor(data_dir: string, runtime_id: string) {
     this.root = resolve(data_dir);
     this.dir = this.#inside(join(this.root, 'runtimes', safeId(runtime_id)));
+    this.workersDir = join(this.dir, RUNTIME_FILES.workers);
   }
 
   /** A file directly in the runtime directory. */
   file(name: (typeof RUNTIME_FILES)[keyof typeof RUNTIME_FILES]): string {
-    return join(this.dir, name);
+    return `${this.dir}${sep}${name}`;
   }
 
-  get workersDir(): string {
-    return join(this.dir, RUNTIME_FILES.workers);
-  }
-
+  /** @throws RuntimeError `invalid_id` */
   workerDir(worker_id: string): string {
-    return this.#inside(join(this.workersDir, safeId(worker_id)));
+    return `${this.workersDir}${sep}${safeId(worker_id)}`;
   }
 
-  workerFile(worker_id: string, name: (typeof WORKER_FILES)[keyof typeof WORKER_FILES]): string {
-    return join(this.workerDir(worker_id), name);
+  /** @throws RuntimeError `invalid_id` */
+  workerFile(worker_id: string, name: WorkerFileName): string {
+    return `${this.workersDir}${sep}${safeId(worker_id)}${sep}${name}`;
   }
 
   #inside(path: string): string {

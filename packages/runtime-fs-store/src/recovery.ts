@@ -3,14 +3,14 @@ import { type Diagnostic, isValidId, type RuntimeRecord, type StoreOpenRequest }
 import * as v from 'valibot';
 import { errnoCode, fsyncPath, readSmallFile, withFile, writeAtomic } from './file-io.js';
 import { CheckpointFileSchema, FORMAT, RuntimeFileSchema, WorkerFileSchema } from './file-schemas.js';
-import type { FileWriter } from './file-writer.js';
+import { DIR_CHANGED, type FileWriter } from './file-writer.js';
 import type { FsLike } from './fs-like.js';
 import { Journal } from './journal.js';
 import { RUNTIME_FILES, type RuntimeLayout, runtimesDir, WORKER_FILES } from './layout.js';
 import { INDEX_WIDTH, readIndex } from './offset-index.js';
 import { storeDiagnostic } from './store-diagnostics.js';
-import { StoreState } from './store-state.js';
-import { type LogSize, WorkerUnit } from './worker-unit.js';
+import { type LogSize, StoreState } from './store-state.js';
+import { WorkerUnit } from './worker-unit.js';
 
 const KNOWN_RUNTIME_ENTRIES = new Set<string>(Object.values(RUNTIME_FILES));
 
@@ -86,7 +86,6 @@ export async function recoverRuntime(
   } else {
     runtime = { runtime_id, display_name: runtimeFile.display_name, created_at: runtimeFile.created_at };
   }
-  writer.dirtyDir(layout.dir);
 
   const checkpoint = await readJson(fs, layout.file(RUNTIME_FILES.checkpoint), CheckpointFileSchema);
   if (checkpoint === 'corrupt') {
@@ -102,6 +101,8 @@ export async function recoverRuntime(
     diagnostics: checkpoint && checkpoint !== 'corrupt' ? checkpoint.diagnostics : [],
     maxDiagnostics: request.max_diagnostics,
   });
+  // The lock (and any rewritten runtime.json) changed the runtime directory.
+  state.dirty |= DIR_CHANGED;
 
   const workerDirs: string[] = [];
   for (const entry of await fs.readdir(layout.workersDir)) {

@@ -1,16 +1,25 @@
 import type { Diagnostic, RuntimeRecord, StoreRecord } from '@worker-runtime/core';
-import type { FileWriter } from './file-writer.js';
+import type { DirtyMask, FileWriter } from './file-writer.js';
 import type { JournalBatch } from './journal.js';
-import type { RuntimeLayout } from './layout.js';
-import { WORKER_FILES } from './layout.js';
+import { RUNTIME_FILES, type RuntimeLayout, WORKER_FILES } from './layout.js';
 import { INDEX_WIDTH, indexEntry } from './offset-index.js';
-import { type LogSize, WorkerUnit } from './worker-unit.js';
+import { valueJson } from './record-json.js';
+import { LOG_BITS, SNAPSHOT_DUE, WorkerUnit } from './worker-unit.js';
+
+/** Length of an indexed JSONL file: entries and bytes. */
+export interface LogSize {
+  count: number;
+  bytes: number;
+}
+
+/** `StoreState.dirty` bits (besides `DIR_CHANGED`, the runtime directory): written since the checkpoint. */
+export const RUNTIME_BITS = { events: 2, eventsIndex: 4, workersDir: 8 } as const;
 
 /**
  * The store's whole in-memory state (O(workers)) and the one function that applies a committed
  * batch to it and to the materialized files. Recovery replays the journal through the same path.
  */
-export class StoreState {
+export class StoreState implements DirtyMask {
   runtime: RuntimeRecord;
   runtimeDirty = false;
   /** The batch `checkpoint.json` reflects: runtime-level records up to it are already in the files. */
@@ -22,7 +31,8 @@ export class StoreState {
   diagnostics: Diagnostic[];
   maxDiagnostics: number;
   readonly workers = new Map<string, WorkerUnit>();
-  readonly dirtyWorkers = new Set<WorkerUnit>();
+  /** Runtime-level files and directories written since the checkpoint (`RUNTIME_BITS`, `DIR_CHANGED`). */
+  dirty = 0;
   readonly #touched = new Set<WorkerUnit>();
   #nextOrdinal = 0;
   readonly #layout: RuntimeLayout;
@@ -54,9 +64,12 @@ export class StoreState {
    * Applies one batch: memory first, file appends queued on the writer. Records a unit already
    * reflects (its batch is not older) are skipped, which makes journal replay idempotent.
    */
-  apply({ batch, records }: JournalBatch): void {
+  apply({ batch, records, values }: JournalBatch): void {
     const runtimeLevel = batch > this.checkpointBatch;
-    for (const record of records) this.#applyRecord(record, batch, runtimeLevel);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as StoreRecord;
+      this.#applyRecord(record, values?.[i] ?? valueJson(record), batch, runtimeLevel);
+    }
     for (const unit of this.#touched) unit.batch = Math.max(unit.batch, batch);
     this.lastBatch = Math.max(this.lastBatch, batch);
   }
@@ -72,11 +85,12 @@ export class StoreState {
     const unit = this.workers.get(worker_id);
     if (!unit || batch <= unit.batch) return null;
     this.#touched.add(unit);
-    this.dirtyWorkers.add(unit);
+    unit.dirty |= SNAPSHOT_DUE;
     return unit;
   }
 
-  #applyRecord(record: StoreRecord, batch: number, runtimeLevel: boolean): void {
+  #applyRecord(record: StoreRecord, value: string, batch: number, runtimeLevel: boolean): void {
+    const line = `${value}\n`;
     switch (record.type) {
       case 'runtime':
         if (!runtimeLevel) return;
@@ -87,7 +101,7 @@ export class StoreState {
         if (!this.workers.has(record.worker.worker_id)) {
           const unit = WorkerUnit.create(record.worker, this.#nextOrdinal++, batch - 1);
           this.workers.set(unit.worker_id, unit);
-          this.#writer.ensureDir(this.#layout.workerDir(unit.worker_id), this.#layout.workersDir);
+          this.#writer.ensureDir(this.#layout.workerDir(unit.worker_id), this, RUNTIME_BITS.workersDir);
         }
         const unit = this.#unit(record.worker.worker_id, batch);
         if (unit) unit.record = record.worker;
@@ -97,11 +111,9 @@ export class StoreState {
         const unit = this.#unit(record.run.worker_id, batch);
         if (!unit) return;
         unit.applyRun(record.run);
-        unit.runs_bytes += this.#line(
-          this.#layout.workerFile(unit.worker_id, WORKER_FILES.runs),
-          unit.runs_bytes,
-          record.run,
-        );
+        const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.runs);
+        this.#writer.append(path, unit.runs_bytes, line, unit, LOG_BITS.runs);
+        unit.runs_bytes += Buffer.byteLength(line, 'utf8');
         return;
       }
       case 'idempotency': {
@@ -109,36 +121,52 @@ export class StoreState {
         if (!unit) return;
         unit.idempotency?.set(record.record.key, record.record);
         const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.idempotency);
-        unit.idempotency_bytes += this.#line(path, unit.idempotency_bytes, record.record);
+        this.#writer.append(path, unit.idempotency_bytes, line, unit, LOG_BITS.idempotency);
+        unit.idempotency_bytes += Buffer.byteLength(line, 'utf8');
         return;
       }
       case 'transcript': {
         const unit = this.#unit(record.entry.worker_ref.worker_id, batch);
         if (!unit) return;
-        this.#appendIndexed(
-          this.#layout.workerFile(unit.worker_id, WORKER_FILES.transcript),
-          this.#layout.workerFile(unit.worker_id, WORKER_FILES.transcriptIndex),
-          unit.transcript,
-          record.entry.sequence,
-          record.entry,
+        const key = record.entry.sequence;
+        unit.transcript_bytes += this.#appendIndexed(
+          {
+            owner: unit,
+            data: this.#layout.workerFile(unit.worker_id, WORKER_FILES.transcript),
+            dataBit: LOG_BITS.transcript,
+            index: this.#layout.workerFile(unit.worker_id, WORKER_FILES.transcriptIndex),
+            indexBit: LOG_BITS.transcriptIndex,
+          },
+          unit.transcript_count,
+          unit.transcript_bytes,
+          key,
+          line,
         );
+        unit.transcript_count = Math.max(unit.transcript_count, key);
         return;
       }
       case 'event': {
         const { event } = record;
         if (runtimeLevel) {
-          this.#appendIndexed(
-            this.#layout.file('events.jsonl'),
-            this.#layout.file('events.idx'),
-            this.events,
+          this.events.bytes += this.#appendIndexed(
+            {
+              owner: this,
+              data: this.#layout.file(RUNTIME_FILES.events),
+              dataBit: RUNTIME_BITS.events,
+              index: this.#layout.file(RUNTIME_FILES.eventsIndex),
+              indexBit: RUNTIME_BITS.eventsIndex,
+            },
+            this.events.count,
+            this.events.bytes,
             event.id,
-            event,
+            line,
           );
+          this.events.count = Math.max(this.events.count, event.id);
         }
         const unit = event.worker_ref ? this.#unit(event.worker_ref.worker_id, batch) : null;
         if (!unit) return;
         const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.eventIds);
-        this.#writer.append(path, unit.event_ids * INDEX_WIDTH, indexEntry(event.id));
+        this.#writer.append(path, unit.event_ids * INDEX_WIDTH, indexEntry(event.id), unit, LOG_BITS.eventIds);
         unit.event_ids++;
         unit.last_event_id = event.id;
         unit.updated_at = event.created_at;
@@ -152,26 +180,27 @@ export class StoreState {
     }
   }
 
-  /** Queues one JSON line; returns its length in bytes. */
-  #line(path: string, position: number, value: unknown): number {
-    const text = `${JSON.stringify(value)}\n`;
-    this.#writer.append(path, position, text);
-    return Buffer.byteLength(text, 'utf8');
-  }
-
   /**
-   * Appends entry number `key` (1-based, dense) to an indexed log. A gap (a key past the next one,
-   * after a skipped corrupt batch) is filled with empty entries so positions keep matching keys;
-   * a key already present is ignored, so ids are never reused.
+   * Appends `line` as entry number `key` (1-based, dense) of an indexed log holding `count`
+   * entries and `bytes` bytes; returns the bytes added to the data file. A gap (a key past the next
+   * one, after a skipped corrupt batch) is filled with empty entries so positions keep matching
+   * keys; a key already present is ignored (0 bytes), so ids are never reused. The caller's count
+   * becomes `max(count, key)`.
    */
-  #appendIndexed(data: string, index: string, size: LogSize, key: number, value: unknown): void {
-    if (key <= size.count) return;
-    while (size.count < key - 1) {
-      this.#writer.append(index, size.count * INDEX_WIDTH, indexEntry(size.bytes));
-      size.count++;
-    }
-    size.bytes += this.#line(data, size.bytes, value);
-    this.#writer.append(index, size.count * INDEX_WIDTH, indexEntry(size.bytes));
-    size.count++;
+  #appendIndexed(
+    files: { owner: DirtyMask; data: string; dataBit: number; index: string; indexBit: number },
+    count: number,
+    bytes: number,
+    key: number,
+    line: string,
+  ): number {
+    if (key <= count) return 0;
+    let entries = '';
+    for (let position = count; position < key - 1; position++) entries += indexEntry(bytes);
+    const added = Buffer.byteLength(line, 'utf8');
+    entries += indexEntry(bytes + added);
+    this.#writer.append(files.data, bytes, line, files.owner, files.dataBit);
+    this.#writer.append(files.index, count * INDEX_WIDTH, entries, files.owner, files.indexBit);
+    return added;
   }
 }

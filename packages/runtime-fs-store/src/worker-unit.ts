@@ -7,12 +7,7 @@ import {
   type WorkerRecord,
 } from '@worker-runtime/core';
 import { FORMAT, type WorkerFile } from './file-schemas.js';
-
-/** Length of an indexed JSONL file: entries and bytes. */
-export interface LogSize {
-  count: number;
-  bytes: number;
-}
+import type { WORKER_FILES } from './layout.js';
 
 /** A worker's runs, loaded on first use from `runs.jsonl`: latest state by id, in queue order. */
 export interface RunTable {
@@ -20,10 +15,29 @@ export interface RunTable {
   order: string[];
 }
 
+/** A queued or running run and its place in the worker's queue order. */
+export interface UnfinishedRun {
+  ordinal: number;
+  stored: StoredRun;
+}
+
+/** `WorkerUnit.dirty`: `worker.json` must be rewritten at the next checkpoint. */
+export const SNAPSHOT_DUE = 2;
+
+/** `WorkerUnit.dirty` bits of the worker's log files (by `WORKER_FILES` key): written since the checkpoint. */
+export const LOG_BITS = {
+  transcript: 4,
+  transcriptIndex: 8,
+  eventIds: 16,
+  runs: 32,
+  idempotency: 64,
+} as const satisfies Partial<Record<keyof typeof WORKER_FILES, number>>;
+
 /**
- * Everything the store keeps in memory for one worker: O(1) in the size of its logs. Sizes come in
- * two flavours: `*` is what has been planned (appends queued for the current group) and `readable_*`
- * what is on the page cache and safe to read.
+ * Everything the store keeps in memory for one worker: O(1) in the size of its logs, and kept small
+ * because an idle worker costs exactly this (plain numbers, no per-worker path strings, maps made
+ * on first use). Sizes come in two flavours: plain ones are what has been planned (appends queued
+ * for the current group) and `readable_*` what is on the page cache and safe to read.
  */
 export class WorkerUnit {
   readonly worker_id: string;
@@ -31,8 +45,11 @@ export class WorkerUnit {
   record: WorkerRecord;
   /** The last journal batch applied to this worker's files. */
   batch: number;
-  transcript: LogSize;
-  readable_transcript: LogSize;
+  /** What changed since the last checkpoint (`SNAPSHOT_DUE`, `DIR_CHANGED`, `LOG_BITS`). */
+  dirty = 0;
+  transcript_count: number;
+  transcript_bytes: number;
+  readable_transcript_count: number;
   event_ids: number;
   readable_event_ids: number;
   runs_bytes: number;
@@ -43,8 +60,8 @@ export class WorkerUnit {
   updated_at: string;
   last_run: { ordinal: number; run: RunRecord } | null;
   next_run_ordinal: number;
-  /** Runs that are queued or running, in the order they were first seen. */
-  readonly unfinished = new Map<string, { ordinal: number; stored: StoredRun }>();
+  /** Runs that are queued or running, in the order they were first seen; null while there are none. */
+  unfinished: Map<string, UnfinishedRun> | null = null;
   /** Loaded on demand; null until a read needs it. */
   runs: RunTable | null = null;
   idempotency: Map<string, IdempotencyRecord> | null = null;
@@ -54,8 +71,9 @@ export class WorkerUnit {
     this.ordinal = file.ordinal;
     this.record = file.worker as WorkerRecord;
     this.batch = file.batch;
-    this.transcript = { ...file.transcript };
-    this.readable_transcript = { ...file.transcript };
+    this.transcript_count = file.transcript.count;
+    this.transcript_bytes = file.transcript.bytes;
+    this.readable_transcript_count = file.transcript.count;
     this.event_ids = file.event_ids;
     this.readable_event_ids = file.event_ids;
     this.runs_bytes = file.runs_bytes;
@@ -67,6 +85,7 @@ export class WorkerUnit {
     this.last_run = file.last_run;
     this.next_run_ordinal = file.next_run_ordinal;
     for (const entry of file.unfinished_runs) {
+      this.unfinished ??= new Map();
       this.unfinished.set(entry.stored.run.run_id, { ordinal: entry.ordinal, stored: entry.stored as StoredRun });
     }
   }
@@ -90,16 +109,26 @@ export class WorkerUnit {
     });
   }
 
+  /** The latest state of a queued or running run, or null. */
+  unfinishedRun(run_id: string): StoredRun | null {
+    return this.unfinished?.get(run_id)?.stored ?? null;
+  }
+
   /** Records the latest state of a run (latest wins), keeping `last_run` and the unfinished list. */
   applyRun(stored: StoredRun): void {
     const run_id = stored.run.run_id;
-    const known = this.unfinished.get(run_id);
+    const known = this.unfinished?.get(run_id);
     const ordinal =
       known?.ordinal ?? (this.last_run?.run.run_id === run_id ? this.last_run.ordinal : this.next_run_ordinal++);
     if (TERMINAL_RUN_STATUSES.includes(stored.run.status)) {
-      this.unfinished.delete(run_id);
+      if (known && this.unfinished) {
+        this.unfinished.delete(run_id);
+        // An idle worker holds no map at all.
+        if (this.unfinished.size === 0) this.unfinished = null;
+      }
       if (this.last_run === null || ordinal >= this.last_run.ordinal) this.last_run = { ordinal, run: stored.run };
     } else {
+      this.unfinished ??= new Map();
       this.unfinished.set(run_id, { ordinal, stored });
     }
     if (this.runs) {
@@ -115,7 +144,7 @@ export class WorkerUnit {
       batch,
       ordinal: this.ordinal,
       worker: this.record,
-      transcript: this.transcript,
+      transcript: { count: this.transcript_count, bytes: this.transcript_bytes },
       event_ids: this.event_ids,
       runs_bytes: this.runs_bytes,
       idempotency_bytes: this.idempotency_bytes,
@@ -123,7 +152,7 @@ export class WorkerUnit {
       updated_at: this.updated_at,
       last_run: this.last_run,
       next_run_ordinal: this.next_run_ordinal,
-      unfinished_runs: [...this.unfinished.values()],
+      unfinished_runs: [...(this.unfinished?.values() ?? [])],
     };
   }
 
@@ -131,17 +160,17 @@ export class WorkerUnit {
   toStored(): StoredWorker {
     return structuredClone({
       worker: this.record,
-      transcript_len: this.transcript.count,
+      transcript_len: this.transcript_count,
       last_event_id: this.last_event_id,
       updated_at: this.updated_at,
       last_run: this.last_run?.run ?? null,
-      unfinished_runs: [...this.unfinished.values()].map((entry) => entry.stored),
+      unfinished_runs: [...(this.unfinished?.values() ?? [])].map((entry) => entry.stored),
     });
   }
 
   /** Marks planned appends as written and safe to read. */
   publish(): void {
-    this.readable_transcript = { ...this.transcript };
+    this.readable_transcript_count = this.transcript_count;
     this.readable_event_ids = this.event_ids;
     this.readable_runs_bytes = this.runs_bytes;
     this.readable_idempotency_bytes = this.idempotency_bytes;

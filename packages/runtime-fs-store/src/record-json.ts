@@ -1,0 +1,115 @@
+import { isValidId, RuntimeError, type StoreRecord } from '@worker-runtime/core';
+
+/** The property of each record type that holds its value (`{"type":"run","run":{…}}`). */
+const VALUE_KEY: Readonly<Record<StoreRecord['type'], string>> = {
+  runtime: 'runtime',
+  worker: 'worker',
+  run: 'run',
+  transcript: 'entry',
+  event: 'event',
+  idempotency: 'record',
+  diagnostic: 'diagnostic',
+};
+
+/** A batch serialized once, when `commit` is called: the journal line and every log line come from it. */
+export interface SerializedBatch {
+  records: readonly StoreRecord[];
+  /** JSON of each record's value (`record.run`, `record.entry`, …): the line its log file gets. */
+  values: string[];
+  /** JSON of the whole `records` array, as the journal holds it. */
+  json: string;
+}
+
+/** The id of the worker a record belongs to, if any. */
+export function workerOf(record: StoreRecord): string | null {
+  switch (record.type) {
+    case 'worker':
+      return record.worker.worker_id;
+    case 'run':
+      return record.run.worker_id;
+    case 'transcript':
+      return record.entry.worker_ref.worker_id;
+    case 'idempotency':
+      return record.record.worker_id;
+    case 'event':
+      return record.event.worker_ref?.worker_id ?? null;
+    default:
+      return null;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function isPosition(value: unknown): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= 1;
+}
+
+/**
+ * The checks the store's own bookkeeping depends on: a known type with an object value, worker ids
+ * that are safe path components, and the keys that place an entry in an indexed log. Records come
+ * from the Runtime, which builds them from validated input, so the full schema is not re-run on the
+ * write path (every line read back from disk is validated).
+ */
+function malformed(record: StoreRecord): string | null {
+  const type = (record as { type?: unknown } | null)?.type;
+  if (typeof type !== 'string' || !Object.hasOwn(VALUE_KEY, type)) return 'a malformed record';
+  const value = (record as unknown as Record<string, unknown>)[VALUE_KEY[type as StoreRecord['type']]];
+  if (!isObject(value)) return `a malformed ${type} record`;
+  switch (record.type) {
+    case 'worker':
+      if (!isValidId(record.worker.worker_id)) return 'invalid_id';
+      break;
+    case 'run':
+      if (!isValidId(record.run.worker_id)) return 'invalid_id';
+      if (!isObject(record.run.run) || typeof record.run.run.run_id !== 'string') return 'a malformed run record';
+      break;
+    case 'transcript':
+      if (!isObject(record.entry.worker_ref) || !isValidId(record.entry.worker_ref.worker_id)) return 'invalid_id';
+      if (!isPosition(record.entry.sequence)) return 'a malformed transcript record';
+      break;
+    case 'event':
+      if (record.event.worker_ref != null && !isValidId(record.event.worker_ref.worker_id)) return 'invalid_id';
+      if (!isPosition(record.event.id) || typeof record.event.created_at !== 'string') {
+        return 'a malformed event record';
+      }
+      break;
+    case 'idempotency':
+      if (!isValidId(record.record.worker_id)) return 'invalid_id';
+      if (typeof record.record.key !== 'string') return 'a malformed idempotency record';
+      break;
+  }
+  return null;
+}
+
+/**
+ * Checks and serializes a batch. Serializing at call time also fixes what the journal will hold,
+ * whatever happens to the objects later.
+ * @throws RuntimeError `invalid_request` (a malformed record), `invalid_id` (a worker id that is not a safe id)
+ */
+export function serializeBatch(records: readonly StoreRecord[]): SerializedBatch {
+  const values: string[] = [];
+  const parts: string[] = [];
+  for (const record of records) {
+    const problem = malformed(record);
+    if (problem === 'invalid_id') throw new RuntimeError('invalid_id', 'a record names an invalid worker id');
+    if (problem !== null) throw new RuntimeError('invalid_request', `the store refused ${problem}`);
+    const key = VALUE_KEY[record.type];
+    let value: string;
+    try {
+      value = JSON.stringify((record as unknown as Record<string, unknown>)[key]);
+    } catch {
+      throw new RuntimeError('invalid_request', `the store refused a ${record.type} record it cannot serialize`);
+    }
+    values.push(value);
+    // `type` is one of the fixed names above, so it needs no escaping.
+    parts.push(`{"type":"${record.type}","${key}":${value}}`);
+  }
+  return { records, values, json: `[${parts.join(',')}]` };
+}
+
+/** The JSON of one record's value, for a batch read back from the journal. */
+export function valueJson(record: StoreRecord): string {
+  return JSON.stringify((record as unknown as Record<string, unknown>)[VALUE_KEY[record.type]]);
+}
