@@ -1,4 +1,5 @@
 import type { EngineRun, WorkerEngine } from './engine.js';
+import { MAX_TIMER_MS } from './schemas/common.js';
 
 /** Options of the `echo` engine, read from the profile. */
 export interface EchoOptions {
@@ -34,7 +35,8 @@ export function createEchoEngine(): WorkerEngine {
     async run(run: EngineRun): Promise<void> {
       const options = run.worker.profile as EchoOptions;
       const prefix = typeof options.prefix === 'string' ? options.prefix : 'echo: ';
-      const delay = typeof options.delay_ms === 'number' && options.delay_ms > 0 ? options.delay_ms : 0;
+      const delay =
+        typeof options.delay_ms === 'number' && options.delay_ms > 0 ? Math.min(options.delay_ms, MAX_TIMER_MS) : 0;
       if (delay > 0) await sleep(delay, run.signal);
       await run.append({ role: 'assistant', content: `${prefix}${run.input}` });
     },

@@ -22,12 +22,15 @@ describe('limits', () => {
     expect(resolveLimits({ max_workers: 3 })).toEqual({ ...DEFAULT_LIMITS, max_workers: 3 });
   });
 
-  test.each([{ max_workers: 0 }, { max_workers: 1.5 }, { max_wait_ms: -1 }, { unknown_limit: 1 }])(
-    'rejects %j',
-    (limits) => {
-      expect(() => resolveLimits(limits)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
-    },
-  );
+  test.each([
+    { max_workers: 0 },
+    { max_workers: 1.5 },
+    { max_wait_ms: -1 },
+    { cancel_grace_ms: 2 ** 31 },
+    { unknown_limit: 1 },
+  ])('rejects %j', (limits) => {
+    expect(() => resolveLimits(limits)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+  });
 
   test('a page limit above the maximum is limit_too_large; none means the default clamped to the maximum', () => {
     expect(() => pageLimit(11, 10, 5)).toThrow(expect.objectContaining({ code: 'limit_too_large' }));

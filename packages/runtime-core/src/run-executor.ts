@@ -111,10 +111,10 @@ export class RunExecutor {
     active.timers.add(setTimeout(() => void this.#finish(state, active, outcome), grace_ms));
   }
 
-  /** Starts the next queued input when the worker is free. */
-  pump(state: WorkerState): void {
-    if (!this.#accepting() || this.#log.failure) return;
-    void state.lock
+  /** Starts the next queued input when the worker is free; resolves once it started (or nothing to do). */
+  pump(state: WorkerState): Promise<void> {
+    if (!this.#accepting() || this.#log.failure) return Promise.resolve();
+    return state.lock
       .run(async () => {
         if (state.active || state.queue.length === 0 || state.interrupts_pending > 0) return;
         if (state.record.status === 'stopped' || state.stopping || !this.#accepting()) return;
@@ -261,7 +261,9 @@ export class RunExecutor {
         // recovers it as `interrupted`. Waiters are released all the same.
       }
     });
+    // The next queued input starts before waiters (cancel, stop, close) hear that this run ended, so
+    // what they report next already includes it.
+    await this.pump(state);
     active.resolveFinished();
-    this.pump(state);
   }
 }

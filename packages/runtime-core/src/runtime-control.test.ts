@@ -76,7 +76,9 @@ describe('cancel', () => {
     await rt.sendInput('w', { kind: 'user', content: 'a' });
     const b = await rt.sendInput('w', { kind: 'user', content: 'b', on_busy: 'enqueue' });
     await gate.started(0);
-    await rt.cancelWorker('w');
+    // The ack already reflects the queued input that started in the cancelled run's place.
+    expect(await rt.cancelWorker('w')).toMatchObject({ status: 'running' });
+    expect((await rt.getWorker('w')).active_run?.run_id).toBe(b.run_id);
     (await gate.started(1)).release();
     expect(await rt.getRun('w', b.run_id as string, { wait_ms: 5000 })).toMatchObject({ status: 'completed' });
   });

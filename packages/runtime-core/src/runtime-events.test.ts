@@ -102,6 +102,10 @@ describe('events', () => {
     expect(error).toMatchObject({ code: 'cursor_expired', details: { oldest_available: expect.any(Number) } });
     const oldest = (error as { details: { oldest_available: number } }).details.oldest_available;
     expect((await rt.readEvents({ after: oldest - 1 })).items).toHaveLength(5);
+    // Without a cursor a reader starts at the oldest retained event instead of failing.
+    const fromStart = await rt.readEvents();
+    expect(fromStart.items[0]?.id).toBe(oldest);
+    expect(fromStart.items).toHaveLength(5);
   });
 
   test('subscribers see every committed event in order, and unsubscribe', async () => {

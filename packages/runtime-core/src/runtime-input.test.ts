@@ -174,10 +174,19 @@ describe('sending input', () => {
     [{ kind: 'user', content: 'x', idempotency_key: 'k'.repeat(129) }],
     [{ kind: 'user', content: 'x', timeout_ms: 0 }],
     [{ kind: 'user', content: 'x', surprise: 1 }],
+    [{ kind: 'user', content: 'x', timeout_ms: 2 ** 31 }],
   ])('rejects invalid input %j and changes nothing', async (input) => {
     const { rt } = await gated();
     await expect(rt.sendInput('w', input as never)).rejects.toMatchObject({ code: 'invalid_request' });
     expect((await rt.getWorker('w')).transcript_len).toBe(0);
+  });
+
+  test('validation messages never echo the value that was sent', async () => {
+    const { rt } = await gated();
+    const secret = `secret-${'x'.repeat(10_000)}`;
+    const error = await rt.sendInput('w', { kind: secret, content: 'x' } as never).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'invalid_request' });
+    expect(JSON.stringify((error as { toJSON(): unknown }).toJSON())).not.toContain('secret-');
   });
 
   test('rejects content above max_input_bytes counted in UTF-8 bytes', async () => {

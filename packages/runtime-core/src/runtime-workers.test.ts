@@ -113,6 +113,8 @@ describe('creating workers', () => {
     [{ ...assistant, metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }],
     [{ ...assistant, display_name: 'bad\nname' }],
     [{ ...assistant, extra: true }],
+    [{ ...assistant, metadata: JSON.parse('{"__proto__":"x"}') }],
+    [{ ...assistant, metadata: { constructor: 'y' } }],
     [null],
   ])('rejects an invalid create request with invalid_request and issues', async (request) => {
     const rt = await runtime();

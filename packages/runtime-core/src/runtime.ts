@@ -1,7 +1,7 @@
 import { CommitLog, type EventListener } from './commit-log.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { WorkerEngine } from './engine.js';
-import { RuntimeError } from './errors.js';
+import { isRuntimeError, RuntimeError } from './errors.js';
 import { assertValidId, displayRef, generateId } from './identity.js';
 import { type AcceptanceContext, acceptAndQueue, acceptAndStart, acceptSystemInput } from './input-acceptance.js';
 import { pageLimit, resolveLimits } from './limits.js';
@@ -10,8 +10,8 @@ import { Mutex } from './mutex.js';
 import { ProfileCatalog } from './profiles.js';
 import { planRecovery } from './recovery.js';
 import { RunExecutor } from './run-executor.js';
-import { DisplayNameSchema, type WorkerRef } from './schemas/common.js';
-import { type EventBatch, EventQuerySchema } from './schemas/event.js';
+import { DisplayNameSchema, MAX_TIMER_MS, type WorkerRef } from './schemas/common.js';
+import { type EventBatch, EventQuerySchema, type RuntimeEvent } from './schemas/event.js';
 import {
   type ControlAck,
   type ControlRequest,
@@ -71,6 +71,18 @@ export interface RuntimeOptions {
 export type WorkerAddress = string | WorkerRef;
 
 const DEFAULT_PAGE = 100;
+// Object keys a JavaScript record cannot hold as plain data (valibot's record drops them silently).
+const RESERVED_KEYS = ['__proto__', 'constructor', 'prototype'];
+
+function assertNoReservedKeys(metadata: unknown): void {
+  if (!metadata || typeof metadata !== 'object') return;
+  const reserved = Object.keys(metadata).filter((key) => RESERVED_KEYS.includes(key));
+  if (reserved.length > 0) {
+    throw new RuntimeError('invalid_request', `metadata keys ${RESERVED_KEYS.join(', ')} are reserved`, {
+      details: { issues: reserved.map((key) => ({ path: `metadata.${key}`, message: 'this key is reserved' })) },
+    });
+  }
+}
 const EMPTY_LIST: readonly never[] = Object.freeze([]);
 const EMPTY_RECORD: Readonly<Record<string, never>> = Object.freeze({});
 
@@ -343,7 +355,8 @@ export class Runtime {
     if (query.worker_id !== undefined) assertValidId(query.worker_id, 'worker_id');
     const q = parseOrThrow(EventQuerySchema, query, 'query');
     const limit = pageLimit(q.limit, this.limits.max_event_batch, DEFAULT_PAGE);
-    const after = q.after ?? 0;
+    // No cursor means "from the oldest event still retained", so a default read never expires.
+    let after = q.after ?? 0;
     if (after > this.#log.lastEventId) {
       throw new RuntimeError(
         'invalid_request',
@@ -356,13 +369,21 @@ export class Runtime {
     const deadline = Date.now() + Math.min(q.wait_ms ?? 0, this.limits.max_wait_ms);
     for (;;) {
       const watermark = this.#log.lastEventId;
-      const fetched = (
-        await this.#store.readEvents({
+      let read: RuntimeEvent[];
+      try {
+        read = await this.#store.readEvents({
           after,
           limit: limit + 1,
           ...(q.worker_id !== undefined ? { worker_id: q.worker_id } : {}),
-        })
-      ).filter((event) => event.id <= watermark);
+        });
+      } catch (error) {
+        const oldest =
+          isRuntimeError(error) && error.code === 'cursor_expired' ? error.details?.oldest_available : undefined;
+        if (q.after !== undefined || typeof oldest !== 'number' || oldest - 1 <= after) throw error;
+        after = oldest - 1;
+        continue;
+      }
+      const fetched = read.filter((event) => event.id <= watermark);
       const items = fetched.slice(0, limit);
       const remaining = deadline - Date.now();
       if (items.length > 0 || remaining <= 0 || this.#log.changes.closed) {
@@ -392,8 +413,9 @@ export class Runtime {
    */
   async createWorker(request: CreateWorkerRequest): Promise<WorkerDetail> {
     this.#assertWritable();
-    const raw = request as { worker_id?: unknown };
+    const raw = request as { worker_id?: unknown; metadata?: unknown };
     if (raw && typeof raw === 'object' && raw.worker_id !== undefined) assertValidId(raw.worker_id, 'worker_id');
+    assertNoReservedKeys(raw?.metadata);
     const req = parseOrThrow(CreateWorkerRequestSchema, request, 'create request');
     if (req.config_bundle) {
       throw new RuntimeError(
@@ -555,7 +577,7 @@ export class Runtime {
     } finally {
       if (interrupting) {
         state.interrupts_pending--;
-        this.#executor.pump(state);
+        void this.#executor.pump(state);
       }
     }
   }
@@ -661,7 +683,7 @@ export class Runtime {
    * ones stay queued for the next open), answers long-polls, and releases the store. Idempotent.
    */
   async close(options: { grace_ms?: number } = {}): Promise<void> {
-    this.#closing ??= this.#close(options.grace_ms ?? this.limits.cancel_grace_ms);
+    this.#closing ??= this.#close(Math.min(Math.max(0, options.grace_ms ?? this.limits.cancel_grace_ms), MAX_TIMER_MS));
     return this.#closing;
   }
 
@@ -696,6 +718,14 @@ export class Runtime {
   /** `running`, `closing` or `closed`. */
   get status(): RuntimeStatus {
     return this.#status;
+  }
+
+  /**
+   * The store failure that stopped all mutations (`store_unavailable`), or null while the store
+   * writes. Reads keep working; reopening the Runtime is the way back.
+   */
+  get storeFailure(): RuntimeError | null {
+    return this.#log.failure;
   }
 
   // ---------------------------------------------------------------- internals
@@ -759,6 +789,6 @@ export class Runtime {
       data: { version: VERSION, store: this.#store.kind },
     });
     await this.#log.commit(plan.records, plan.apply);
-    for (const state of plan.resume) this.#executor.pump(state);
+    for (const state of plan.resume) void this.#executor.pump(state);
   }
 }

@@ -7,9 +7,18 @@ export interface ValidationIssue {
   message: string;
 }
 
+// valibot's default messages end with `but received <the value>`: dropped, so an error never echoes
+// (possibly huge, possibly secret) input back.
+const RECEIVED = / but received .*$/s;
+
+function issueMessage(issue: v.BaseIssue<unknown>): string {
+  if (issue.message.startsWith('Invalid key:') && issue.received === 'undefined') return 'is required';
+  return issue.message.replace(RECEIVED, '');
+}
+
 /** Turns valibot issues into `[{ path, message }]` with dotted paths (`''` for the root). */
 export function toValidationIssues(issues: readonly v.BaseIssue<unknown>[]): ValidationIssue[] {
-  return issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issue.message }));
+  return issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issueMessage(issue) }));
 }
 
 /** The `invalid_request` error for a set of valibot issues. */

@@ -24,6 +24,28 @@ export const DisplayNameSchema = v.pipe(
 /** ISO-8601 timestamp as written by the Runtime. */
 export const TimestampSchema = v.string();
 
+/** Node's timers overflow (and fire at once) above 2^31 - 1 ms (~24.8 days): every duration is capped there. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A duration in milliseconds that a timer can honour. */
+export function durationMs(
+  min: number,
+): v.SchemaWithPipe<
+  readonly [
+    v.NumberSchema<undefined>,
+    v.IntegerAction<number, undefined>,
+    v.MinValueAction<number, number, undefined>,
+    v.MaxValueAction<number, number, string>,
+  ]
+> {
+  return v.pipe(
+    v.number(),
+    v.integer(),
+    v.minValue(min),
+    v.maxValue(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms`),
+  );
+}
+
 /** A non-negative integer (counts, ids, sequences). */
 export const CountSchema = v.pipe(v.number(), v.integer(), v.minValue(0));
 

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { CountSchema, IdSchema, ReasonSchema, WorkerRefSchema } from './common.js';
+import { CountSchema, durationMs, IdSchema, ReasonSchema, WorkerRefSchema } from './common.js';
 import { RunStatusSchema } from './run.js';
 import { WorkerStatusSchema } from './worker.js';
 
@@ -16,7 +16,7 @@ export const InputRequestSchema = v.strictObject({
   content: v.pipe(v.string(), v.minLength(1, 'must not be empty')),
   on_busy: v.optional(BusyPolicySchema),
   idempotency_key: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
-  timeout_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  timeout_ms: v.optional(durationMs(1)),
 });
 export type InputRequest = v.InferInput<typeof InputRequestSchema>;
 

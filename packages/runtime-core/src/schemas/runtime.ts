@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { CountSchema, DisplayNameSchema, IdSchema, TimestampSchema, WorkerRefSchema } from './common.js';
+import { CountSchema, DisplayNameSchema, durationMs, IdSchema, TimestampSchema, WorkerRefSchema } from './common.js';
 
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 
@@ -13,9 +13,9 @@ export const LimitsSchema = v.object({
   max_list_page: positiveInt,
   max_queued_inputs: v.pipe(v.number(), v.integer(), v.minValue(0)),
   max_diagnostics: positiveInt,
-  max_wait_ms: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  max_wait_ms: durationMs(0),
   max_retained_events: positiveInt,
-  cancel_grace_ms: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  cancel_grace_ms: durationMs(0),
 });
 export type Limits = v.InferOutput<typeof LimitsSchema>;
 export const PartialLimitsSchema = v.partial(v.strictObject(LimitsSchema.entries));
@@ -82,8 +82,8 @@ export type RuntimeSummary = v.InferOutput<typeof RuntimeSummarySchema>;
 export const ProfileSchema = v.looseObject({
   engine: v.pipe(v.string(), v.minLength(1)),
   description: v.optional(v.string()),
-  run_timeout_ms: v.optional(positiveInt),
-  idle_timeout_ms: v.optional(positiveInt),
+  run_timeout_ms: v.optional(durationMs(1)),
+  idle_timeout_ms: v.optional(durationMs(1)),
   capabilities: v.optional(v.array(v.string())),
 });
 export type Profile = v.InferOutput<typeof ProfileSchema>;
