@@ -167,6 +167,48 @@ describe('client commands as text', () => {
     expect(missing.stderr).toBe("worker-runtime: missing <text>\nRun 'worker-runtime send --help' for usage.\n");
     expect((await cli('transcript', 'w', '--tail', 'lots')).code).toBe(2);
     expect((await cli('workers', 'frobnicate')).code).toBe(2);
+    const metadata = await cli('workers', 'create', '--metadata', 'bad');
+    expect(metadata).toMatchObject({ code: 2, stdout: '' });
+    expect(metadata.stderr).toBe(
+      'worker-runtime: --metadata must be key=value (got "bad")\n' +
+        "Run 'worker-runtime workers create --help' for usage.\n",
+    );
+  });
+});
+
+describe('events against a server with short retention', () => {
+  test('events starts at the oldest retained event; --follow warns and catches up when it fell behind', async () => {
+    const short = await startServer(['--max-retained-events', '5']);
+    try {
+      for (let i = 0; i < 8; i++) {
+        const response = await fetch(`${short.url}/v1/workers`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } }),
+        });
+        expect(response.status).toBe(201);
+      }
+      const batch = await runCli(['events', '--json', '--url', short.url]);
+      expect(batch.code).toBe(0);
+      const ids = JSON.parse(batch.stdout).items.map((event: { id: number }) => event.id);
+      expect(ids).toHaveLength(5);
+      expect(ids[0]).toBeGreaterThan(1);
+      // An explicit cursor behind retention is still an error to report.
+      const stale = await runCli(['events', '--after', '0', '--url', short.url]);
+      expect(stale.code).toBe(1);
+      expect(stale.stderr).toMatch(/^error cursor_expired: /);
+
+      const follower = startCli(['events', '--follow', '--after', '1', '--url', short.url]);
+      await follower.waitFor((output) => output.stdout.split('\n').length > 5);
+      expect(follower.output.stderr).toBe(
+        `warning: events 2 to ${(ids[0] as number) - 1} are no longer retained; continuing from event ${ids[0]}\n`,
+      );
+      expect(follower.output.stdout.split('\n')[0]).toMatch(new RegExp(`^${ids[0]} `));
+      follower.child.kill('SIGTERM');
+      expect((await follower.exited).code).toBe(0);
+    } finally {
+      await short.stop();
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import type { CliIo } from './io.js';
 import { formatJson } from './output.js';
 import { envName } from './serve-options.js';
 import { readTokenFile } from './token.js';
-import { UsageError } from './usage-error.js';
+import { isUsageError, UsageError } from './usage-error.js';
 
 /** The flags every client command accepts. */
 export const CLIENT_OPTIONS: OptionSpec = {
@@ -81,7 +81,8 @@ export async function withClient(
   try {
     return await body(context);
   } catch (error) {
-    if (!isRuntimeError(error)) throw error;
+    // A bad flag found while building the request is still a usage error (exit 2), not a server one.
+    if (!isRuntimeError(error) || isUsageError(error)) throw error;
     const unreachable = (error as { status?: unknown }).status === 0;
     const message = unreachable ? `${error.message} at ${context.url}` : error.message;
     if (context.json) io.stdout(formatJson({ error: { ...error.toJSON(), message } }));

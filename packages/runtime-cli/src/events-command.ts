@@ -1,4 +1,4 @@
-import type { EventBatch, RuntimeEvent } from '@worker-runtime/core';
+import { type EventBatch, isRuntimeError, type RuntimeEvent } from '@worker-runtime/core';
 import { booleanFlag, integerFlag, parseCommandArgs, stringFlag } from './args.js';
 import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, type ClientContext, withClient } from './client-context.js';
 import type { Command } from './command.js';
@@ -13,10 +13,12 @@ const HELP = `Usage: worker-runtime events [--after N] [--limit N] [--worker W] 
 Prints the Runtime's event log, one "<id> <time> <kind> <worker> <message>" line per event.
 Without --follow, prints one batch (the --after for the next goes to stderr when more follow);
 with --json, the batch object. With --follow, keeps long-polling for new events until Ctrl-C
-(SIGINT/SIGTERM end it with exit 0); with --json, one JSON event per line.
+(SIGINT/SIGTERM end it with exit 0); with --json, one JSON event per line. When the follower
+falls behind the server's retention (cursor_expired), it prints one warning on stderr and goes
+on from the oldest retained event.
 
 Event options:
-  --after <id>     only events after this id (default 0: from the oldest retained)
+  --after <id>     only events after this id (default: from the oldest retained event)
   --limit <n>      events per batch (default: the server's)
   --worker <id>    only events of this Worker
   --follow         keep waiting for new events
@@ -30,9 +32,16 @@ function formatEvent(event: RuntimeEvent): string {
 }
 
 interface Query {
-  after: number;
+  after?: number;
   limit?: number;
   worker_id?: string;
+}
+
+/** The oldest retained event id when `error` says the cursor fell behind retention, else null. */
+function oldestRetained(error: unknown): number | null {
+  if (!isRuntimeError(error) || error.code !== 'cursor_expired') return null;
+  const oldest = error.details?.oldest_available;
+  return typeof oldest === 'number' && Number.isSafeInteger(oldest) && oldest >= 1 ? oldest : null;
 }
 
 async function follow({ client, json, io }: ClientContext, query: Query): Promise<number> {
@@ -44,10 +53,21 @@ async function follow({ client, json, io }: ClientContext, query: Query): Promis
   try {
     let after = query.after;
     for (;;) {
-      const next = client.readEvents({ ...query, after, wait_ms: POLL_MS });
+      const next = client.readEvents({ ...query, ...(after !== undefined ? { after } : {}), wait_ms: POLL_MS });
       // Ctrl-C may win the race; the abandoned poll must not surface as an unhandled rejection.
       next.catch(() => undefined);
-      const batch: EventBatch | null = await Promise.race([next, stopped]);
+      let batch: EventBatch | null;
+      try {
+        batch = await Promise.race([next, stopped]);
+      } catch (error) {
+        const oldest = oldestRetained(error);
+        if (oldest === null || (after !== undefined && oldest - 1 <= after)) throw error;
+        io.stderr(
+          `warning: events ${(after ?? 0) + 1} to ${oldest - 1} are no longer retained; continuing from event ${oldest}\n`,
+        );
+        after = oldest - 1;
+        continue;
+      }
       if (batch === null) return 0;
       for (const event of batch.items) io.stdout(json ? formatJsonLine(event) : formatEvent(event));
       after = batch.next_after;
@@ -82,8 +102,9 @@ export const eventsCommand: Command = {
     const limit = integerFlag(args, 'limit', COMMAND, { min: 1 });
     const worker = stringFlag(args, 'worker');
     const waitMs = integerFlag(args, 'wait-ms', COMMAND);
+    const after = integerFlag(args, 'after', COMMAND);
     const query: Query = {
-      after: integerFlag(args, 'after', COMMAND) ?? 0,
+      ...(after !== undefined ? { after } : {}),
       ...(limit !== undefined ? { limit } : {}),
       ...(worker !== undefined ? { worker_id: worker } : {}),
     };

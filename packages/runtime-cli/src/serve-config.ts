@@ -77,6 +77,16 @@ function nonEmpty(raw: Raw): string {
   return raw.value;
 }
 
+/** The range core's LimitsSchema allows for `name`, so flag messages state the real bounds. */
+function limitRange(name: keyof Limits): { min: number; max: number } {
+  const range = { min: 0, max: Number.MAX_SAFE_INTEGER };
+  for (const action of LimitsSchema.entries[name].pipe) {
+    if (action.type === 'min_value') range.min = action.requirement;
+    if (action.type === 'max_value') range.max = action.requirement;
+  }
+  return range;
+}
+
 function resolveLimitsFrom(sources: ServeConfigSources, file: LoadedConfigFile | undefined): Partial<Limits> {
   const limits: Partial<Limits> = {};
   for (const [name, value] of Object.entries(file?.config.limits ?? {})) {
@@ -85,7 +95,7 @@ function resolveLimitsFrom(sources: ServeConfigSources, file: LoadedConfigFile |
   for (const name of LIMIT_NAMES) {
     const raw = pick(sources.args, sources.env, name);
     if (raw === undefined) continue;
-    const value = parseInteger(raw.value, raw.label, { command: COMMAND });
+    const value = parseInteger(raw.value, raw.label, { ...limitRange(name), command: COMMAND });
     const checked = v.safeParse(LimitsSchema.entries[name], value);
     if (!checked.success) {
       throw new UsageError(`${raw.label}: ${checked.issues[0].message.replace(/ but received .*$/s, '')}`, COMMAND);

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createFsStore } from '@worker-runtime/fs-store';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { killAllCli, runCli, startServer, type WireJson } from './test-support/cli-process.js';
 
@@ -190,7 +191,35 @@ describe('serve', () => {
     expect(env.stderr).toContain('WORKER_RUNTIME_STORE must be one of memory, fs');
     const limit = await runCli(['serve', '--max-workers', '0']);
     expect(limit.code).toBe(2);
-    expect(limit.stderr).toContain('--max-workers');
+    expect(limit.stderr).toContain('--max-workers must be an integer ≥ 1 (got "0")');
+    // Durations stop where a timer can honour them (2^31-1 ms).
+    const wait = await runCli(['serve', '--max-wait-ms', '2147483648']);
+    expect(wait.code).toBe(2);
+    expect(wait.stderr).toBe(
+      'worker-runtime: --max-wait-ms must be an integer from 0 to 2147483647 (got "2147483648")\n' +
+        "Run 'worker-runtime serve --help' for usage.\n",
+    );
+  });
+
+  test('several runtimes in the data dir are refused, naming them and --runtime-id', async () => {
+    const dataDir = join(dir, 'two');
+    for (const id of ['alpha', 'beta']) {
+      const store = createFsStore({ data_dir: dataDir });
+      await store.open({
+        runtime_id: id,
+        generate_id: () => id,
+        now: new Date().toISOString(),
+        max_diagnostics: 10,
+        max_retained_events: 10,
+      });
+      await store.close();
+    }
+    const result = await runCli(['serve', '--port', '0', '--store', 'fs', '--data-dir', dataDir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'error invalid_request: the data directory holds 2 runtimes (alpha, beta); ' +
+        'choose one with --runtime-id or WORKER_RUNTIME_RUNTIME_ID\n',
+    );
   });
 
   test('a non-loopback host without a token is refused before anything opens', async () => {
@@ -243,6 +272,15 @@ describe('serve --config', () => {
     expect(profile.stderr).toMatch(/runtime\.json: profiles\.tool\.command: is required\n$/);
     const fallback = await runCli(['serve', '--config', await config({ default_profile: 'ghost' })]);
     expect(fallback.stderr).toMatch(/runtime\.json: default_profile: /);
+    const timeout = await runCli([
+      'serve',
+      '--config',
+      await config({ profiles: { slow: { engine: 'echo', run_timeout_ms: 2 ** 31 } } }),
+    ]);
+    expect(timeout).toMatchObject({ code: 1, stdout: '' });
+    expect(timeout.stderr).toBe(
+      'error invalid_request: invalid config file runtime.json: profiles.slow.run_timeout_ms: must be at most 2147483647 ms\n',
+    );
   });
 
   test('a missing config file exits 1', async () => {

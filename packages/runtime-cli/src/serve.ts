@@ -1,10 +1,12 @@
-import { Runtime, type RuntimeStore } from '@worker-runtime/core';
+import { isRuntimeError, Runtime, RuntimeError, type RuntimeStore } from '@worker-runtime/core';
 import { createBuiltinEngines } from '@worker-runtime/engines';
 import { createFsStore } from '@worker-runtime/fs-store';
 import { type RuntimeServer, serveRuntime } from '@worker-runtime/http';
 import type { CliIo, StopSignal } from './io.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServeConfig } from './serve-config.js';
+import { envName } from './serve-options.js';
+import { watchStoreFailure } from './store-watch.js';
 
 /** Exit code after a second signal: the shell convention 128 + signal number. */
 export const SIGNAL_EXIT_CODES: Readonly<Record<StopSignal, number>> = Object.freeze({ SIGINT: 130, SIGTERM: 143 });
@@ -21,6 +23,30 @@ function createStore(config: ServeConfig, logger: Logger): RuntimeStore | undefi
     // Store findings after open (a corrupt record skipped by a read) reach the operator's log.
     on_diagnostic: ({ severity, code, message }) => logger.log(SEVERITY_LEVELS[severity], message, { code }),
   });
+}
+
+async function openRuntime(config: ServeConfig, io: CliIo, logger: Logger): Promise<Runtime> {
+  const store = createStore(config, logger);
+  try {
+    return await Runtime.open({
+      ...(config.runtime_id !== undefined ? { runtime_id: config.runtime_id } : {}),
+      ...(config.display_name !== undefined ? { display_name: config.display_name } : {}),
+      ...(store !== undefined ? { store } : {}),
+      ...(config.default_profile !== undefined ? { default_profile: config.default_profile } : {}),
+      profiles: config.profiles,
+      engines: createBuiltinEngines({ env: io.env as NodeJS.ProcessEnv }),
+      limits: config.limits,
+    });
+  } catch (error) {
+    // The fs store lists the runtimes it found; tell the operator how to pick one here.
+    const ids = isRuntimeError(error) ? error.details?.runtime_ids : undefined;
+    if (!isRuntimeError(error) || !Array.isArray(ids)) throw error;
+    throw new RuntimeError(
+      error.code,
+      `the data directory holds ${ids.length} runtimes (${ids.join(', ')}); choose one with --runtime-id or ${envName('runtime_id')}`,
+      { details: { runtime_ids: ids } },
+    );
+  }
 }
 
 function withDeadline(work: Promise<unknown>, ms: number): Promise<boolean> {
@@ -55,16 +81,8 @@ export async function runServe(config: ServeConfig, io: CliIo): Promise<number> 
     onStop(signal);
   });
   try {
-    const store = createStore(config, logger);
-    const runtime = await Runtime.open({
-      ...(config.runtime_id !== undefined ? { runtime_id: config.runtime_id } : {}),
-      ...(config.display_name !== undefined ? { display_name: config.display_name } : {}),
-      ...(store !== undefined ? { store } : {}),
-      ...(config.default_profile !== undefined ? { default_profile: config.default_profile } : {}),
-      profiles: config.profiles,
-      engines: createBuiltinEngines({ env: io.env as NodeJS.ProcessEnv }),
-      limits: config.limits,
-    });
+    const runtime = await openRuntime(config, io, logger);
+    const storeWatch = watchStoreFailure({ runtime, logger });
     let server: RuntimeServer;
     try {
       server = await serveRuntime({
@@ -73,9 +91,13 @@ export async function runServe(config: ServeConfig, io: CliIo): Promise<number> 
         port: config.port,
         token: config.token,
         allowedHosts: config.allowed_hosts,
-        log: ({ level, msg, ...fields }) => logger.log(level, msg, fields),
+        log: ({ level, msg, ...fields }) => {
+          logger.log(level, msg, fields);
+          storeWatch.check();
+        },
       });
     } catch (error) {
+      storeWatch.stop();
       await runtime.close();
       throw error;
     }
@@ -98,6 +120,7 @@ export async function runServe(config: ServeConfig, io: CliIo): Promise<number> 
     // Stop accepting and close the Runtime together: closing answers waiting long-polls, so the
     // server's in-flight requests can finish.
     const deadline = runtime.limits.cancel_grace_ms + SHUTDOWN_SLACK_MS;
+    storeWatch.stop();
     const finished = await withDeadline(Promise.all([server.close(), runtime.close()]), deadline);
     if (!finished) {
       logger.error('shutdown did not finish in time', { deadline_ms: deadline });

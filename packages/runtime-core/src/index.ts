@@ -1,28 +1,37 @@
-// Runtime: the embeddable host of Workers
-
+// Engines: the interface and the built-in echo engine
 export type { EchoOptions } from './echo-engine.js';
-// Engines and profiles
 export { createEchoEngine } from './echo-engine.js';
 export type { EngineRun, EngineWorker, WorkerEngine } from './engine.js';
-export type { ErrorCode, ErrorDetails } from './errors.js';
+
 // Errors
+export type { ErrorCode, ErrorDetails } from './errors.js';
 export { ERROR_CODES, isRuntimeError, RuntimeError } from './errors.js';
+
 // Identity
 export { assertValidId, displayRef, generateId, ID_MAX_LENGTH, ID_PATTERN, isValidId } from './identity.js';
+
 // Limits
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
-// Stores
+
+// The in-memory store
 export { createMemoryStore, MemoryStore } from './memory-store.js';
+
+// Profiles
 export { BUILTIN_DEFAULT_PROFILE } from './profiles.js';
+
+// Runtime: the embeddable host of Workers
 export type { EventListener, RuntimeOptions, WorkerAddress } from './runtime.js';
 export { Runtime } from './runtime.js';
-export type { ErrorBody, WorkerRef } from './schemas/common.js';
+
 // Wire schemas (valibot) and the types inferred from them
+export type { ErrorBody, WorkerRef } from './schemas/common.js';
 export {
   DisplayNameSchema,
+  durationMs,
   ErrorBodySchema,
   ErrorCodeSchema,
   IdSchema,
+  MAX_TIMER_MS,
   ReasonSchema,
   WorkerRefSchema,
 } from './schemas/common.js';
@@ -73,6 +82,8 @@ export {
   RuntimeSummarySchema,
   SeveritySchema,
 } from './schemas/runtime.js';
+
+// Store records (what a Runtime commits) and the store contract
 export {
   IdempotencyRecordSchema,
   PendingInputSchema,
@@ -128,8 +139,9 @@ export type {
   StoreSnapshot,
   WorkerRecord,
 } from './store.js';
-export type { ValidationIssue } from './validation.js';
+
 // Validation helpers shared by every edge (HTTP, CLI)
+export type { ValidationIssue } from './validation.js';
 export { invalidRequest, parseOrThrow, toValidationIssues } from './validation.js';
 
 // Version

@@ -96,6 +96,29 @@ describe('validateProfileOptions', () => {
     ]);
   });
 
+  test('refuses durations a timer cannot honour, naming the field', () => {
+    const overflow = 2 ** 31;
+    expect(
+      issuesOf('command', {
+        engine: 'command',
+        command: ['cat'],
+        run_timeout_ms: overflow,
+        idle_timeout_ms: overflow,
+        kill_grace_ms: overflow,
+      }),
+    ).toEqual([
+      { path: 'run_timeout_ms', message: 'must be at most 2147483647 ms' },
+      { path: 'idle_timeout_ms', message: 'must be at most 2147483647 ms' },
+      { path: 'kill_grace_ms', message: 'must be at most 600000' },
+    ]);
+    expect(
+      issuesOf('openai_chat', { engine: 'openai_chat', base_url: 'http://x', model: 'm', run_timeout_ms: overflow }),
+    ).toEqual([{ path: 'run_timeout_ms', message: 'must be at most 2147483647 ms' }]);
+    expect(
+      issuesOf('command', { engine: 'command', command: ['cat'], run_timeout_ms: 2 ** 31 - 1, kill_grace_ms: 600_000 }),
+    ).toBeNull();
+  });
+
   test('rejects a base_url with credentials, a query or a fragment', () => {
     const base = { engine: 'openai_chat', model: 'm' };
     expect(issuesOf('openai_chat', { ...base, base_url: 'https://user:secret@example.com/v1' })).toEqual([

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRuntimeError, Runtime, type StoreOpenRequest } from '@worker-runtime/core';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -81,6 +81,39 @@ describe('choosing the runtime', () => {
     const error = await rejection(createFsStore({ data_dir: dir }).open(request()));
     expect(error.code).toBe('invalid_request');
     expect(error.details).toEqual({ runtime_ids: ['alpha', 'beta'] });
+    // Neutral wording: the CLI says --runtime-id, the library runtime_id.
+    expect(error.message).toBe(
+      'the data directory holds 2 runtimes (alpha, beta); choose one of them by its runtime id',
+    );
+  });
+
+  test('never adopts a directory that holds no runtime, and reports it as a stray', async () => {
+    await mkdir(join(dir, 'runtimes', 'garbage'), { recursive: true });
+    await mkdir(join(dir, 'runtimes', 'half-made'), { recursive: true });
+    await writeFile(join(dir, 'runtimes', 'half-made', 'runtime.json'), '{"runtime_id":"someone-else"}');
+    expect(await listFsRuntimes(dir)).toEqual([]);
+    const store = createFsStore({ data_dir: dir });
+    const opened = await store.open(request());
+    await store.close();
+    expect(opened.runtime.runtime_id).toBe('generated-1');
+    expect(opened.recovery_diagnostics.filter((d) => d.code === 'store_stray_entry').map((d) => d.message)).toEqual([
+      'runtimes/garbage holds no runtime (no valid runtime.json or journal); it was ignored',
+      'runtimes/half-made holds no runtime (no valid runtime.json or journal); it was ignored',
+    ]);
+    expect(await readdir(join(dir, 'runtimes', 'garbage'))).toEqual([]);
+    // The real runtime is the only one, so the next open reopens it rather than refusing to guess.
+    expect(await listFsRuntimes(dir)).toEqual(['generated-1']);
+    const again = createFsStore({ data_dir: dir });
+    expect((await again.open(request({ generate_id: () => 'never-used' }))).runtime.runtime_id).toBe('generated-1');
+    await again.close();
+  });
+
+  test('a runtime whose runtime.json was damaged still counts when its journal or checkpoint shows one', async () => {
+    const first = createFsStore({ data_dir: dir });
+    await first.open(request({ runtime_id: 'kept' }));
+    await first.close();
+    await writeFile(join(dir, 'runtimes', 'kept', 'runtime.json'), 'not json');
+    expect(await listFsRuntimes(dir)).toEqual(['kept']);
   });
 
   test('rejects a runtime id that is not a safe path component, without naming a path', async () => {

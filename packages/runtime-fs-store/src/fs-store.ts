@@ -123,7 +123,11 @@ export class FsStore implements RuntimeStore {
   }
 
   async #openRuntime(request: StoreOpenRequest): Promise<StoreSnapshot> {
-    const runtime_id = request.runtime_id ?? (await pickRuntimeId(this.#dataDir, this.#fs, request.generate_id));
+    const picked =
+      request.runtime_id === undefined
+        ? await pickRuntimeId(this.#dataDir, this.#fs, request.generate_id)
+        : { runtime_id: request.runtime_id, strays: [] };
+    const { runtime_id } = picked;
     const layout = new RuntimeLayout(this.#dataDir, runtime_id);
     await this.#fs.mkdirp(layout.dir);
     const lock = await acquireLock(this.#fs, layout.file(RUNTIME_FILES.lock), layout.file(RUNTIME_FILES.lockTakeover));
@@ -136,6 +140,16 @@ export class FsStore implements RuntimeStore {
             'warning',
             'store_stale_lock_recovered',
             `the lock left by process ${lock.took_over_pid}, which is no longer running, was taken over`,
+            request.now,
+          ),
+        );
+      }
+      for (const stray of picked.strays) {
+        recovered.diagnostics.push(
+          storeDiagnostic(
+            'info',
+            'store_stray_entry',
+            `runtimes/${stray} holds no runtime (no valid runtime.json or journal); it was ignored`,
             request.now,
           ),
         );

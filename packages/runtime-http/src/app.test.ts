@@ -74,6 +74,21 @@ describe('runtime routes', () => {
     expect(response.headers.get('retry-after')).toBe('5');
   });
 
+  test('GET /readyz answers 503 store_unavailable with Retry-After once the store can no longer write', async () => {
+    const store = new FaultyStore();
+    const { app, call, runtime } = await setup({ store });
+    expect((await app.request('/readyz')).status).toBe(200);
+    store.failCommits = true;
+    await expectError(await call('/v1/workers', { body: CREATE_ASSISTANT }), 503, 'store_unavailable');
+    expect(runtime.storeFailure).not.toBeNull();
+    const response = await app.request('/readyz');
+    const error = await expectError(response, 503, 'store_unavailable');
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(error.message).not.toContain('/var/data');
+    // Liveness is unaffected: the process still answers.
+    expect((await app.request('/healthz')).status).toBe(200);
+  });
+
   test('GET /v1/openapi.json serves the OpenAPI 3.1 document', async () => {
     const { call } = await setup();
     const body = await json(await call('/v1/openapi.json'));
@@ -321,6 +336,19 @@ describe('request errors', () => {
     await expectError(await call('/v1/workers?limit=5000'), 400, 'limit_too_large');
   });
 
+  test('routes without query parameters reject any query with 400 invalid_request', async () => {
+    const { app, call } = await setup();
+    for (const path of ['/v1/runtime?foo=1', '/v1/diagnostics?x', '/v1/workers/w/runs/r?wait=1', '/readyz?probe=1']) {
+      const error = await expectError(await call(path), 400, 'invalid_request');
+      expect(error.details.issues).toEqual([{ path: expect.any(String), message: 'is not a known query parameter' }]);
+    }
+    await expectError(await call('/v1/workers?dry_run=1', { body: CREATE_ASSISTANT }), 400, 'invalid_request');
+    expect((await call('/v1/workers')).status).toBe(200);
+    expect((await app.request('/healthz?')).status).toBe(200);
+    // The token is still checked first: an unauthenticated caller learns nothing about the query.
+    await expectError(await app.request('/v1/runtime?foo=1'), 401, 'unauthorized');
+  });
+
   test('bodies that are not JSON answer 400 invalid_json', async () => {
     const { call } = await setup();
     await expectError(await call('/v1/workers', { body: '{"intent":' }), 400, 'invalid_json');
@@ -350,6 +378,21 @@ describe('request errors', () => {
     }
     const stop = await app.request('/v1/workers/w/stop', { method: 'POST', headers: AUTH, body: '{}' });
     await expectError(stop, 415, 'unsupported_media_type');
+    for (const encoding of ['gzip', 'identity, br', 'x-custom']) {
+      const encoded = await app.request('/v1/workers', {
+        method: 'POST',
+        headers: { ...JSON_HEADERS, 'content-encoding': encoding },
+        body: JSON.stringify(CREATE_ASSISTANT),
+      });
+      const error = await expectError(encoded, 415, 'unsupported_media_type');
+      expect(error.message).toContain('content-encoding is not supported');
+    }
+    const identity = await app.request('/v1/workers', {
+      method: 'POST',
+      headers: { ...JSON_HEADERS, 'content-encoding': 'identity' },
+      body: JSON.stringify(CREATE_ASSISTANT),
+    });
+    expect(identity.status).toBe(201);
     const vendor = await app.request('/v1/workers', {
       method: 'POST',
       headers: { ...AUTH, 'content-type': 'application/vnd.example+json; charset=UTF-8' },

@@ -32,7 +32,10 @@ export type RemoteRuntimeApi = Pick<
 export interface RuntimeClient extends RemoteRuntimeApi {
   /** `GET /healthz`. @throws RuntimeHttpError when the server does not answer 200 */
   health(): Promise<Health>;
-  /** `GET /readyz`. @throws RuntimeHttpError `runtime_unavailable` while the Runtime closes */
+  /**
+   * `GET /readyz`.
+   * @throws RuntimeHttpError `runtime_unavailable` while the Runtime closes, `store_unavailable` once its store cannot write
+   */
   ready(): Promise<Ready>;
 }
 

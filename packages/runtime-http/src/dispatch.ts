@@ -2,6 +2,7 @@ import { type Runtime, RuntimeError } from '@worker-runtime/core';
 import { DetailCache } from './detail-cache.js';
 import { errorOutcome, HttpRuntimeError } from './http-errors.js';
 import type { RuntimeHttpLogger } from './log.js';
+import { assertNoQuery } from './query.js';
 import { resolveRequestId } from './request-id.js';
 import { type JsonReply, jsonReply, rawJsonReply } from './respond.js';
 import type { RouteDef } from './route.js';
@@ -128,6 +129,7 @@ export function createDispatcher(options: {
       const requestId = resolveRequestId(request.header('x-request-id'));
       try {
         gate(request.path, request.header);
+        if (!route.doc.query) assertNoQuery(request.url);
         const result = await route.handle({
           runtime,
           workerCache,

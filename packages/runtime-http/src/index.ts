@@ -28,5 +28,5 @@ export type { LogEntry, RuntimeHttpLogger } from './log.js';
 export type { OpenApiDocument, OpenApiDocumentOptions } from './openapi.js';
 export { createOpenApiDocument } from './openapi.js';
 // Node server
-export type { RuntimeServer, ServeRuntimeOptions } from './server.js';
+export type { RuntimeServer, ServeRuntimeOptions, ServerTimeouts } from './server.js';
 export { SERVER_TIMEOUTS, serveRuntime } from './server.js';

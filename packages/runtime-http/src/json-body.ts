@@ -28,6 +28,15 @@ function unsupportedMediaType(): RuntimeError {
   return new RuntimeError('unsupported_media_type', 'the request body must be JSON (content-type: application/json)');
 }
 
+// Bodies are read as sent: a compressed one would otherwise be parsed as if it were plain JSON.
+function assertIdentityEncoding(contentEncoding: string | undefined): void {
+  if (contentEncoding === undefined) return;
+  const codings = contentEncoding.split(',').map((coding) => coding.trim().toLowerCase());
+  if (codings.some((coding) => coding !== '' && coding !== 'identity')) {
+    throw new RuntimeError('unsupported_media_type', 'content-encoding is not supported; send the body uncompressed');
+  }
+}
+
 /** True when `contentType` names JSON in UTF-8. */
 export function isJsonContentType(contentType: string): boolean {
   return JSON_MEDIA_TYPE.test(contentType.trim());
@@ -52,8 +61,8 @@ async function readLimited(stream: ReadableStream<Uint8Array>, maxBytes: number)
 }
 
 /**
- * Reads a JSON request body: checks `Content-Length` up front, the media type, then streams the
- * body under the byte cap and parses it.
+ * Reads a JSON request body: checks `Content-Length` up front, the content encoding (only
+ * `identity`) and the media type, then streams the body under the byte cap and parses it.
  * @throws RuntimeError `payload_too_large`, `unsupported_media_type`, `invalid_json`
  */
 export async function readJsonBody(
@@ -63,6 +72,7 @@ export async function readJsonBody(
 ): Promise<unknown> {
   const declared = header('content-length');
   if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  assertIdentityEncoding(header('content-encoding'));
   const contentType = header('content-type');
   const isJson = contentType !== undefined && isJsonContentType(contentType);
   if (contentType !== undefined && !isJson) throw unsupportedMediaType();

@@ -35,23 +35,38 @@ export function createQueryParser(schema: CoreQuerySchema): QueryParser {
   }
   const coerce = v.looseObject(entries);
   return function parseQuery(url) {
-    const start = url.indexOf('?');
-    if (start === -1) return {};
-    const raw: Record<string, unknown> = {};
-    const issues: ValidationIssue[] = [];
-    for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
-      if (!Object.hasOwn(schema.entries, key)) issues.push({ path: key, message: 'is not a known query parameter' });
-      else if (Object.hasOwn(raw, key)) issues.push({ path: key, message: 'must appear at most once' });
-      else raw[key] = value;
-    }
-    if (issues.length > 0) {
-      const first = issues[0] as ValidationIssue;
-      throw new RuntimeError('invalid_request', `invalid query: ${first.path}: ${first.message}`, {
-        details: { issues },
-      });
-    }
-    const result = v.safeParse(coerce, raw);
+    const result = v.safeParse(coerce, readQuery(url, schema.entries));
     if (!result.success) throw invalidRequest('query', result.issues);
     return result.output;
   };
+}
+
+const NO_ENTRIES: v.ObjectEntries = {};
+
+/**
+ * Refuses any query on a route that takes none, as routes with a query schema refuse unknown keys.
+ * @throws RuntimeError `invalid_request` with `details.issues`
+ */
+export function assertNoQuery(url: string): void {
+  readQuery(url, NO_ENTRIES);
+}
+
+/** The query's raw values by key; unknown and repeated keys are issues. */
+function readQuery(url: string, known: v.ObjectEntries): Record<string, string> {
+  const start = url.indexOf('?');
+  const raw: Record<string, string> = {};
+  if (start === -1) return raw;
+  const issues: ValidationIssue[] = [];
+  for (const [key, value] of new URLSearchParams(url.slice(start + 1))) {
+    if (!Object.hasOwn(known, key)) issues.push({ path: key, message: 'is not a known query parameter' });
+    else if (Object.hasOwn(raw, key)) issues.push({ path: key, message: 'must appear at most once' });
+    else raw[key] = value;
+  }
+  if (issues.length > 0) {
+    const first = issues[0] as ValidationIssue;
+    throw new RuntimeError('invalid_request', `invalid query: ${first.path}: ${first.message}`, {
+      details: { issues },
+    });
+  }
+  return raw;
 }

@@ -47,6 +47,33 @@ function rawGet(
   });
 }
 
+/** Opens a raw socket, sends `head`, then trickles `drip` every 50 ms until the server answers and closes. */
+async function trickle(
+  server: RuntimeServer,
+  head: string,
+  drip: string,
+): Promise<{ received: string; elapsed: number }> {
+  const socket = connect(server.port, '127.0.0.1');
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk) => {
+    received += chunk;
+  });
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  const started = Date.now();
+  socket.write(head);
+  const writer = setInterval(() => {
+    if (socket.writable) socket.write(drip);
+  }, 50);
+  try {
+    await closed;
+  } finally {
+    clearInterval(writer);
+  }
+  return { received, elapsed: Date.now() - started };
+}
+
 describe('serveRuntime', () => {
   test('port 0 listens on a real port reported in url, with SPEC §8 timeouts', async () => {
     const { server } = await start();
@@ -58,6 +85,46 @@ describe('serveRuntime', () => {
     const response = await fetch(`${server.url}/v1/runtime`, { headers: AUTH });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-request-id')).toBeTruthy();
+  });
+
+  test('a client trickling its headers is cut off with a JSON 408 once headersTimeout passes', async () => {
+    const { server } = await start({ timeouts: { headersTimeout: 300, requestTimeout: 600 } });
+    expect(server.server.headersTimeout).toBe(300);
+    const { received, elapsed } = await trickle(
+      server,
+      `GET /healthz HTTP/1.1\r\nhost: 127.0.0.1:${server.port}\r\n`,
+      'x-slow: 1\r\n',
+    );
+    expect(received.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect(received).toContain('"code":"invalid_request"');
+    // Without a short connections-checking interval Node would wait up to 30 s.
+    expect(elapsed).toBeLessThan(5000);
+  });
+
+  test('a client trickling its body is cut off with a JSON 408 once requestTimeout passes', async () => {
+    const { server, runtime } = await start({ timeouts: { headersTimeout: 300, requestTimeout: 600 } });
+    const { received, elapsed } = await trickle(
+      server,
+      `POST /v1/workers HTTP/1.1\r\nhost: 127.0.0.1:${server.port}\r\nauthorization: Bearer ${TOKEN}\r\n` +
+        'content-type: application/json\r\ncontent-length: 100000\r\n\r\n{',
+      ' ',
+    );
+    expect(received.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect(received).toContain('"code":"invalid_request"');
+    expect(elapsed).toBeLessThan(5000);
+    expect((await runtime.listWorkers()).workers).toHaveLength(0);
+  });
+
+  test('timeouts outside 1 ms to 2^31-1 ms, or headers allowed longer than the request, are refused', async () => {
+    const { runtime } = await openTestRuntime();
+    cleanups.push(() => runtime.close());
+    await expect(serveRuntime({ runtime, port: 0, timeouts: { keepAliveTimeout: 2 ** 31 } })).rejects.toMatchObject({
+      code: 'invalid_request',
+      message: expect.stringContaining('timeouts.keepAliveTimeout'),
+    });
+    await expect(
+      serveRuntime({ runtime, port: 0, timeouts: { headersTimeout: 2000, requestTimeout: 1000 } }),
+    ).rejects.toMatchObject({ code: 'invalid_request', message: expect.stringContaining('headersTimeout') });
   });
 
   test('refuses to bind a non-loopback address without a token', async () => {

@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener, RequestError } from '@hono/node-server';
-import { type Runtime, RuntimeError } from '@worker-runtime/core';
+import { MAX_TIMER_MS, type Runtime, RuntimeError } from '@worker-runtime/core';
 import { createRuntimeDispatcher, honoApp } from './app.js';
 import { serveGet } from './fast-get.js';
 import { errorOutcome } from './http-errors.js';
@@ -26,6 +26,18 @@ export interface ServeRuntimeOptions {
   maxBodyBytes?: number | undefined;
   /** Structured log sink (one debug line per request; `internal` errors at error level). */
   log?: RuntimeHttpLogger | undefined;
+  /** Overrides of the SPEC §8 timeouts in {@link SERVER_TIMEOUTS}, in milliseconds (each 1 to 2^31-1). */
+  timeouts?: Partial<ServerTimeouts> | undefined;
+}
+
+/** The server's socket timeouts, in milliseconds. */
+export interface ServerTimeouts {
+  /** Time allowed to receive the request headers; late → 408. */
+  headersTimeout: number;
+  /** Time allowed to receive the whole request; late → 408. */
+  requestTimeout: number;
+  /** Idle time after which a keep-alive connection is closed. */
+  keepAliveTimeout: number;
 }
 
 /** A listening Runtime server. */
@@ -34,7 +46,7 @@ export interface RuntimeServer {
   url: string;
   host: string;
   port: number;
-  /** The underlying Node server (timeouts per SPEC §8), for advanced use such as metrics. */
+  /** The underlying Node server (timeouts per SPEC §8 unless overridden), for advanced use such as metrics. */
   server: Server;
   /**
    * Stops accepting connections, answers waiting long-polls at once, lets in-flight requests
@@ -44,8 +56,31 @@ export interface RuntimeServer {
 }
 
 /** SPEC §8 server timeouts: a slow or stuck client cannot hold resources. */
-export const SERVER_TIMEOUTS: Readonly<{ headersTimeout: number; requestTimeout: number; keepAliveTimeout: number }> =
-  Object.freeze({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 });
+export const SERVER_TIMEOUTS: Readonly<ServerTimeouts> = Object.freeze({
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+});
+
+/**
+ * Node checks `headersTimeout`/`requestTimeout` only once per `connectionsCheckingInterval`
+ * (30 s by default), which would let a trickling client hold a socket for 30 s past the limit:
+ * checking every second (or more often for shorter timeouts) enforces them close to on time.
+ */
+const MAX_CHECK_INTERVAL_MS = 1000;
+
+function resolveTimeouts(overrides: Partial<ServerTimeouts> = {}): ServerTimeouts {
+  const timeouts = { ...SERVER_TIMEOUTS, ...overrides };
+  for (const [name, value] of Object.entries(timeouts)) {
+    if (!Number.isInteger(value) || value < 1 || value > MAX_TIMER_MS) {
+      throw new RuntimeError('invalid_request', `timeouts.${name} must be an integer from 1 to ${MAX_TIMER_MS} ms`);
+    }
+  }
+  if (timeouts.headersTimeout > timeouts.requestTimeout) {
+    throw new RuntimeError('invalid_request', 'timeouts.headersTimeout must not exceed timeouts.requestTimeout');
+  }
+  return timeouts;
+}
 
 function formatUrl(host: string, port: number): string {
   const bare = host.startsWith('[') ? host.slice(1, -1) : host;
@@ -105,10 +140,12 @@ export async function serveRuntime({
   allowedHosts,
   maxBodyBytes,
   log,
+  timeouts: timeoutOverrides,
 }: ServeRuntimeOptions): Promise<RuntimeServer> {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new RuntimeError('invalid_request', 'port must be an integer from 0 to 65535');
   }
+  const timeouts = resolveTimeouts(timeoutOverrides);
   const loopbackOnly = isLoopbackAddress(host);
   if (!loopbackOnly && token === undefined) {
     throw new RuntimeError(
@@ -142,7 +179,11 @@ export async function serveRuntime({
   // keep-alive sockets end with them instead of holding close() open.
   const inFlight = new Set<ServerResponse>();
   let stopping = false;
-  const server = createServer({ ...SERVER_TIMEOUTS }, (incoming, outgoing) => {
+  const checkEvery = Math.max(
+    1,
+    Math.min(MAX_CHECK_INTERVAL_MS, Math.floor(Math.min(timeouts.headersTimeout, timeouts.requestTimeout) / 4)),
+  );
+  const server = createServer({ ...timeouts, connectionsCheckingInterval: checkEvery }, (incoming, outgoing) => {
     if (stopping) outgoing.shouldKeepAlive = false;
     inFlight.add(outgoing);
     outgoing.once('close', () => inFlight.delete(outgoing));

@@ -19,7 +19,7 @@ export const healthRoute: RouteDef = {
   },
 };
 
-/** `GET /readyz`: the store is open, recovery is done and the Runtime accepts work. */
+/** `GET /readyz`: the store is open and writable, recovery is done and the Runtime accepts work. */
 export const readyRoute: RouteDef = {
   method: 'GET',
   path: '/readyz',
@@ -27,14 +27,22 @@ export const readyRoute: RouteDef = {
     operationId: 'getReady',
     summary: 'Readiness',
     description:
-      'Ready once the store is open and recovery is done; 503 `runtime_unavailable` while the Runtime closes. ' +
+      'Ready once the store is open and recovery is done; 503 `runtime_unavailable` while the Runtime closes, ' +
+      '503 `store_unavailable` once the store can no longer write (until the Runtime is reopened). ' +
       'Needs no token and carries no data.',
     tags: ['health'],
     success: { status: 200, description: 'Ready', schema: ReadySchema },
-    errors: ['runtime_unavailable'],
+    errors: ['runtime_unavailable', 'store_unavailable'],
   },
   async handle({ runtime }) {
     if (runtime.status !== 'running') throw new RuntimeError('runtime_unavailable', 'the runtime is shutting down');
+    // The store's own message may name its errno; readiness only says what an operator must do.
+    if (runtime.storeFailure !== null) {
+      throw new RuntimeError(
+        'store_unavailable',
+        'the store can no longer write; the runtime accepts no changes until restarted',
+      );
+    }
     return { status: 200, body: { status: 'ready' } };
   },
 };

@@ -1,0 +1,58 @@
+import { MemoryStore, Runtime } from '@worker-runtime/core';
+import { afterEach, describe, expect, test } from 'vitest';
+import { createLogger } from './logger.js';
+import { watchStoreFailure } from './store-watch.js';
+
+/** A memory store whose writes can be made to fail like a full disk. */
+class FullDiskStore extends MemoryStore {
+  full = false;
+
+  override async commit(records: Parameters<MemoryStore['commit']>[0]): Promise<void> {
+    if (this.full) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    return super.commit(records);
+  }
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('watchStoreFailure', () => {
+  test('logs one store_unavailable error line once the store fails, and only once', async () => {
+    const store = new FullDiskStore();
+    const runtime = await Runtime.open({ store });
+    cleanups.push(() => runtime.close());
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const watch = watchStoreFailure({ runtime, logger, intervalMs: 10 });
+    cleanups.push(() => watch.stop());
+    watch.check();
+    expect(lines).toEqual([]);
+
+    store.full = true;
+    await expect(
+      runtime.createWorker({ intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } }),
+    ).rejects.toMatchObject({ code: 'store_unavailable' });
+    await until(() => lines.length > 0);
+    watch.check();
+    // Several more periods pass without a second line.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'store unavailable: the runtime accepts no changes until restarted',
+        code: 'store_unavailable',
+        reason: expect.any(String),
+      }),
+    ]);
+  });
+});
