@@ -1,20 +1,13 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRuntimeError, Runtime, type StoreOpenRequest } from '@worker-runtime/core';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createFsStore } from './fs-store.js';
 import { listFsRuntimes } from './runtime-dirs.js';
 import { faultFs } from './test-support/fault-fs.js';
-import { tempDir } from './test-support/temp-dir.js';
+import { useTempDir } from './test-support/temp-dir.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+const temp = useTempDir();
 
 function request(overrides: Partial<StoreOpenRequest> = {}): StoreOpenRequest {
   let n = 0;
@@ -38,7 +31,7 @@ async function rejection(promise: Promise<unknown>): Promise<Error & { code?: st
 
 describe('layout', () => {
   test('writes human-readable JSON and JSONL under runtimes/<runtime_id>/', async () => {
-    const runtime = await Runtime.open({ runtime_id: 'rt-1', store: createFsStore({ data_dir: dir }) });
+    const runtime = await Runtime.open({ runtime_id: 'rt-1', store: createFsStore({ data_dir: temp.dir }) });
     const worker = await runtime.createWorker({
       worker_id: 'w-1',
       intent: { kind: 'assistant' },
@@ -46,7 +39,7 @@ describe('layout', () => {
     });
     await runtime.sendInput(worker.worker_id, { kind: 'system', content: 'hello' });
     await runtime.close();
-    const root = join(dir, 'runtimes', 'rt-1');
+    const root = join(temp.dir, 'runtimes', 'rt-1');
     expect((await readdir(root)).sort()).toEqual(
       ['checkpoint.json', 'events.idx', 'events.jsonl', 'journal.jsonl', 'runtime.json', 'workers'].sort(),
     );
@@ -62,23 +55,23 @@ describe('layout', () => {
 
 describe('choosing the runtime', () => {
   test('creates a runtime when the data dir is empty and reopens it next time', async () => {
-    const first = createFsStore({ data_dir: dir });
+    const first = createFsStore({ data_dir: temp.dir });
     const created = await first.open(request());
     await first.close();
-    const second = createFsStore({ data_dir: dir });
+    const second = createFsStore({ data_dir: temp.dir });
     const reopened = await second.open(request({ generate_id: () => 'never-used' }));
     await second.close();
     expect(reopened.runtime.runtime_id).toBe(created.runtime.runtime_id);
-    expect(await listFsRuntimes(dir)).toEqual([created.runtime.runtime_id]);
+    expect(await listFsRuntimes(temp.dir)).toEqual([created.runtime.runtime_id]);
   });
 
   test('refuses to guess between several runtimes and lists them', async () => {
     for (const runtime_id of ['alpha', 'beta']) {
-      const store = createFsStore({ data_dir: dir });
+      const store = createFsStore({ data_dir: temp.dir });
       await store.open(request({ runtime_id }));
       await store.close();
     }
-    const error = await rejection(createFsStore({ data_dir: dir }).open(request()));
+    const error = await rejection(createFsStore({ data_dir: temp.dir }).open(request()));
     expect(error.code).toBe('invalid_request');
     expect(error.details).toEqual({ runtime_ids: ['alpha', 'beta'] });
     // Neutral wording: the CLI says --runtime-id, the library runtime_id.
@@ -88,11 +81,11 @@ describe('choosing the runtime', () => {
   });
 
   test('never adopts a directory that holds no runtime, and reports it as a stray', async () => {
-    await mkdir(join(dir, 'runtimes', 'garbage'), { recursive: true });
-    await mkdir(join(dir, 'runtimes', 'half-made'), { recursive: true });
-    await writeFile(join(dir, 'runtimes', 'half-made', 'runtime.json'), '{"runtime_id":"someone-else"}');
-    expect(await listFsRuntimes(dir)).toEqual([]);
-    const store = createFsStore({ data_dir: dir });
+    await mkdir(join(temp.dir, 'runtimes', 'garbage'), { recursive: true });
+    await mkdir(join(temp.dir, 'runtimes', 'half-made'), { recursive: true });
+    await writeFile(join(temp.dir, 'runtimes', 'half-made', 'runtime.json'), '{"runtime_id":"someone-else"}');
+    expect(await listFsRuntimes(temp.dir)).toEqual([]);
+    const store = createFsStore({ data_dir: temp.dir });
     const opened = await store.open(request());
     await store.close();
     expect(opened.runtime.runtime_id).toBe('generated-1');
@@ -100,34 +93,34 @@ describe('choosing the runtime', () => {
       'runtimes/garbage holds no runtime (no valid runtime.json or journal); it was ignored',
       'runtimes/half-made holds no runtime (no valid runtime.json or journal); it was ignored',
     ]);
-    expect(await readdir(join(dir, 'runtimes', 'garbage'))).toEqual([]);
+    expect(await readdir(join(temp.dir, 'runtimes', 'garbage'))).toEqual([]);
     // The real runtime is the only one, so the next open reopens it rather than refusing to guess.
-    expect(await listFsRuntimes(dir)).toEqual(['generated-1']);
-    const again = createFsStore({ data_dir: dir });
+    expect(await listFsRuntimes(temp.dir)).toEqual(['generated-1']);
+    const again = createFsStore({ data_dir: temp.dir });
     expect((await again.open(request({ generate_id: () => 'never-used' }))).runtime.runtime_id).toBe('generated-1');
     await again.close();
   });
 
   test('a runtime whose runtime.json was damaged still counts when its journal or checkpoint shows one', async () => {
-    const first = createFsStore({ data_dir: dir });
+    const first = createFsStore({ data_dir: temp.dir });
     await first.open(request({ runtime_id: 'kept' }));
     await first.close();
-    await writeFile(join(dir, 'runtimes', 'kept', 'runtime.json'), 'not json');
-    expect(await listFsRuntimes(dir)).toEqual(['kept']);
+    await writeFile(join(temp.dir, 'runtimes', 'kept', 'runtime.json'), 'not json');
+    expect(await listFsRuntimes(temp.dir)).toEqual(['kept']);
   });
 
   test('rejects a runtime id that is not a safe path component, without naming a path', async () => {
-    const error = await rejection(createFsStore({ data_dir: dir }).open(request({ runtime_id: '../escape' })));
+    const error = await rejection(createFsStore({ data_dir: temp.dir }).open(request({ runtime_id: '../escape' })));
     expect(error.code).toBe('invalid_id');
-    expect(error.message).not.toContain(dir);
-    expect(await listFsRuntimes(dir)).toEqual([]);
+    expect(error.message).not.toContain(temp.dir);
+    expect(await listFsRuntimes(temp.dir)).toEqual([]);
   });
 });
 
 describe('group commit', () => {
   test('concurrent commits share fsyncs and all resolve, in call order', async () => {
     const fs = faultFs();
-    const runtime = await Runtime.open({ store: createFsStore({ data_dir: dir, fs }) });
+    const runtime = await Runtime.open({ store: createFsStore({ data_dir: temp.dir, fs }) });
     const ids: string[] = [];
     for (let i = 0; i < 16; i++) {
       ids.push(
@@ -149,7 +142,7 @@ describe('group commit', () => {
 
   test('a commit resolves only after the journal was fsynced', async () => {
     const fs = faultFs();
-    const store = createFsStore({ data_dir: dir, fs });
+    const store = createFsStore({ data_dir: temp.dir, fs });
     await store.open(request());
     let synced = 0;
     const original = fs.fdatasync;
@@ -170,7 +163,7 @@ describe('group commit', () => {
 
 describe('errors', () => {
   test('a record naming an unknown worker is refused without breaking the store', async () => {
-    const store = createFsStore({ data_dir: dir });
+    const store = createFsStore({ data_dir: temp.dir });
     await store.open(request());
     const error = await rejection(
       store.commit([
@@ -200,7 +193,7 @@ describe('errors', () => {
   });
 
   test('reads and commits on a closed store answer store_unavailable', async () => {
-    const store = createFsStore({ data_dir: dir });
+    const store = createFsStore({ data_dir: temp.dir });
     await store.open(request());
     await store.close();
     await store.close();

@@ -1,20 +1,13 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Diagnostic, Runtime } from '@worker-runtime/core';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createFsStore } from './fs-store.js';
-import { tempDir } from './test-support/temp-dir.js';
+import { useTempDir } from './test-support/temp-dir.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+const temp = useTempDir();
 
-const root = () => join(dir, 'runtimes', 'rt');
+const root = () => join(temp.dir, 'runtimes', 'rt');
 const journal = () => join(root(), 'journal.jsonl');
 
 /**
@@ -24,7 +17,7 @@ const journal = () => join(root(), 'journal.jsonl');
 async function crashAfterWrites(): Promise<void> {
   const runtime = await Runtime.open({
     runtime_id: 'rt',
-    store: createFsStore({ data_dir: dir, checkpoint_bytes: 1 << 30 }),
+    store: createFsStore({ data_dir: temp.dir, checkpoint_bytes: 1 << 30 }),
   });
   await runtime.createWorker({ worker_id: 'w', intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } });
   for (const content of ['one', 'two', 'three']) await runtime.sendInput('w', { kind: 'system', content });
@@ -33,7 +26,7 @@ async function crashAfterWrites(): Promise<void> {
 }
 
 async function reopen(): Promise<{ runtime: Runtime; diagnostics: Diagnostic[] }> {
-  const runtime = await Runtime.open({ runtime_id: 'rt', store: createFsStore({ data_dir: dir }) });
+  const runtime = await Runtime.open({ runtime_id: 'rt', store: createFsStore({ data_dir: temp.dir }) });
   return { runtime, diagnostics: await runtime.diagnostics() };
 }
 
@@ -63,7 +56,7 @@ describe('recovery after a crash', () => {
     expect(await contents(runtime)).toEqual(['one', 'two', 'three']);
     const torn = diagnostics.find((d) => d.code === 'store_torn_tail_repaired');
     expect(torn?.severity).toBe('warning');
-    expect(torn?.message).not.toContain(dir);
+    expect(torn?.message).not.toContain(temp.dir);
     await runtime.close();
   });
 
@@ -83,7 +76,7 @@ describe('recovery after a crash', () => {
 
   test('skips a corrupt transcript line in the middle of a log when it is read', async () => {
     const found: Diagnostic[] = [];
-    const runtime = await Runtime.open({ runtime_id: 'rt', store: createFsStore({ data_dir: dir }) });
+    const runtime = await Runtime.open({ runtime_id: 'rt', store: createFsStore({ data_dir: temp.dir }) });
     await runtime.createWorker({ worker_id: 'w', intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } });
     for (const content of ['one', 'two', 'three']) await runtime.sendInput('w', { kind: 'system', content });
     await runtime.close();
@@ -93,7 +86,7 @@ describe('recovery after a crash', () => {
     await writeFile(path, text.replace('"content":"two"', '"content":"two'.padEnd(15, '\u0000')));
     const reopened = await Runtime.open({
       runtime_id: 'rt',
-      store: createFsStore({ data_dir: dir, on_diagnostic: (d) => found.push(d) }),
+      store: createFsStore({ data_dir: temp.dir, on_diagnostic: (d) => found.push(d) }),
     });
     const before = (await reopened.summary()).last_event_id;
     expect(await contents(reopened)).toEqual(['one', 'three']);
@@ -121,7 +114,7 @@ describe('recovery after a crash', () => {
   test('a run that was running comes back interrupted and a queued input resumes', async () => {
     const runtime = await Runtime.open({
       runtime_id: 'rt',
-      store: createFsStore({ data_dir: dir, checkpoint_bytes: 1 << 30 }),
+      store: createFsStore({ data_dir: temp.dir, checkpoint_bytes: 1 << 30 }),
       profiles: { slow: { engine: 'echo', delay_ms: 60_000 } },
       default_profile: 'slow',
     });

@@ -1,24 +1,17 @@
 import { readFile, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Runtime } from '@worker-runtime/core';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createFsStore } from './fs-store.js';
 import { faultFs } from './test-support/fault-fs.js';
-import { tempDir } from './test-support/temp-dir.js';
+import { useTempDir } from './test-support/temp-dir.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+const temp = useTempDir();
 
-const journal = () => join(dir, 'runtimes', 'rt', 'journal.jsonl');
+const journal = () => join(temp.dir, 'runtimes', 'rt', 'journal.jsonl');
 
 async function runtimeWith(fs = faultFs()): Promise<{ runtime: Runtime; fs: ReturnType<typeof faultFs> }> {
-  const runtime = await Runtime.open({ runtime_id: 'rt', store: createFsStore({ data_dir: dir, fs }) });
+  const runtime = await Runtime.open({ runtime_id: 'rt', store: createFsStore({ data_dir: temp.dir, fs }) });
   await runtime.createWorker({ worker_id: 'w', intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } });
   await runtime.sendInput('w', { kind: 'system', content: 'before' });
   return { runtime, fs };
@@ -40,7 +33,7 @@ describe('write failures', () => {
         () => null,
         (e: Error) => e,
       );
-      expect(error?.message).not.toContain(dir);
+      expect(error?.message).not.toContain(temp.dir);
       // Sticky: later commits fail even once the disk is healthy again.
       fs.fault = null;
       await expect(runtime.sendInput('w', { kind: 'system', content: 'later' })).rejects.toMatchObject({
@@ -65,7 +58,7 @@ describe('write failures', () => {
     expect(await readFile(journal(), 'utf8')).not.toMatch(/\n$/);
     await runtime.close();
 
-    const reopened = await Runtime.open({ runtime_id: 'rt', store: createFsStore({ data_dir: dir }) });
+    const reopened = await Runtime.open({ runtime_id: 'rt', store: createFsStore({ data_dir: temp.dir }) });
     expect((await reopened.diagnostics()).map((d) => d.code)).toContain('store_torn_tail_repaired');
     expect((await reopened.transcript('w')).items.map((e) => e.content)).toEqual(['before']);
     expect((await reopened.sendInput('w', { kind: 'system', content: 'after' })).transcript_sequence).toBe(2);
@@ -80,7 +73,7 @@ describe('write failures', () => {
     await runtime.close();
     await rm(journal());
     await symlink('/dev/full', journal());
-    const store = createFsStore({ data_dir: dir });
+    const store = createFsStore({ data_dir: temp.dir });
     const snapshot = await store.open({
       runtime_id: 'rt',
       generate_id: () => 'unused',

@@ -1,19 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { isRuntimeError, Runtime, type StoreOpenRequest, type StoreRecord } from '@worker-runtime/core';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { type FsLike, nodeFs } from './fs-like.js';
 import { createFsStore } from './fs-store.js';
-import { tempDir } from './test-support/temp-dir.js';
+import { useTempDir } from './test-support/temp-dir.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+const temp = useTempDir();
 
 function request(overrides: Partial<StoreOpenRequest> = {}): StoreOpenRequest {
   return {
@@ -30,7 +23,7 @@ function request(overrides: Partial<StoreOpenRequest> = {}): StoreOpenRequest {
 function syncRecorder(): { fs: FsLike; synced: string[] } {
   const paths = new Map<number, string>();
   const synced: string[] = [];
-  const base = () => join(dir, 'runtimes', 'rt');
+  const base = () => join(temp.dir, 'runtimes', 'rt');
   const fs: FsLike = {
     ...nodeFs,
     async open(path, flags) {
@@ -68,7 +61,7 @@ const event = (id: number, worker_id?: string): StoreRecord => ({
 
 describe('commit checks what the store relies on', () => {
   test('refuses records with an unknown type, a bad worker id or a bad position, and stays usable', async () => {
-    const store = createFsStore({ data_dir: dir });
+    const store = createFsStore({ data_dir: temp.dir });
     await store.open(request());
     expect(await code(store.commit([{ type: 'nonsense' } as unknown as StoreRecord]))).toBe('invalid_request');
     expect(await code(store.commit([event(1, '../escape')]))).toBe('invalid_id');
@@ -85,13 +78,13 @@ describe('commit checks what the store relies on', () => {
   });
 
   test('the journal holds a batch as it was when commit was called', async () => {
-    const store = createFsStore({ data_dir: dir });
+    const store = createFsStore({ data_dir: temp.dir });
     await store.open(request());
     const record = event(1);
     const committed = store.commit([record]);
     (record as { event: { message: string } }).event.message = 'changed after commit';
     await committed;
-    const journal = await readFile(join(dir, 'runtimes', 'rt', 'journal.jsonl'), 'utf8');
+    const journal = await readFile(join(temp.dir, 'runtimes', 'rt', 'journal.jsonl'), 'utf8');
     expect(JSON.parse(journal.trim())).toMatchObject({ batch: 1, records: [{ event: { message: 'started' } }] });
     await store.close();
   });
@@ -100,7 +93,7 @@ describe('commit checks what the store relies on', () => {
 describe('checkpoints', () => {
   test('fsync every log file written since the last checkpoint and every directory that gained entries', async () => {
     const { fs, synced } = syncRecorder();
-    const runtime = await Runtime.open({ store: createFsStore({ data_dir: dir, fs }), runtime_id: 'rt' });
+    const runtime = await Runtime.open({ store: createFsStore({ data_dir: temp.dir, fs }), runtime_id: 'rt' });
     const worker = await runtime.createWorker({ intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } });
     const ack = await runtime.sendInput(worker.worker_id, { kind: 'user', content: 'hello', idempotency_key: 'k1' });
     await runtime.getRun(worker.worker_id, ack.run_id as string, { wait_ms: 5000 });
@@ -126,7 +119,7 @@ describe('checkpoints', () => {
 
   test('a checkpoint with nothing written since the last one fsyncs no log file again', async () => {
     const { fs, synced } = syncRecorder();
-    const store = createFsStore({ data_dir: dir, fs, checkpoint_bytes: 1 });
+    const store = createFsStore({ data_dir: temp.dir, fs, checkpoint_bytes: 1 });
     await store.open(request());
     await store.commit([event(1)]);
     synced.length = 0;
@@ -137,7 +130,8 @@ describe('checkpoints', () => {
 
 describe('descriptor eviction', () => {
   test('many workers through a cache of two descriptors keep every log whole, before and after reopen', async () => {
-    const open = () => Runtime.open({ store: createFsStore({ data_dir: dir, max_open_files: 2 }), runtime_id: 'rt' });
+    const open = () =>
+      Runtime.open({ store: createFsStore({ data_dir: temp.dir, max_open_files: 2 }), runtime_id: 'rt' });
     let runtime = await open();
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -154,7 +148,7 @@ describe('descriptor eviction', () => {
       for (const id of ids) {
         const page = await runtime.transcript(id, { limit: 10 });
         expect(page.items.map((entry) => entry.content)).toEqual([0, 1, 2].map((r) => `round ${r} for ${id}`));
-        const files = join(dir, 'runtimes', 'rt', 'workers', id);
+        const files = join(temp.dir, 'runtimes', 'rt', 'workers', id);
         expect((await stat(join(files, 'transcript.idx'))).size).toBe(3 * 16);
       }
     };
