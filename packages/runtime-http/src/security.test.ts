@@ -79,16 +79,35 @@ describe('browser requests', () => {
     }
   });
 
-  test('CORS preflights answer 403 and no response ever carries a CORS header', async () => {
+  test('CORS preflights are refused (401 without the token, which comes first; 403 otherwise) and no response carries a CORS header', async () => {
     const served = await app();
-    const preflight = await served.request('/v1/workers', {
+    const preflightHeaders = { origin: 'https://evil.example', 'access-control-request-method': 'POST' };
+    const preflight = await served.request('/v1/workers', { method: 'OPTIONS', headers: preflightHeaders });
+    expect(await errorOf(preflight)).toMatchObject({ status: 401, code: 'unauthorized' });
+    const withToken = await served.request('/v1/workers', {
       method: 'OPTIONS',
-      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+      headers: { ...preflightHeaders, ...AUTH },
     });
-    expect(await errorOf(preflight)).toMatchObject({ status: 403, code: 'browser_access_denied' });
-    for (const response of [preflight, await served.request('/v1/runtime', { headers: AUTH })]) {
+    expect(await errorOf(withToken)).toMatchObject({ status: 403, code: 'browser_access_denied' });
+    const unprotected = await served.request('/healthz', { method: 'OPTIONS', headers: preflightHeaders });
+    expect(await errorOf(unprotected)).toMatchObject({ status: 403, code: 'browser_access_denied' });
+    for (const response of [
+      preflight,
+      withToken,
+      unprotected,
+      await served.request('/v1/runtime', { headers: AUTH }),
+    ]) {
       for (const [name] of response.headers) expect(name).not.toMatch(/^access-control-/);
     }
+  });
+
+  test('the token is checked before anything else on /v1 routes', async () => {
+    const served = await app();
+    const response = await served.request('/v1/runtime', {
+      headers: { origin: 'https://evil.example', host: 'evil.example' },
+    });
+    expect(await errorOf(response)).toMatchObject({ status: 401, code: 'unauthorized' });
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
   });
 
   test('an OPTIONS request without Origin is a 405 with Allow', async () => {

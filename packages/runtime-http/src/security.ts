@@ -43,14 +43,24 @@ export function isLoopbackAddress(address: string): boolean {
 }
 
 /**
- * Builds the gate every request passes before any route logic: browser requests (`Origin`) are
- * refused, then the `Host` header is checked, then the bearer token on `/v1` routes. The token is
- * compared as SHA-256 digests with `timingSafeEqual`, so timing reveals neither content nor length.
+ * Builds the gate every request passes before any route logic: the bearer token first on `/v1`
+ * routes (SPEC §8: before anything else), then browser requests (`Origin`) are refused, then the
+ * `Host` header is checked. The token is compared as SHA-256 digests with `timingSafeEqual`, so
+ * timing reveals neither content nor length.
  */
 export function createGate({ token, loopbackOnly, allowedHosts }: GateOptions): Gate {
   const expected = token === undefined ? null : digest(token);
   const allowed = new Set(allowedHosts.map((host) => host.trim().toLowerCase()));
   return function gate(path, header) {
+    if (expected !== null && path.startsWith('/v1/')) {
+      const authorization = header('authorization') ?? '';
+      const match = /^bearer +(\S+) *$/i.exec(authorization);
+      if (!match || !timingSafeEqual(digest(match[1] as string), expected)) {
+        throw new HttpRuntimeError('unauthorized', 'a valid bearer token is required', {
+          'www-authenticate': 'Bearer',
+        });
+      }
+    }
     if (header('origin') !== undefined) {
       throw new HttpRuntimeError(
         'browser_access_denied',
@@ -63,15 +73,6 @@ export function createGate({ token, loopbackOnly, allowedHosts }: GateOptions): 
       const hostname = hostnameOf(host);
       if (!isLoopbackHostname(hostname) && !allowed.has(hostname) && !allowed.has(host.trim().toLowerCase())) {
         throw new HttpRuntimeError('forbidden_host', 'this Host is not allowed for a loopback-bound Runtime', {});
-      }
-    }
-    if (expected !== null && path.startsWith('/v1/')) {
-      const authorization = header('authorization') ?? '';
-      const match = /^bearer +(\S+) *$/i.exec(authorization);
-      if (!match || !timingSafeEqual(digest(match[1] as string), expected)) {
-        throw new HttpRuntimeError('unauthorized', 'a valid bearer token is required', {
-          'www-authenticate': 'Bearer',
-        });
       }
     }
   };
