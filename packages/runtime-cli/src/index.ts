@@ -17,6 +17,7 @@ export type { LogFields, Logger, LoggerOptions } from './logger.js';
 export { createLogger } from './logger.js';
 export { COMMANDS, main } from './main.js';
 export { formatFields, formatTable } from './output.js';
+export type { RunServeOptions } from './serve.js';
 export { runServe, SIGNAL_EXIT_CODES } from './serve.js';
 export type { ServeConfig, ServeConfigSources } from './serve-config.js';
 export { isLoopbackHost, parseServeConfig } from './serve-config.js';

@@ -28,8 +28,9 @@ Limits (SPEC §11; in a config file under "limits"):
 ${LIMIT_NAMES.map((name) => row(`--${flagName(name)} <n>`, envName(name), String(DEFAULT_LIMITS[name]), '')).join('\n')}
 
 Exit codes: 0 clean shutdown; 1 runtime failure (port in use, store locked, bad config or
-token file); 2 usage error (including a non-loopback --host without a token); 130/143 when a
-second SIGINT/SIGTERM interrupts the shutdown. See docs/cli.md.`;
+token file); 2 usage error (including a non-loopback --host without a token); 130/143 when
+SIGINT/SIGTERM interrupts the startup (before the ready line) or a second one interrupts the
+shutdown. See docs/cli.md.`;
 
 /** `worker-runtime serve`: the standalone Runtime process. */
 export const serveCommand: Command = {

@@ -158,6 +158,14 @@ describe('serve', () => {
     expect((await first.stop()).code).toBe(0);
   });
 
+  // Node 20's recursive mkdir loops forever on such a path; the store creates it level by level.
+  test.skipIf(!existsSync('/proc'))('a data dir that cannot be created exits 1 with store_unavailable', async () => {
+    const result = await runCli(['serve', '--port', '0', '--store', 'fs', '--data-dir', '/proc/nope']);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toMatch(/^error store_unavailable: .+\n$/);
+    expect(result.stderr).not.toContain('/proc');
+  });
+
   test('a port already in use exits 1 with one clear line', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -1,4 +1,4 @@
-import { isRuntimeError, Runtime, RuntimeError, type RuntimeStore } from '@worker-runtime/core';
+import { isRuntimeError, Runtime, RuntimeError, type RuntimeStore, type RuntimeSummary } from '@worker-runtime/core';
 import { createBuiltinEngines } from '@worker-runtime/engines';
 import { createFsStore } from '@worker-runtime/fs-store';
 import { type RuntimeServer, serveRuntime } from '@worker-runtime/http';
@@ -6,13 +6,16 @@ import type { CliIo, StopSignal } from './io.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServeConfig } from './serve-config.js';
 import { envName } from './serve-options.js';
-import { watchStoreFailure } from './store-watch.js';
+import { type StoreWatch, watchStoreFailure } from './store-watch.js';
 
-/** Exit code after a second signal: the shell convention 128 + signal number. */
+/** Exit code after a signal during startup or a second one during shutdown: 128 + signal number. */
 export const SIGNAL_EXIT_CODES: Readonly<Record<StopSignal, number>> = Object.freeze({ SIGINT: 130, SIGTERM: 143 });
 
 /** How long shutdown may take beyond the runs' cancel grace (in-flight requests, the store flush). */
 const SHUTDOWN_SLACK_MS = 10_000;
+
+/** How long a signal during startup waits for an open in progress, to release what it acquired. */
+const STARTUP_ABORT_GRACE_MS = 2_000;
 
 const SEVERITY_LEVELS = { info: 'info', warning: 'warn', error: 'error' } as const;
 
@@ -57,14 +60,89 @@ function withDeadline(work: Promise<unknown>, ms: number): Promise<boolean> {
   return Promise.race([work.then(() => true), expired]).finally(() => clearTimeout(timer));
 }
 
+/** Everything startup acquires, released together. */
+interface Started {
+  runtime: Runtime;
+  server: RuntimeServer;
+  storeWatch: StoreWatch;
+  summary: RuntimeSummary;
+}
+
+/** Opens the Runtime and starts the server; on failure releases what it opened and throws. */
+async function start(config: ServeConfig, io: CliIo, logger: Logger): Promise<Started> {
+  const runtime = await openRuntime(config, io, logger);
+  const storeWatch = watchStoreFailure({ runtime, logger });
+  try {
+    const server = await serveRuntime({
+      runtime,
+      host: config.host,
+      port: config.port,
+      token: config.token,
+      allowedHosts: config.allowed_hosts,
+      log: ({ level, msg, ...fields }) => {
+        logger.log(level, msg, fields);
+        storeWatch.check();
+      },
+    });
+    try {
+      return { runtime, server, storeWatch, summary: await runtime.summary() };
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
+  } catch (error) {
+    storeWatch.stop();
+    await runtime.close();
+    throw error;
+  }
+}
+
+/**
+ * A signal arrived before the ready line: give an open in progress a short grace to finish, so its
+ * lock and port are released, then give up on it (a hung open must not hold the process; the fs
+ * store takes a stale lock over at the next start).
+ */
+async function abortStartup(
+  startup: Promise<Started>,
+  signal: StopSignal,
+  logger: Logger,
+  graceMs: number,
+): Promise<number> {
+  logger.warn('interrupted while starting', { signal });
+  const release = startup.then(
+    ({ runtime, server, storeWatch }) => {
+      storeWatch.stop();
+      return Promise.all([server.close(), runtime.close()]);
+    },
+    // Startup failed after the signal and has released what it held; the signal decides the exit.
+    () => undefined,
+  );
+  await withDeadline(
+    release.catch(() => undefined),
+    graceMs,
+  );
+  return SIGNAL_EXIT_CODES[signal];
+}
+
+/** Options of {@link runServe}. */
+export interface RunServeOptions {
+  /** How long a signal during startup waits for the open in progress before exiting anyway (ms). */
+  startupAbortGraceMs?: number;
+}
+
 /**
  * Runs a Runtime behind REST until SIGINT/SIGTERM: prints one ready line on stdout, logs JSON lines
  * on stderr, and on the first signal stops accepting, interrupts active runs and flushes the store.
- * A second signal exits at once (130 for SIGINT, 143 for SIGTERM).
- * @returns the exit code: 0 after a clean shutdown, 1 when it overran its deadline
+ * A second signal exits at once (130 for SIGINT, 143 for SIGTERM). A signal before the ready line
+ * aborts startup: it logs `interrupted while starting` and exits 130/143 without a ready line.
+ * @returns the exit code: 0 after a clean shutdown, 1 when it overran its deadline, 130/143 when startup was interrupted
  * @throws RuntimeError from startup (`store_locked`, `runtime_unavailable` when the port is taken, …)
  */
-export async function runServe(config: ServeConfig, io: CliIo): Promise<number> {
+export async function runServe(
+  config: ServeConfig,
+  io: CliIo,
+  { startupAbortGraceMs = STARTUP_ABORT_GRACE_MS }: RunServeOptions = {},
+): Promise<number> {
   const logger = createLogger({ level: config.log_level, write: (line) => io.stderr(line) });
   let received: StopSignal | null = null;
   let onStop: (signal: StopSignal) => void = () => undefined;
@@ -81,27 +159,10 @@ export async function runServe(config: ServeConfig, io: CliIo): Promise<number> 
     onStop(signal);
   });
   try {
-    const runtime = await openRuntime(config, io, logger);
-    const storeWatch = watchStoreFailure({ runtime, logger });
-    let server: RuntimeServer;
-    try {
-      server = await serveRuntime({
-        runtime,
-        host: config.host,
-        port: config.port,
-        token: config.token,
-        allowedHosts: config.allowed_hosts,
-        log: ({ level, msg, ...fields }) => {
-          logger.log(level, msg, fields);
-          storeWatch.check();
-        },
-      });
-    } catch (error) {
-      storeWatch.stop();
-      await runtime.close();
-      throw error;
-    }
-    const summary = await runtime.summary();
+    const startup = start(config, io, logger);
+    const first = await Promise.race([startup, stopRequested]);
+    if (typeof first === 'string') return await abortStartup(startup, first, logger, startupAbortGraceMs);
+    const { runtime, server, storeWatch, summary } = first;
     const profiles = summary.profiles.map((profile) => profile.name).join(',');
     io.stdout(
       `worker-runtime listening on ${server.url} runtime=${summary.runtime_id} store=${summary.store} profiles=${profiles}\n`,

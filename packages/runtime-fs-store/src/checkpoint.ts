@@ -10,6 +10,15 @@ import { LOG_BITS, type WorkerUnit } from './worker-unit.js';
 /** How many `worker.json` snapshots are written at once. */
 const SNAPSHOT_CONCURRENCY = 64;
 
+/** The log files of a worker that its dirty bits say were written since they were last fsynced. */
+function dirtyLogs(unit: WorkerUnit, layout: RuntimeLayout): string[] {
+  const files: string[] = [];
+  for (const [key, bit] of Object.entries(LOG_BITS)) {
+    if (unit.dirty & bit) files.push(layout.workerFile(unit.worker_id, WORKER_FILES[key as keyof typeof LOG_BITS]));
+  }
+  return files;
+}
+
 /**
  * What the dirty bits say must be fsynced, and the workers whose `worker.json` must be rewritten.
  * Clears the bits. O(workers): a scan of memory, once per checkpoint, instead of a set of paths
@@ -30,9 +39,7 @@ function collectDirty(
   for (const unit of state.workers.values()) {
     if (unit.dirty === 0) continue;
     units.push(unit);
-    for (const [key, bit] of Object.entries(LOG_BITS)) {
-      if (unit.dirty & bit) files.push(layout.workerFile(unit.worker_id, WORKER_FILES[key as keyof typeof LOG_BITS]));
-    }
+    files.push(...dirtyLogs(unit, layout));
     if (unit.dirty & DIR_CHANGED) dirs.push(layout.workerDir(unit.worker_id));
     unit.dirty = 0;
   }
@@ -82,4 +89,30 @@ export async function writeCheckpoint(
   state.checkpointBatch = batch;
   state.runtimeDirty = false;
   await journal.reset();
+}
+
+/**
+ * Writes the `worker.json` of workers whose record the last group created or replaced (creation,
+ * stop), so the file exists between checkpoints. Each snapshot claims the worker's log lengths as
+ * of the last applied batch, so those logs are fsynced first (the snapshot's directory fsync covers
+ * their entries): recovery then replays only newer batches, exactly as after a checkpoint. Written
+ * one at a time in creation order, so a crash never leaves a later worker's snapshot without an
+ * earlier one's, which would let replay hand the earlier worker a later ordinal.
+ */
+export async function writeWorkerSnapshots(
+  fs: FsLike,
+  { state, layout, writer }: { state: StoreState; layout: RuntimeLayout; writer: FileWriter },
+  units: readonly WorkerUnit[],
+): Promise<void> {
+  const batch = state.lastBatch;
+  for (const unit of [...units].sort((a, b) => a.ordinal - b.ordinal)) {
+    const files = dirtyLogs(unit, layout);
+    unit.dirty = 0;
+    await writer.sync(files, []);
+    await writeAtomic(
+      fs,
+      layout.workerFile(unit.worker_id, WORKER_FILES.worker),
+      JSON.stringify(unit.toFile(batch), null, 2),
+    );
+  }
 }

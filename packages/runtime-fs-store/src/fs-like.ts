@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { errnoCode } from './file-io.js';
 
 /** A directory entry as the store needs it. */
 export interface DirEntry {
@@ -42,6 +44,32 @@ const callbacks = {
   fstat: promisify(fs.fstat),
 };
 
+/**
+ * Creates `path` and its missing parents one level at a time. Node 20's `mkdir({ recursive: true })`
+ * spins forever where a parent exists but refuses children with ENOENT (`/proc/nope/x`); here
+ * that ENOENT is simply thrown.
+ */
+async function makeDirs(path: string): Promise<void> {
+  const missing: string[] = [];
+  for (let current = resolve(path); ; current = dirname(current)) {
+    try {
+      await fs.promises.stat(current);
+      break;
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT' || dirname(current) === current) throw error;
+      missing.push(current);
+    }
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      await fs.promises.mkdir(dir);
+    } catch (error) {
+      // Another process (or a parallel call) made it meanwhile.
+      if (errnoCode(error) !== 'EEXIST') throw error;
+    }
+  }
+}
+
 /** The real file system (Node's callback API: one thread-pool hop per call, no FileHandle overhead). */
 export const nodeFs: FsLike = {
   open: (path, flags) => callbacks.open(path, flags, 0o644),
@@ -56,9 +84,7 @@ export const nodeFs: FsLike = {
   fsize: async (fd) => (await callbacks.fstat(fd)).size,
   rename: (from, to) => fs.promises.rename(from, to),
   unlink: (path) => fs.promises.unlink(path),
-  mkdirp: async (path) => {
-    await fs.promises.mkdir(path, { recursive: true });
-  },
+  mkdirp: makeDirs,
   readdir: async (path) =>
     (await fs.promises.readdir(path, { withFileTypes: true })).map((entry) => ({
       name: entry.name,

@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRuntimeError, Runtime, type StoreOpenRequest } from '@worker-runtime/core';
 import { describe, expect, test } from 'vitest';
@@ -114,6 +115,30 @@ describe('choosing the runtime', () => {
     expect(error.code).toBe('invalid_id');
     expect(error.message).not.toContain(temp.dir);
     expect(await listFsRuntimes(temp.dir)).toEqual([]);
+  });
+});
+
+describe('creating the data directory', () => {
+  test('creates a data dir whose parents are missing', async () => {
+    const data_dir = join(temp.dir, 'a', 'b', 'c');
+    const store = createFsStore({ data_dir });
+    await store.open(request({ runtime_id: 'rt' }));
+    await store.close();
+    expect((await stat(join(data_dir, 'runtimes', 'rt', 'workers'))).isDirectory()).toBe(true);
+  });
+
+  test('a data dir under a file answers store_unavailable without naming a path', async () => {
+    await writeFile(join(temp.dir, 'file'), '');
+    const error = await rejection(createFsStore({ data_dir: join(temp.dir, 'file', 'data') }).open(request()));
+    expect(error.code).toBe('store_unavailable');
+    expect(error.message).not.toContain(temp.dir);
+  });
+
+  // Node 20's recursive mkdir loops forever on such a path instead of failing.
+  test.skipIf(!existsSync('/proc'))('a data dir that cannot be created (/proc/nope) fails at once', async () => {
+    const error = await rejection(createFsStore({ data_dir: '/proc/nope' }).open(request({ runtime_id: 'rt' })));
+    expect(error.code).toBe('store_unavailable');
+    expect(error.message).not.toContain('/proc');
   });
 });
 

@@ -16,7 +16,7 @@ import {
   TranscriptEntrySchema,
 } from '@worker-runtime/core';
 import type * as v from 'valibot';
-import { writeCheckpoint } from './checkpoint.js';
+import { writeCheckpoint, writeWorkerSnapshots } from './checkpoint.js';
 import { storeUnavailable } from './file-io.js';
 import { FileWriter } from './file-writer.js';
 import { type FsLike, nodeFs } from './fs-like.js';
@@ -236,10 +236,29 @@ export class FsStore implements RuntimeStore {
     const published = open.published;
     open.published = signal();
     published.resolve();
-    if (open.journal.size >= this.#checkpointBytes) {
+    const replaced = this.#replacedWorkers(open, group);
+    if (replaced.length > 0) {
+      // Like a checkpoint: the group is already durable, a failed snapshot only stops later commits.
+      await writeWorkerSnapshots(this.#fs, open, replaced).catch((error: unknown) =>
+        this.#fail(error, 'write a worker snapshot'),
+      );
+    }
+    if (!this.#failure && open.journal.size >= this.#checkpointBytes) {
       // This group is already durable; a failed checkpoint only stops later commits.
       await writeCheckpoint(this.#fs, open).catch((error: unknown) => this.#fail(error, 'write a checkpoint'));
     }
+  }
+
+  /** The workers whose record a group creates or replaces: rare (creation, stop), never an input. */
+  #replacedWorkers(open: OpenState, group: readonly SerializedBatch[]): WorkerUnit[] {
+    const units = new Set<WorkerUnit>();
+    for (const { records } of group) {
+      for (const record of records) {
+        const unit = record.type === 'worker' ? open.state.workers.get(record.worker.worker_id) : undefined;
+        if (unit) units.add(unit);
+      }
+    }
+    return [...units];
   }
 
   #fail(error: unknown, doing: string): RuntimeError {
