@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { type InputAck, Runtime } from '@worker-runtime/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFsStore } from './fs-store.js';
+import { startReadyChild } from './test-support/ready-child.js';
 import { tempDir } from './test-support/temp-dir.js';
 
 const child = new URL('./test-support/crash-child.mjs', import.meta.url).pathname;
@@ -27,26 +26,9 @@ afterAll(async () => {
 
 /** Runs the child until it is ready, lets it work for `ms`, kills it with SIGKILL; returns what it acked. */
 async function killedRun(round: number, ms: number, checkpointBytes: number): Promise<Acked[]> {
-  const proc = spawn(process.execPath, [child, dir, String(round), String(checkpointBytes)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (chunk) => {
-    out += chunk;
-  });
-  proc.stderr.on('data', (chunk) => {
-    err += chunk;
-  });
-  const exited = once(proc, 'exit');
-  const deadline = Date.now() + 10_000;
-  while (!out.startsWith('ready\n')) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`child failed to start: ${err}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  const running = await startReadyChild(child, [dir, String(round), String(checkpointBytes)]);
   await new Promise((resolve) => setTimeout(resolve, ms));
-  proc.kill('SIGKILL');
-  await exited;
+  const out = await running.crash();
   // Only complete lines were acknowledged; a line cut by the kill was not fully printed.
   const lines = out.split('\n').slice(1, -1);
   return lines.map((line) => JSON.parse(line) as Acked);

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,6 +6,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import type { WorkerFile } from './file-schemas.js';
 import { createFsStore } from './fs-store.js';
 import { faultFs } from './test-support/fault-fs.js';
+import { startReadyChild } from './test-support/ready-child.js';
 import { useTempDir } from './test-support/temp-dir.js';
 
 const temp = useTempDir();
@@ -82,23 +81,7 @@ describe('worker.json between checkpoints', () => {
   });
 
   test('after SIGKILL, reopening replays only what is newer than each worker.json', async () => {
-    const proc = spawn(process.execPath, [child, temp.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    proc.stderr.on('data', (chunk) => {
-      err += chunk;
-    });
-    const exited = once(proc, 'exit');
-    const deadline = Date.now() + 10_000;
-    while (out !== 'ready\n') {
-      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`child failed to start: ${err}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    proc.kill('SIGKILL');
-    await exited;
+    await (await startReadyChild(child, [temp.dir])).crash();
 
     // Written between checkpoints: `first` as stopped, `second` as created; inputs only in the journal.
     const first = await readWorkerJson('first');
