@@ -1,38 +1,13 @@
 import { expect, test } from 'vitest';
 import type { RunRecord, RunStatus } from './schemas/run.js';
-import type { WorkerRecord } from './store.js';
 import { newTally, storedWorker, tallyEvent, tallyRun } from './store-bookkeeping.js';
-
-const NOW = '2026-01-01T00:00:00.000Z';
-const worker: WorkerRecord = {
-  worker_id: 'w',
-  display_name: null,
-  intent: { kind: 'assistant' },
-  profile: { kind: 'runtime_default' },
-  config_bundle: null,
-  requested_capabilities: [],
-  workspace_refs: [],
-  mount_refs: [],
-  metadata: {},
-  created_at: NOW,
-  status: 'idle',
-  stopped_event_id: null,
-};
+import { NOW, runRecord, workerRecord } from './testing/records.js';
 
 function run(run_id: string, status: RunStatus): { worker_id: string; run: RunRecord; input: null } {
-  const record: RunRecord = {
-    run_id,
-    status,
-    input_sequence: null,
-    queued_at: NOW,
-    started_at: null,
-    ended_at: null,
-    error: null,
-    idempotency_key: null,
-    output_entries: 0,
-  };
-  return { worker_id: 'w', run: record, input: null };
+  return { worker_id: 'w', run: runRecord(run_id, { status }), input: null };
 }
+
+const worker = workerRecord('w');
 
 test('last run is the terminal run latest in queue order; unfinished runs keep queue order', () => {
   const tally = newTally(worker);
