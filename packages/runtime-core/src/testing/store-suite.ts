@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { generateId } from '../identity.js';
 import type { RuntimeEvent } from '../schemas/event.js';
-import type { RunRecord } from '../schemas/run.js';
 import type { Diagnostic } from '../schemas/runtime.js';
 import type { TranscriptEntry } from '../schemas/transcript.js';
-import type { RuntimeStore, StoreOpenRequest, StoreRecord, WorkerRecord } from '../store.js';
+import type { RuntimeStore, StoreOpenRequest, StoreRecord } from '../store.js';
 import { registerSuiteHooks, type StoreFixture, type SuiteHooks } from './fixture.js';
 import { NOW, runRecord, workerRecord } from './records.js';
 
