@@ -1,3 +1,4 @@
+import type * as v from 'valibot';
 import type { WorkerRef } from './schemas/common.js';
 import type { Profile } from './schemas/runtime.js';
 import type { TranscriptEntry, TranscriptRole } from './schemas/transcript.js';
@@ -44,5 +45,11 @@ export interface WorkerEngine {
   readonly name: string;
   /** Capability names Workers on this engine may request. */
   readonly capabilities?: readonly string[];
+  /**
+   * The valibot schema of a profile naming this engine: the common profile fields plus the engine's
+   * options, with their defaults. `Runtime.open` validates every such profile with it, and the run
+   * sees its output as `run.worker.profile`. Without one, only the common fields are checked.
+   */
+  readonly profileSchema?: v.GenericSchema<unknown, Profile>;
   run(run: EngineRun): Promise<void>;
 }

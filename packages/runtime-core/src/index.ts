@@ -1,6 +1,6 @@
 // Engines: the interface and the built-in echo engine
-export type { EchoOptions } from './echo-engine.js';
-export { createEchoEngine } from './echo-engine.js';
+export type { EchoProfile, ParsedEchoProfile } from './echo-engine.js';
+export { createEchoEngine, EchoProfileSchema } from './echo-engine.js';
 export type { EngineRun, EngineWorker, WorkerEngine } from './engine.js';
 
 // Errors
@@ -17,6 +17,7 @@ export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
 export { createMemoryStore, MemoryStore } from './memory-store.js';
 
 // Profiles
+export type { ProfileCatalogOptions } from './profiles.js';
 export { BUILTIN_DEFAULT_PROFILE } from './profiles.js';
 
 // Runtime: the embeddable host of Workers
@@ -66,6 +67,7 @@ export type {
   Limits,
   Profile,
   ProfileInfo,
+  ProfileInput,
   RuntimeCapabilities,
   RuntimeStatus,
   RuntimeSummary,
@@ -75,6 +77,7 @@ export {
   DiagnosticSchema,
   LimitsSchema,
   PartialLimitsSchema,
+  PROFILE_COMMON_ENTRIES,
   ProfileInfoSchema,
   ProfileSchema,
   RuntimeCapabilitiesSchema,
@@ -141,6 +144,7 @@ export type {
 } from './store.js';
 
 // Validation helpers shared by every edge (HTTP, CLI)
+export { toConfigIssues } from './config-issues.js';
 export type { ValidationIssue } from './validation.js';
 export { invalidRequest, parseOrThrow, toValidationIssues } from './validation.js';
 
