@@ -1,21 +1,28 @@
 import { readFile } from 'node:fs/promises';
 import { isRuntimeError, Runtime } from '@worker-runtime/core';
 import * as v from 'valibot';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, expectTypeOf, test } from 'vitest';
 import { createBuiltinEngines } from './builtin-engines.js';
-import { CommandProfileSchema } from './command-profile.js';
-import { OpenAIChatProfileSchema } from './openai-chat-profile.js';
-import { validateProfileOptions } from './profile-options.js';
+import { type CommandProfile, CommandProfileSchema, type ParsedCommandProfile } from './command-profile.js';
+import { type OpenAIChatProfile, OpenAIChatProfileSchema } from './openai-chat-profile.js';
 
-function issuesOf(engine: string, profile: unknown): unknown {
+/** Opens a Runtime with this package's engines and `profile` as profile "p"; null when it opens. */
+async function openError(profile: unknown): Promise<Error | null> {
   try {
-    validateProfileOptions(engine, profile);
+    const runtime = await Runtime.open({ engines: createBuiltinEngines(), profiles: { p: profile } });
+    await runtime.close();
     return null;
   } catch (error) {
     if (!isRuntimeError(error)) throw error;
     expect(error.code).toBe('invalid_request');
-    return error.details?.issues;
+    expect(error.details?.profile).toBe('p');
+    return error;
   }
+}
+
+async function issuesOf(profile: unknown): Promise<unknown> {
+  const error = await openError(profile);
+  return error === null ? null : (error as { details?: { issues?: unknown } }).details?.issues;
 }
 
 describe('profile option schemas', () => {
@@ -40,10 +47,10 @@ describe('profile option schemas', () => {
   });
 });
 
-describe('validateProfileOptions', () => {
-  test('accepts valid profiles, including the common profile keys', () => {
+describe('each engine checks its profiles when the Runtime opens', async () => {
+  test('accepts valid profiles, including the common profile keys', async () => {
     expect(
-      issuesOf('command', {
+      await issuesOf({
         engine: 'command',
         command: ['/bin/cat'],
         description: 'cat',
@@ -54,7 +61,7 @@ describe('validateProfileOptions', () => {
       }),
     ).toBeNull();
     expect(
-      issuesOf('openai_chat', {
+      await issuesOf({
         engine: 'openai_chat',
         base_url: 'https://api.openai.com/v1',
         model: 'gpt-4o-mini',
@@ -63,9 +70,9 @@ describe('validateProfileOptions', () => {
     ).toBeNull();
   });
 
-  test('reports every invalid field with its path', () => {
+  test('reports every invalid field with its path', async () => {
     expect(
-      issuesOf('command', {
+      await issuesOf({
         engine: 'command',
         command: ['', 'x'],
         input: 'pipe',
@@ -78,10 +85,10 @@ describe('validateProfileOptions', () => {
       { path: 'input', message: 'must be "stdin" or "argument"' },
       { path: 'env.BAD-NAME', message: 'must be an environment variable name (letters, digits, _)' },
       { path: 'kill_grace_ms', message: 'must be at least 0' },
-      { path: 'extra', message: expect.stringContaining('Invalid key') },
+      { path: 'extra', message: 'unknown field' },
     ]);
     expect(
-      issuesOf('openai_chat', {
+      await issuesOf({
         engine: 'openai_chat',
         base_url: 'ftp://example.com',
         model: 'm',
@@ -96,10 +103,10 @@ describe('validateProfileOptions', () => {
     ]);
   });
 
-  test('refuses durations a timer cannot honour, naming the field', () => {
+  test('refuses durations a timer cannot honour, naming the field', async () => {
     const overflow = 2 ** 31;
     expect(
-      issuesOf('command', {
+      await issuesOf({
         engine: 'command',
         command: ['cat'],
         run_timeout_ms: overflow,
@@ -112,31 +119,38 @@ describe('validateProfileOptions', () => {
       { path: 'kill_grace_ms', message: 'must be at most 600000' },
     ]);
     expect(
-      issuesOf('openai_chat', { engine: 'openai_chat', base_url: 'http://x', model: 'm', run_timeout_ms: overflow }),
+      await issuesOf({ engine: 'openai_chat', base_url: 'http://x', model: 'm', run_timeout_ms: overflow }),
     ).toEqual([{ path: 'run_timeout_ms', message: 'must be at most 2147483647 ms' }]);
     expect(
-      issuesOf('command', { engine: 'command', command: ['cat'], run_timeout_ms: 2 ** 31 - 1, kill_grace_ms: 600_000 }),
+      await issuesOf({ engine: 'command', command: ['cat'], run_timeout_ms: 2 ** 31 - 1, kill_grace_ms: 600_000 }),
     ).toBeNull();
   });
 
-  test('rejects a base_url with credentials, a query or a fragment', () => {
+  test('rejects a base_url with credentials, a query or a fragment', async () => {
     const base = { engine: 'openai_chat', model: 'm' };
-    expect(issuesOf('openai_chat', { ...base, base_url: 'https://user:secret@example.com/v1' })).toEqual([
+    expect(await issuesOf({ ...base, base_url: 'https://user:secret@example.com/v1' })).toEqual([
       { path: 'base_url', message: 'must not contain credentials (use api_key_env or headers)' },
     ]);
-    expect(issuesOf('openai_chat', { ...base, base_url: 'https://example.com/v1?key=1' })).toEqual([
+    expect(await issuesOf({ ...base, base_url: 'https://example.com/v1?key=1' })).toEqual([
       { path: 'base_url', message: 'must not have a query or fragment' },
     ]);
   });
 
-  test('names the engine and the first field in the message', () => {
-    expect(() => validateProfileOptions('openai_chat', { engine: 'openai_chat', base_url: 'http://x' })).toThrow(
-      'invalid options for engine "openai_chat": model: ',
+  test('names the profile and the first field in the message', async () => {
+    expect((await openError({ engine: 'openai_chat', base_url: 'http://x' }))?.message).toBe(
+      'invalid options in profile "p": model: is required',
     );
   });
 
-  test('leaves engines it does not provide alone', () => {
-    expect(issuesOf('echo', { engine: 'echo', prefix: 'hi: ' })).toBeNull();
+  test('every engine carries its schema, and echo profiles are checked by core', async () => {
+    expect(createBuiltinEngines().map((engine) => [engine.name, engine.profileSchema])).toEqual([
+      ['command', CommandProfileSchema],
+      ['openai_chat', OpenAIChatProfileSchema],
+    ]);
+    expect(await issuesOf({ engine: 'echo', prefix: 'hi: ' })).toBeNull();
+    expect(await issuesOf({ engine: 'echo', prefix: 1 })).toEqual([
+      { path: 'prefix', message: expect.stringContaining('Invalid type') },
+    ]);
   });
 
   test('accepts every profile of the example config in docs/engines.md, and a Runtime opens with it', async () => {
@@ -147,12 +161,24 @@ describe('validateProfileOptions', () => {
       default_profile: string;
     };
     expect(Object.keys(config.profiles)).toEqual(['wordcount', 'reviewer', 'ollama', 'openai']);
-    for (const profile of Object.values(config.profiles)) expect(issuesOf(profile.engine, profile)).toBeNull();
+    for (const profile of Object.values(config.profiles)) expect(await issuesOf(profile)).toBeNull();
     const runtime = await Runtime.open({ engines: createBuiltinEngines(), ...config });
     try {
       expect((await runtime.summary()).default_profile).toBe('ollama');
     } finally {
       await runtime.close();
     }
+  });
+});
+
+describe('profile types', () => {
+  test('a profile is written with its defaults left out, and read with them filled in', () => {
+    const command: CommandProfile = { engine: 'command', command: ['cat'] };
+    const chat: OpenAIChatProfile = { engine: 'openai_chat', base_url: 'http://127.0.0.1:11434/v1', model: 'm' };
+    // @ts-expect-error a misspelt option is a compile error
+    const typo: CommandProfile = { engine: 'command', command: ['cat'], outptu: 'jsonl' };
+    expect([command, chat, typo]).toHaveLength(3);
+    expectTypeOf<ParsedCommandProfile['kill_grace_ms']>().toEqualTypeOf<number>();
+    expectTypeOf(v.parse(CommandProfileSchema, command)).toEqualTypeOf<ParsedCommandProfile>();
   });
 });
