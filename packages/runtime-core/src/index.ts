@@ -18,7 +18,7 @@ export { createMemoryStore, MemoryStore } from './memory-store.js';
 
 // Profiles
 export type { ProfileCatalogOptions } from './profiles.js';
-export { BUILTIN_DEFAULT_PROFILE } from './profiles.js';
+export { BUILTIN_DEFAULT_PROFILE, toConfigIssues } from './profiles.js';
 
 // Runtime: the embeddable host of Workers
 export type { EventListener, RuntimeOptions, WorkerAddress } from './runtime.js';
@@ -144,7 +144,6 @@ export type {
 } from './store.js';
 
 // Validation helpers shared by every edge (HTTP, CLI)
-export { toConfigIssues } from './config-issues.js';
 export type { ValidationIssue } from './validation.js';
 export { invalidRequest, parseOrThrow, toValidationIssues } from './validation.js';
 

@@ -32,7 +32,10 @@ function recordingEngine(schema?: WorkerEngine['profileSchema']): WorkerEngine &
 }
 
 async function firstRunProfile(runtime: Runtime, profile: string, engine: { seen: Profile[] }): Promise<Profile> {
-  const worker = await runtime.createWorker({ intent: { kind: 'assistant' }, profile: { kind: 'named', value: profile } });
+  const worker = await runtime.createWorker({
+    intent: { kind: 'assistant' },
+    profile: { kind: 'named', value: profile },
+  });
   const ack = await runtime.sendInput(worker.worker_id, { kind: 'user', content: 'x' });
   await runtime.getRun(worker.worker_id, ack.run_id as string, { wait_ms: 10_000 });
   return engine.seen[0] as Profile;

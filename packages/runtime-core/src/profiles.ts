@@ -1,11 +1,10 @@
 import * as v from 'valibot';
-import { toConfigIssues } from './config-issues.js';
 import { createEchoEngine } from './echo-engine.js';
 import type { WorkerEngine } from './engine.js';
 import { RuntimeError } from './errors.js';
 import { type Profile, type ProfileInfo, ProfileSchema } from './schemas/runtime.js';
 import type { ProfileRef } from './schemas/worker.js';
-import type { ValidationIssue } from './validation.js';
+import { toValidationIssues, type ValidationIssue } from './validation.js';
 
 /** The profile name `runtime_default` resolves to when no `default_profile` is configured. */
 export const BUILTIN_DEFAULT_PROFILE = 'runtime_default';
@@ -33,6 +32,20 @@ const BUILTIN_PROFILES: Readonly<Record<string, Record<string, unknown>>> = {
   [BUILTIN_DEFAULT_PROFILE]: { engine: 'echo', description: 'Echoes each input back (built in)' },
   'builtin:echo': { engine: 'echo' },
 };
+
+/**
+ * Like {@link toValidationIssues}, worded for configuration an operator wrote: a key a strict
+ * object does not know reads `unknown field` (a typo, usually), the same for profiles and for a
+ * config file's top-level keys.
+ */
+export function toConfigIssues(issues: readonly v.BaseIssue<unknown>[]): ValidationIssue[] {
+  return toValidationIssues(issues).map((issue, index) => {
+    const source = issues[index];
+    return source?.type === 'strict_object' && source.expected === 'never'
+      ? { path: issue.path, message: 'unknown field' }
+      : issue;
+  });
+}
 
 function profileError(name: string, issues: ValidationIssue[]): RuntimeError {
   const first = issues[0] ?? { path: '', message: 'invalid' };

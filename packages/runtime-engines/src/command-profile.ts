@@ -1,5 +1,5 @@
-import * as v from 'valibot';
 import { PROFILE_COMMON_ENTRIES } from '@worker-runtime/core';
+import * as v from 'valibot';
 import { EnvNameSchema, MaxOutputBytesSchema, OsStringSchema } from './profile-fields.js';
 
 /** Options of a `command` profile (SPEC §5), with their defaults; unknown keys are rejected. */

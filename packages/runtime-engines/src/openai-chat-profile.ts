@@ -1,5 +1,5 @@
-import * as v from 'valibot';
 import { PROFILE_COMMON_ENTRIES } from '@worker-runtime/core';
+import * as v from 'valibot';
 import { EnvNameSchema, MaxOutputBytesSchema } from './profile-fields.js';
 
 // RFC 9110 token characters: what a header name may contain.
