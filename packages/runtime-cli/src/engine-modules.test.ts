@@ -1,29 +1,21 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { killAllCli, runCli, startServer } from './test-support/cli-process.js';
+import { describe, expect, test } from 'vitest';
+import { runCli, startServer } from './test-support/cli-process.js';
+import { useCliTempDir } from './test-support/temp-dir.js';
 
-let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'worker-runtime-engine-modules-'));
-});
-
-afterEach(async () => {
-  killAllCli();
-  await rm(dir, { recursive: true, force: true });
-});
+const tempDir = useCliTempDir('worker-runtime-engine-modules-');
 
 async function config(value: unknown): Promise<string> {
-  const path = join(dir, 'runtime.json');
+  const path = join(tempDir(), 'runtime.json');
   await writeFile(path, JSON.stringify(value));
   return path;
 }
 
 /** A package installed next to the config file, ESM only (an `import` condition and nothing else). */
 async function installPackage(): Promise<void> {
-  const root = join(dir, 'node_modules', 'reverse-engine');
+  const root = join(tempDir(), 'node_modules', 'reverse-engine');
   await mkdir(root, { recursive: true });
   await writeFile(
     join(root, 'package.json'),
@@ -41,9 +33,9 @@ async function installPackage(): Promise<void> {
 describe('engine_modules', () => {
   test('loads engines from a file path and from a package resolved from the config directory', async () => {
     await installPackage();
-    await mkdir(join(dir, 'engines'));
+    await mkdir(join(tempDir(), 'engines'));
     await writeFile(
-      join(dir, 'engines', 'shout.mjs'),
+      join(tempDir(), 'engines', 'shout.mjs'),
       `export default {
         name: 'shout',
         async run(run) { await run.append({ role: 'assistant', content: run.input.toUpperCase() + run.worker.profile.suffix }); },
@@ -71,14 +63,14 @@ describe('engine_modules', () => {
   });
 
   test('a missing module, a module without engines or a broken one exits 1 naming the entry, not its path', async () => {
-    await writeFile(join(dir, 'empty.mjs'), 'export const nothing = 1;\n');
-    await writeFile(join(dir, 'broken.mjs'), 'export default {;\n');
+    await writeFile(join(tempDir(), 'empty.mjs'), 'export const nothing = 1;\n');
+    await writeFile(join(tempDir(), 'broken.mjs'), 'export default {;\n');
     const missing = await runCli(['serve', '--config', await config({ engine_modules: ['no-such-engine-pkg'] })]);
     expect(missing).toMatchObject({ code: 1, stdout: '' });
     expect(missing.stderr).toBe(
       'error invalid_request: invalid config file runtime.json: engine_modules[0] ("no-such-engine-pkg"): cannot be found (install the package, or check the path)\n',
     );
-    const empty = await runCli(['serve', '--config', await config({ engine_modules: [join(dir, 'empty.mjs')] })]);
+    const empty = await runCli(['serve', '--config', await config({ engine_modules: [join(tempDir(), 'empty.mjs')] })]);
     expect(empty.stderr).toBe(
       'error invalid_request: invalid config file runtime.json: engine_modules[0] ("empty.mjs"): exports no engine (export an "engines" array, or a default engine or array of engines)\n',
     );
@@ -86,7 +78,7 @@ describe('engine_modules', () => {
     expect(broken.stderr).toBe(
       'error invalid_request: invalid config file runtime.json: engine_modules[0] ("broken.mjs"): cannot be loaded (SyntaxError)\n',
     );
-    expect(`${missing.stderr}${empty.stderr}${broken.stderr}`).not.toContain(dir);
+    expect(`${missing.stderr}${empty.stderr}${broken.stderr}`).not.toContain(tempDir());
   });
 
   test("a profile naming an engine nobody provides, or breaking its engine's schema, is a config file error", async () => {

@@ -1,19 +1,10 @@
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { killAllCli, type ServerProcess, startServer } from './test-support/cli-process.js';
+import { describe, expect, test } from 'vitest';
+import { type ServerProcess, startServer } from './test-support/cli-process.js';
+import { useCliTempDir } from './test-support/temp-dir.js';
 
-let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'worker-runtime-cli-diag-'));
-});
-
-afterEach(async () => {
-  killAllCli();
-  await rm(dir, { recursive: true, force: true });
-});
+const tempDir = useCliTempDir('worker-runtime-cli-diag-');
 
 async function post(url: string, body: unknown): Promise<number> {
   const response = await fetch(url, {
@@ -37,7 +28,7 @@ const diagnosticLines = (server: ServerProcess, code: string) =>
 
 describe.skipIf(process.platform === 'win32')('serve logs store diagnostics', () => {
   test('a torn journal tail, a stale lock and a corrupt transcript record each log one structured line', async () => {
-    const dataDir = join(dir, 'data');
+    const dataDir = join(tempDir(), 'data');
     const runtimeDir = join(dataDir, 'runtimes', 'rt');
     const args = ['--store', 'fs', '--data-dir', dataDir, '--runtime-id', 'rt'];
     const first = await startServer(args);
@@ -91,6 +82,6 @@ describe.skipIf(process.platform === 'win32')('serve logs store diagnostics', ()
         diagnostic_id: reported.diagnostics.find((item) => item.code === code)?.id,
       });
     }
-    expect(result.stderr).not.toContain(dir);
+    expect(result.stderr).not.toContain(tempDir());
   });
 });
