@@ -182,3 +182,32 @@ describe('profile types', () => {
     expectTypeOf(v.parse(CommandProfileSchema, command)).toEqualTypeOf<ParsedCommandProfile>();
   });
 });
+
+describe('docs/engines.md', () => {
+  /** The option rows of the table under `## \`<engine>\``: key → the row's cells. */
+  async function optionRows(engine: string): Promise<Map<string, string[]>> {
+    const doc = await readFile(new URL('../../../docs/engines.md', import.meta.url), 'utf8');
+    const section = doc.split(`## \`${engine}\`\n`)[1]?.split('\n## ')[0] ?? '';
+    const rows = new Map<string, string[]>();
+    for (const line of section.split('\n')) {
+      const cells = line.split(' | ').map((cell) => cell.replace(/^\| /, '').trim());
+      const key = /^`(\w+)`$/.exec(cells[0] ?? '')?.[1];
+      if (key) rows.set(key, cells);
+    }
+    return rows;
+  }
+
+  test.each([
+    ['command', CommandProfileSchema],
+    ['openai_chat', OpenAIChatProfileSchema],
+  ] as const)('documents every %s option with the default its schema applies', async (engine, schema) => {
+    const rows = await optionRows(engine);
+    const common = ['engine', 'description', 'run_timeout_ms', 'idle_timeout_ms', 'capabilities'];
+    const options = Object.keys(schema.entries).filter((key) => !common.includes(key));
+    expect([...rows.keys()].sort()).toEqual([...options].sort());
+    for (const key of options) {
+      const fallback = v.getDefault(schema.entries[key as keyof typeof schema.entries] as v.GenericSchema);
+      if (fallback !== undefined) expect(rows.get(key)?.[2], key).toContain(JSON.stringify(fallback));
+    }
+  });
+});
