@@ -36,6 +36,8 @@ describe('parseServeConfig', () => {
       limits: {},
       profiles: {},
       default_profile: undefined,
+      engine_modules: { specifiers: [], dir, file: '' },
+      config_file: undefined,
     });
   });
 
@@ -127,13 +129,13 @@ describe('parseServeConfig', () => {
     expect((error as Error).message).toBe('invalid config file c.json: host: Invalid type: Expected string');
   });
 
-  test('engine options of command and openai_chat profiles are checked at startup', async () => {
-    await writeFile(
-      join(dir, 'p.json'),
-      JSON.stringify({ profiles: { chat: { engine: 'openai_chat', base_url: 'http://127.0.0.1:1/v1' } } }),
-    );
-    await expect(parse(['--config', 'p.json'])).rejects.toThrow(/p\.json: profiles\.chat\.model: /);
-    await writeFile(join(dir, 'q.json'), JSON.stringify({ profiles: { e: { engine: 'echo', delay_ms: 'soon' } } }));
-    await expect(parse(['--config', 'q.json'])).rejects.toThrow(/q\.json: profiles\.e\.delay_ms: /);
+  test('profiles and engine_modules are passed on as written, to be checked when the Runtime opens', async () => {
+    const profiles = { chat: { engine: 'openai_chat', base_url: 'http://127.0.0.1:1/v1' }, e: { engine: 'echo' } };
+    await writeFile(join(dir, 'p.json'), JSON.stringify({ profiles, engine_modules: ['./engine.js', 'pkg'] }));
+    expect(await parse(['--config', 'p.json'])).toMatchObject({
+      profiles,
+      engine_modules: { specifiers: ['./engine.js', 'pkg'], dir, file: 'p.json' },
+      config_file: 'p.json',
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { DisplayNameSchema, isValidId, type Limits, LimitsSchema, type Profile } from '@worker-runtime/core';
+import { DisplayNameSchema, isValidId, type Limits, LimitsSchema } from '@worker-runtime/core';
 import * as v from 'valibot';
 import { listFlag, type ParsedArgs, parseInteger, stringFlag } from './args.js';
 import {
@@ -10,6 +10,7 @@ import {
   STORE_KINDS,
   type StoreKind,
 } from './config-file.js';
+import type { EngineModuleSource } from './engine-modules.js';
 import { envName, flagName, LIMIT_NAMES } from './serve-options.js';
 import { readTokenFile } from './token.js';
 import { UsageError } from './usage-error.js';
@@ -28,8 +29,13 @@ export interface ServeConfig {
   allowed_hosts: string[];
   log_level: LogLevel;
   limits: Partial<Limits>;
-  profiles: Record<string, Profile>;
+  /** Profiles as the config file holds them; the Runtime checks each with its engine's schema. */
+  profiles: Record<string, unknown>;
   default_profile: string | undefined;
+  /** The config file's `engine_modules`, to load before the Runtime opens. */
+  engine_modules: EngineModuleSource;
+  /** Basename of the config file, if any: the Runtime's refusal of a profile is worded as its error. */
+  config_file: string | undefined;
 }
 
 /** Inputs of {@link parseServeConfig}. */
@@ -160,7 +166,7 @@ export async function parseServeConfig(sources: ServeConfigSources): Promise<Ser
   const store = pick(args, env, 'store');
   const dataDir = pick(args, env, 'data_dir');
   const logLevel = pick(args, env, 'log_level');
-  const profiles = (fileConfig.profiles ?? {}) as Record<string, Profile>;
+  const profiles = fileConfig.profiles ?? {};
   const defaultProfile = pick(args, env, 'default_profile');
   if (defaultProfile && defaultProfile.value !== 'runtime_default' && !profiles[defaultProfile.value]) {
     throw new UsageError(
@@ -188,6 +194,8 @@ export async function parseServeConfig(sources: ServeConfigSources): Promise<Ser
     limits: resolveLimitsFrom(sources, file),
     profiles,
     default_profile: defaultProfile?.value ?? fileConfig.default_profile,
+    engine_modules: { specifiers: fileConfig.engine_modules ?? [], dir: file?.dir ?? cwd, file: file?.name ?? '' },
+    config_file: file?.name,
   };
   config.token = await resolveToken(sources, file);
   if (config.token === undefined && !isLoopbackHost(config.host)) {

@@ -2,6 +2,9 @@ import { isRuntimeError, Runtime, RuntimeError, type RuntimeStore, type RuntimeS
 import { createBuiltinEngines } from '@worker-runtime/engines';
 import { createFsStore } from '@worker-runtime/fs-store';
 import { type RuntimeServer, serveRuntime } from '@worker-runtime/http';
+import { profileErrorInFile } from './config-file.js';
+import { logStoreDiagnostics } from './diagnostic-log.js';
+import { loadEngineModules } from './engine-modules.js';
 import type { CliIo, StopSignal } from './io.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServeConfig } from './serve-config.js';
@@ -17,19 +20,20 @@ const SHUTDOWN_SLACK_MS = 10_000;
 /** How long a signal during startup waits for an open in progress, to release what it acquired. */
 const STARTUP_ABORT_GRACE_MS = 2_000;
 
-const SEVERITY_LEVELS = { info: 'info', warning: 'warn', error: 'error' } as const;
-
-function createStore(config: ServeConfig, logger: Logger): RuntimeStore | undefined {
-  if (config.store === 'memory') return undefined;
-  return createFsStore({
-    data_dir: config.data_dir,
-    // Store findings after open (a corrupt record skipped by a read) reach the operator's log.
-    on_diagnostic: ({ severity, code, message }) => logger.log(SEVERITY_LEVELS[severity], message, { code }),
-  });
+function createStore(config: ServeConfig): RuntimeStore | undefined {
+  // The store's findings (corrupt records, torn tails, stale locks) reach the log as the Runtime
+  // records them: see logStoreDiagnostics.
+  return config.store === 'memory' ? undefined : createFsStore({ data_dir: config.data_dir });
 }
 
-async function openRuntime(config: ServeConfig, io: CliIo, logger: Logger): Promise<Runtime> {
-  const store = createStore(config, logger);
+async function openRuntime(config: ServeConfig, io: CliIo): Promise<Runtime> {
+  // Core's echo is built in; the CLI adds this package's engines and the config file's modules
+  // (a module's engine replaces a built-in one of the same name).
+  const engines = [
+    ...createBuiltinEngines({ env: io.env as NodeJS.ProcessEnv }),
+    ...(await loadEngineModules(config.engine_modules)),
+  ];
+  const store = createStore(config);
   try {
     return await Runtime.open({
       ...(config.runtime_id !== undefined ? { runtime_id: config.runtime_id } : {}),
@@ -37,10 +41,12 @@ async function openRuntime(config: ServeConfig, io: CliIo, logger: Logger): Prom
       ...(store !== undefined ? { store } : {}),
       ...(config.default_profile !== undefined ? { default_profile: config.default_profile } : {}),
       profiles: config.profiles,
-      engines: createBuiltinEngines({ env: io.env as NodeJS.ProcessEnv }),
+      engines,
       limits: config.limits,
     });
   } catch (error) {
+    const inFile = config.config_file === undefined ? error : profileErrorInFile(error, config.config_file);
+    if (inFile !== error) throw inFile;
     // The fs store lists the runtimes it found; tell the operator how to pick one here.
     const ids = isRuntimeError(error) ? error.details?.runtime_ids : undefined;
     if (!isRuntimeError(error) || !Array.isArray(ids)) throw error;
@@ -67,11 +73,14 @@ interface Started {
   /** Stops logging a store failure. */
   stopFailureLog: () => void;
   summary: RuntimeSummary;
+  /** When the Runtime began opening: diagnostics its store raised since then are logged. */
+  openedAt: string;
 }
 
 /** Opens the Runtime and starts the server; on failure releases what it opened and throws. */
 async function start(config: ServeConfig, io: CliIo, logger: Logger): Promise<Started> {
-  const runtime = await openRuntime(config, io, logger);
+  const openedAt = new Date().toISOString();
+  const runtime = await openRuntime(config, io);
   const stopFailureLog = logStoreFailure({ runtime, logger });
   try {
     const server = await serveRuntime({
@@ -83,7 +92,7 @@ async function start(config: ServeConfig, io: CliIo, logger: Logger): Promise<St
       log: ({ level, msg, ...fields }) => logger.log(level, msg, fields),
     });
     try {
-      return { runtime, server, stopFailureLog, summary: await runtime.summary() };
+      return { runtime, server, stopFailureLog, summary: await runtime.summary(), openedAt };
     } catch (error) {
       await server.close();
       throw error;
@@ -160,7 +169,9 @@ export async function runServe(
     const startup = start(config, io, logger);
     const first = await Promise.race([startup, stopRequested]);
     if (typeof first === 'string') return await abortStartup(startup, first, logger, startupAbortGraceMs);
-    const { runtime, server, stopFailureLog, summary } = first;
+    const { runtime, server, stopFailureLog, summary, openedAt } = first;
+    // Only once startup won: a startup abandoned to a signal logs nothing more.
+    logStoreDiagnostics({ runtime, logger, openedAt });
     const profiles = summary.profiles.map((profile) => profile.name).join(',');
     io.stdout(
       `worker-runtime listening on ${server.url} runtime=${summary.runtime_id} store=${summary.store} profiles=${profiles}\n`,

@@ -1,7 +1,6 @@
 import type { EngineRun, WorkerEngine } from '@worker-runtime/core';
 import { toChatMessages } from './chat-messages.js';
-import { type OpenAIChatProfile, OpenAIChatProfileSchema } from './openai-chat-profile.js';
-import { parseRunProfile } from './profile-options.js';
+import { OpenAIChatProfileSchema, type ParsedOpenAIChatProfile } from './openai-chat-profile.js';
 import {
   httpFailureMessage,
   networkFailureReason,
@@ -23,8 +22,8 @@ export interface OpenAIChatEngineOptions {
  * The `openai_chat` engine: sends the Worker's recent transcript to an OpenAI-compatible
  * `/chat/completions` endpoint (OpenAI, Ollama, vLLM, llama.cpp server), streams the reply, and
  * appends it as one assistant entry once the stream completed. The API key never appears in errors.
- * @throws (from `run`) RuntimeError `invalid_request` for invalid profile options; an Error with
- * the provider's message on HTTP, stream or connection failures
+ * Its profiles are checked with {@link OpenAIChatProfileSchema} when the Runtime opens.
+ * @throws (from `run`) an Error with the provider's message on HTTP, stream or connection failures
  * @example
  * const runtime = await Runtime.open({
  *   engines: [createOpenAIChatEngine()],
@@ -38,8 +37,10 @@ export function createOpenAIChatEngine({
   return {
     name: 'openai_chat',
     capabilities: [],
+    profileSchema: OpenAIChatProfileSchema,
     run: async function runOpenAIChat(run: EngineRun): Promise<void> {
-      const profile = parseRunProfile(OpenAIChatProfileSchema, run.worker);
+      // Parsed with OpenAIChatProfileSchema (defaults applied) when the Runtime opened.
+      const profile = run.worker.profile as ParsedOpenAIChatProfile;
       const apiKey = profile.api_key_env === undefined ? undefined : env[profile.api_key_env];
       if (profile.api_key_env !== undefined && !apiKey) {
         throw new Error(`the environment variable named by api_key_env (${profile.api_key_env}) is not set`);
@@ -62,7 +63,7 @@ export function createOpenAIChatEngine({
 
 async function chat(
   run: EngineRun,
-  profile: OpenAIChatProfile,
+  profile: ParsedOpenAIChatProfile,
   apiKey: string | undefined,
   fetchImpl: typeof fetch,
 ): Promise<string> {

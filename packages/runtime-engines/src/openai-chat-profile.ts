@@ -1,5 +1,6 @@
+import { PROFILE_COMMON_ENTRIES } from '@worker-runtime/core';
 import * as v from 'valibot';
-import { COMMON_PROFILE_ENTRIES, EnvNameSchema, MaxOutputBytesSchema } from './profile-fields.js';
+import { EnvNameSchema, MaxOutputBytesSchema } from './profile-fields.js';
 
 // RFC 9110 token characters: what a header name may contain.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -9,7 +10,7 @@ const HEADER_VALUE = /^[\t\u0020-\u007e\u0080-\u00ff]*$/;
 /** Options of an `openai_chat` profile (SPEC §5), with their defaults; unknown keys are rejected. */
 export const OpenAIChatProfileSchema = v.strictObject({
   engine: v.literal('openai_chat'),
-  ...COMMON_PROFILE_ENTRIES,
+  ...PROFILE_COMMON_ENTRIES,
   base_url: v.pipe(
     v.string(),
     v.url('must be an absolute URL such as "http://127.0.0.1:11434/v1"'),
@@ -41,5 +42,7 @@ export const OpenAIChatProfileSchema = v.strictObject({
   max_output_bytes: MaxOutputBytesSchema,
 });
 
-/** A validated `openai_chat` profile, defaults applied. */
-export type OpenAIChatProfile = v.InferOutput<typeof OpenAIChatProfileSchema>;
+/** An `openai_chat` profile as a user writes it (defaults optional). */
+export type OpenAIChatProfile = v.InferInput<typeof OpenAIChatProfileSchema>;
+/** A validated `openai_chat` profile, defaults applied: what the engine reads. */
+export type ParsedOpenAIChatProfile = v.InferOutput<typeof OpenAIChatProfileSchema>;
