@@ -1,4 +1,11 @@
-import { isRuntimeError, Runtime, RuntimeError, type RuntimeStore, type RuntimeSummary } from '@worker-runtime/core';
+import {
+  isRuntimeError,
+  type ProfileInput,
+  Runtime,
+  RuntimeError,
+  type RuntimeStore,
+  type RuntimeSummary,
+} from '@worker-runtime/core';
 import { createBuiltinEngines } from '@worker-runtime/engines';
 import { createFsStore } from '@worker-runtime/fs-store';
 import { type RuntimeServer, serveRuntime } from '@worker-runtime/http';
@@ -40,7 +47,8 @@ async function openRuntime(config: ServeConfig, io: CliIo): Promise<Runtime> {
       ...(config.display_name !== undefined ? { display_name: config.display_name } : {}),
       ...(store !== undefined ? { store } : {}),
       ...(config.default_profile !== undefined ? { default_profile: config.default_profile } : {}),
-      profiles: config.profiles,
+      // Unchecked JSON from the config file: Runtime.open checks each profile with its engine's schema.
+      profiles: config.profiles as Record<string, ProfileInput>,
       engines,
       limits: config.limits,
     });

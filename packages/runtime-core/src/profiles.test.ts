@@ -66,7 +66,7 @@ describe('profiles are validated with their engine schema at Runtime.open', () =
     expect((await openError({ profiles: { p: { engine: 'nope' } } })).message).toBe(
       'invalid options in profile "p": engine: names engine "nope", which is not available (available: echo)',
     );
-    expect((await openError({ profiles: { p: { description: 'x' } } })).message).toBe(
+    expect((await openError({ profiles: { p: { description: 'x' } as unknown as ProfileInput } })).message).toBe(
       'invalid options in profile "p": engine: is required',
     );
   });

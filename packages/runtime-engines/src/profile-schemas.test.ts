@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isRuntimeError, Runtime } from '@worker-runtime/core';
+import { isRuntimeError, type ProfileInput, Runtime } from '@worker-runtime/core';
 import * as v from 'valibot';
 import { describe, expect, expectTypeOf, test } from 'vitest';
 import { createBuiltinEngines } from './builtin-engines.js';
@@ -9,7 +9,7 @@ import { type OpenAIChatProfile, OpenAIChatProfileSchema } from './openai-chat-p
 /** Opens a Runtime with this package's engines and `profile` as profile "p"; null when it opens. */
 async function openError(profile: unknown): Promise<Error | null> {
   try {
-    const runtime = await Runtime.open({ engines: createBuiltinEngines(), profiles: { p: profile } });
+    const runtime = await Runtime.open({ engines: createBuiltinEngines(), profiles: { p: profile as ProfileInput } });
     await runtime.close();
     return null;
   } catch (error) {
