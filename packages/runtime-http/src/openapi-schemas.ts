@@ -87,14 +87,16 @@ function maxEntries(schema: v.GenericSchema, ceiling = 1024): number {
 }
 
 const METADATA_MAX_PROPERTIES = maxEntries(MetadataSchema);
+// The check that bounds metadata's entry count, which becomes `maxProperties`.
+const METADATA_CHECK = MetadataSchema.pipe[1];
 
 const CONFIG = {
   target: 'draft-2020-12',
   // Checks and transforms have no JSON Schema form; the Runtime still enforces them.
   errorMode: 'ignore',
   overrideRef: ({ referenceId }: { referenceId: string }) => `#/components/schemas/${referenceId}`,
-  overrideSchema: ({ valibotSchema, jsonSchema }: { valibotSchema: unknown; jsonSchema: JsonSchema }) =>
-    valibotSchema === MetadataSchema ? { ...jsonSchema, maxProperties: METADATA_MAX_PROPERTIES } : undefined,
+  overrideAction: ({ valibotAction, jsonSchema }: { valibotAction: unknown; jsonSchema: JsonSchema }) =>
+    valibotAction === METADATA_CHECK ? { ...jsonSchema, maxProperties: METADATA_MAX_PROPERTIES } : undefined,
 } as const;
 
 function bare(schema: JsonSchema): JsonSchema {

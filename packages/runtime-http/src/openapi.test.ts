@@ -5,6 +5,8 @@ import { createRuntimeApp } from './app.js';
 import { createOpenApiDocument, RUNTIME_ROUTES } from './routes/index.js';
 import { type AnyJson, openTestRuntime } from './test-helpers.js';
 
+const ERROR_REF = { $ref: '#/components/schemas/Error' };
+
 const runtimes: Runtime[] = [];
 afterEach(async () => {
   await Promise.all(runtimes.splice(0).map((runtime) => runtime.close()));
@@ -85,5 +87,47 @@ describe('OpenAPI document', () => {
     expect(document.paths['/healthz']?.get?.security).toEqual([]);
     expect(document.paths['/v1/runtime']?.get?.security).toEqual([{ bearerAuth: [] }]);
     expect(document.info.description).toContain('Browsers must never call it');
+  });
+
+  test('names its schemas, declares every status, and carries servers, license and tags', async () => {
+    const document = await createOpenApiDocument();
+    expect(document.servers).toEqual([expect.objectContaining({ url: 'http://127.0.0.1:7420' })]);
+    expect((await createOpenApiDocument({ serverUrl: 'http://10.0.0.5:8080' })).servers[0]?.url).toBe(
+      'http://10.0.0.5:8080',
+    );
+    expect(document.info.license).toEqual({ name: 'MIT', identifier: 'MIT' });
+    const tags = document.tags.map((tag) => tag.name);
+    for (const operation of Object.values(document.paths).flatMap((item) => Object.values(item))) {
+      for (const tag of operation.tags) expect(tags).toContain(tag);
+      // Unknown query keys (400), slow or huge requests (408, 431), a closing Runtime (503), a bug (500).
+      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['400', '408', '431', '500', '503']));
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (Number(status) >= 400) expect(response.content['application/json']?.schema).toEqual(ERROR_REF);
+      }
+    }
+    const schemas = document.components.schemas;
+    for (const name of [
+      'WorkerDetail',
+      'WorkerSummary',
+      'InputAck',
+      'ControlAck',
+      'RunRecord',
+      'Error',
+      'RuntimeEvent',
+    ]) {
+      expect(schemas).toHaveProperty(name);
+    }
+    expect(schemas.Metadata).toMatchObject({ type: 'object', maxProperties: 16 });
+    expect(schemas.CreateWorkerRequest).toMatchObject({
+      properties: { metadata: { $ref: '#/components/schemas/Metadata' } },
+    });
+    expect(schemas.WorkerEnvelope).toMatchObject({
+      properties: { worker: { $ref: '#/components/schemas/WorkerDetail' } },
+    });
+    const input = document.paths['/v1/workers/{worker_id}/input']?.post;
+    expect(input?.responses['202']?.content['application/json']?.schema).toEqual({
+      $ref: '#/components/schemas/InputAckEnvelope',
+    });
+    expect(schemas.InputAckEnvelope).toMatchObject({ properties: { ack: { $ref: '#/components/schemas/InputAck' } } });
   });
 });
