@@ -192,12 +192,14 @@ export function createRuntimeClient({ baseUrl, token, fetch: fetchImpl = fetch }
     sendInput: async (worker, input) => call('sendInput', await workerParams(worker), 'ack', { body: input }),
     cancelWorker: async (worker, request = {}) =>
       call('cancelWorker', await workerParams(worker), 'ack', { body: request }),
-    stopWorker: async (worker, request = {}) => call('stopWorker', await workerParams(worker), 'ack', { body: request }),
+    stopWorker: async (worker, request = {}) =>
+      call('stopWorker', await workerParams(worker), 'ack', { body: request }),
     getRun: async (worker, run_id, options = {}) =>
       call('getRun', { ...(await workerParams(worker)), run_id: assertValidId(run_id, 'run_id') }, 'run', {
         query: options as Query,
       }),
-    listRuns: async (worker, query = {}) => call('listRuns', await workerParams(worker), null, { query: query as Query }),
+    listRuns: async (worker, query = {}) =>
+      call('listRuns', await workerParams(worker), null, { query: query as Query }),
     transcript: async (worker, query = {}) =>
       call('getTranscript', await workerParams(worker), 'transcript', { query: query as Query }),
     readEvents: (query = {}) => call('readEvents', {}, 'events', { query: query as Query }),
