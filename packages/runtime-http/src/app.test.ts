@@ -501,6 +501,10 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
         expect.objectContaining({ level: 'debug', request_id: 'r2', status: 404, code: 'route_not_found' }),
       ]);
       expect(JSON.stringify(entries)).not.toContain('test-token');
+      // The route template (never the raw path) labels the line; an unmatched request has none.
+      await call('/v1/workers/some-id', { headers: { 'x-request-id': 'r3' } });
+      expect(entries[2]).toMatchObject({ request_id: 'r3', route: '/v1/workers/:worker_id', status: 404 });
+      expect(entries[1]).not.toHaveProperty('route');
     });
 
     test('rejects a malformed token or body cap at construction', async () => {

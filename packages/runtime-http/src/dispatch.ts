@@ -26,8 +26,6 @@ export interface DispatchRequest {
 
 /** Runs requests through the one matcher, the gate, the handler and the one error mapping. */
 export interface Dispatcher {
-  /** The route table, in registration order. */
-  readonly routes: readonly RouteDef[];
   /** Answers one request, errors included (this never throws). */
   handle(request: DispatchRequest): Promise<Reply>;
 }
@@ -57,13 +55,21 @@ export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, sig
   const workerCache = new DetailCache();
   const match = createMatcher(routes);
 
-  function logRequest(request: DispatchRequest, requestId: string, started: number, status: number, code?: string) {
+  function logRequest(
+    request: DispatchRequest,
+    route: RouteDef | null,
+    requestId: string,
+    started: number,
+    status: number,
+    code?: string,
+  ): void {
     log?.({
       level: 'debug',
       msg: 'request',
       request_id: requestId,
       method: request.method,
       path: request.path,
+      ...(route !== null ? { route: route.path } : {}),
       status,
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
       ...(code !== undefined ? { code } : {}),
@@ -91,16 +97,16 @@ export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, sig
   }
 
   return {
-    routes,
     async handle(request) {
       const started = log ? performance.now() : 0;
       const requestId = resolveRequestId(request.header('x-request-id'));
+      let route: RouteDef | null = null;
       try {
         if (request.header('host') === undefined) {
           throw new RuntimeError('invalid_request', 'the request has no Host header');
         }
         const found = match(request.method, request.path);
-        const route = found !== null && 'route' in found ? found.route : null;
+        route = found !== null && 'route' in found ? found.route : null;
         gate(route ? route.scope : unmatchedScope(request.path), request.header);
         if (found === null) throw new RuntimeError('route_not_found', 'no route matches this method and path');
         if (!('route' in found)) {
@@ -120,11 +126,11 @@ export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, sig
           signal,
         });
         const reply = toReply(result, request, requestId);
-        if (log) logRequest(request, requestId, started, reply.status);
+        if (log) logRequest(request, route, requestId, started, reply.status);
         return reply;
       } catch (error) {
         const outcome = internal(error, request, requestId);
-        if (log) logRequest(request, requestId, started, outcome.status, outcome.code);
+        if (log) logRequest(request, route, requestId, started, outcome.status, outcome.code);
         return outcome.reply;
       }
     },
