@@ -94,6 +94,14 @@ describe('reply kinds, through the same dispatcher on both transports', () => {
     }
     const browser = await fetch(`${url}/v1/s`, { headers: { ...AUTH, origin: 'http://x.example' } });
     expect(browser.status).toBe(403);
+    for (const response of [
+      await appRequest('/v1/s', { method: 'HEAD', headers: AUTH }),
+      await fetch(`${url}/v1/s`, { method: 'HEAD', headers: AUTH }),
+    ]) {
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('text/event-stream');
+      expect(await response.text()).toBe('');
+    }
   });
 
   test('an error thrown before the stream starts is a normal JSON error', async () => {

@@ -85,6 +85,9 @@ export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, sig
   function toReply(result: RouteResult, request: DispatchRequest, requestId: string): Reply {
     const headers = { 'x-request-id': requestId };
     if ('events' in result) {
+      // HEAD gets the stream's headers only: a producer nobody reads would wait forever.
+      if (request.method === 'HEAD')
+        return { status: result.status, headers: { ...EVENT_STREAM_HEADERS, ...headers }, body: '' };
       const body = runEventStream(result.events, {
         signal,
         onError: (error) => internal(error, request, requestId),

@@ -135,6 +135,16 @@ describe('connection edges over a real socket', () => {
     expect(received).toContain('no Host header');
   });
 
+  test('an absolute-form request target is served like its path', async () => {
+    const server = await start();
+    const received = await exchange(
+      server,
+      `GET http://127.0.0.1:${server.port}/healthz HTTP/1.1\r\nhost: 127.0.0.1:${server.port}\r\nconnection: close\r\n\r\n`,
+    );
+    expect(received.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(received).toContain('{"status":"ok"}');
+  });
+
   test('CONNECT gets a JSON 405 and the connection closes', async () => {
     const server = await start();
     const received = await exchange(server, `CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n`);

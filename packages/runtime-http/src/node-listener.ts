@@ -12,6 +12,17 @@ function nodeHeaderReader(incoming: IncomingMessage): (name: string) => string |
   };
 }
 
+/** `/path?query` for an absolute-form target (`GET http://host/path`, which HTTP/1.1 servers must accept). */
+function originForm(target: string): string {
+  if (target.startsWith('/')) return target;
+  try {
+    const url = new URL(target);
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return target;
+  }
+}
+
 // Requests that carry no body skip the body reader entirely (the hot path of reads).
 function hasBody(incoming: IncomingMessage): boolean {
   const length = incoming.headers['content-length'];
@@ -70,7 +81,7 @@ export function createNodeListener(
   dispatcher: Dispatcher,
 ): (incoming: IncomingMessage, outgoing: ServerResponse) => void {
   return function serveRuntimeRequest(incoming, outgoing) {
-    const url = incoming.url ?? '/';
+    const url = originForm(incoming.url ?? '/');
     const query = url.indexOf('?');
     const request: DispatchRequest = {
       method: incoming.method ?? 'GET',
@@ -79,6 +90,10 @@ export function createNodeListener(
       header: nodeHeaderReader(incoming),
       body: hasBody(incoming) ? nodeBody(incoming) : null,
     };
-    void dispatcher.handle(request).then((reply) => send(reply, outgoing));
+    void dispatcher
+      .handle(request)
+      .then((reply) => send(reply, outgoing))
+      // Only a fault in Node itself gets here (every reply header is ours and valid): drop the connection.
+      .catch(() => outgoing.destroy());
   };
 }
