@@ -76,7 +76,8 @@ export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, sig
     });
   }
 
-  function internal(error: unknown, request: DispatchRequest, requestId: string): ReturnType<typeof errorOutcome> {
+  /** The error answer for `error`; an unexpected one is logged at error level first. */
+  function failure(error: unknown, request: DispatchRequest, requestId: string): ReturnType<typeof errorOutcome> {
     const outcome = errorOutcome(error, requestId);
     if (outcome.internal && log) log({ ...outcome.internal, method: request.method, path: request.path });
     return outcome;
@@ -86,12 +87,10 @@ export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, sig
     const headers = { 'x-request-id': requestId };
     if ('events' in result) {
       // HEAD gets the stream's headers only: a producer nobody reads would wait forever.
-      if (request.method === 'HEAD')
-        return { status: result.status, headers: { ...EVENT_STREAM_HEADERS, ...headers }, body: '' };
-      const body = runEventStream(result.events, {
-        signal,
-        onError: (error) => internal(error, request, requestId),
-      });
+      const body =
+        request.method === 'HEAD'
+          ? ''
+          : runEventStream(result.events, { signal, onError: (error) => failure(error, request, requestId) });
       return { status: result.status, headers: { ...EVENT_STREAM_HEADERS, ...headers }, body };
     }
     if ('text' in result) return bytesReply(result.status, result.text, result.contentType, headers);
@@ -132,7 +131,7 @@ export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, sig
         if (log) logRequest(request, route, requestId, started, reply.status);
         return reply;
       } catch (error) {
-        const outcome = internal(error, request, requestId);
+        const outcome = failure(error, request, requestId);
         if (log) logRequest(request, route, requestId, started, outcome.status, outcome.code);
         return outcome.reply;
       }
