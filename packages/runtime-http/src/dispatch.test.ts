@@ -184,6 +184,26 @@ describe('reply kinds, through the same dispatcher on both transports', () => {
     expect(await open.text()).toBe('data: first\n\n');
   });
 
+  test('abort() cuts a reader off: the response ends, what was queued is dropped, the producer’s signal aborts', async () => {
+    let aborted: AbortSignal | undefined;
+    const { url } = await serveBoth([
+      testRoute('/v1/s', async () => ({
+        status: 200,
+        events: async (stream, signal) => {
+          aborted = signal;
+          await stream.writeSSE({ data: 'delivered' });
+          // Not awaited: a producer that must not wait for a slow reader queues, then gives up.
+          for (let i = 0; i < 100; i++) void stream.writeSSE({ data: 'queued' });
+          stream.abort();
+        },
+      })),
+    ]);
+    const text = await (await fetch(`${url}/v1/s`, { headers: AUTH })).text();
+    expect(text.startsWith('data: delivered\n\n')).toBe(true);
+    expect(text.split('data: queued').length - 1).toBeLessThan(100);
+    expect(aborted?.aborted).toBe(true);
+  });
+
   test('a producer failing mid-stream ends the stream and is logged as internal with the request id', async () => {
     const entries: LogEntry[] = [];
     const { url } = await serveBoth(

@@ -4,9 +4,11 @@ import { SSEStreamingApi } from 'hono/streaming';
  * Writes one `text/event-stream`: `writeSSE({ event, data, id, retry })` frames a message (Hono's
  * framing, the same on both transports), `write(': keep-alive\n\n')` sends a comment. Each write
  * resolves once the consumer has taken the bytes, so a producer that awaits its writes is paced
- * by the slowest link (the client's socket); one that must not wait measures its own backlog.
+ * by the slowest link (the client's socket); one that must not wait counts the bytes of writes not
+ * yet resolved and calls `abort()` past its limit, which ends the response at once, dropping what
+ * is queued (the client resumes with `Last-Event-ID`).
  */
-export type EventStreamWriter = Pick<SSEStreamingApi, 'writeSSE' | 'write'>;
+export type EventStreamWriter = Pick<SSEStreamingApi, 'writeSSE' | 'write' | 'abort'>;
 
 /**
  * A route's event-stream answer: writes messages until it returns. `signal` aborts when the
