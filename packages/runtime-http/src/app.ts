@@ -61,17 +61,25 @@ export function createRuntimeDispatcher({
   });
 }
 
+/** The path of an absolute URL as sent (Hono's `c.req.path` is already percent-decoded once). */
+function rawPathname(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start === -1) return '/';
+  const query = url.indexOf('?', start);
+  return query === -1 ? url.slice(start) : url.slice(start, query);
+}
+
 /** The request as the dispatcher sees it, with the path relative to where the app is mounted. */
 function dispatchRequest(c: Context): DispatchRequest {
   const mount = basePath(c);
-  const path = mount === '/' ? c.req.path : c.req.path.slice(mount.length) || '/';
-  const raw = c.req.raw;
+  const raw = rawPathname(c.req.url);
+  const path = mount === '/' ? raw : raw.slice(mount.length) || '/';
   return {
     method: c.req.method,
     path,
     url: c.req.url,
     header: (name) => c.req.header(name) ?? (name === 'host' ? new URL(c.req.url).host : undefined),
-    body: raw.body ? webBody(raw.body) : null,
+    body: c.req.raw.body ? webBody(c.req.raw.body) : null,
   };
 }
 

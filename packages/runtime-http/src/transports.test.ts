@@ -2,6 +2,7 @@ import type { Runtime } from '@worker-runtime/core';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createRuntimeApp } from './app.js';
+import type { LogEntry } from './log.js';
 import { type RuntimeServer, serveRuntime } from './server.js';
 import { AUTH, CREATE_ASSISTANT, JSON_HEADERS, openTestRuntime, TOKEN } from './test-helpers.js';
 
@@ -10,13 +11,24 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function both(): Promise<{ runtime: Runtime; app: Hono; server: RuntimeServer }> {
+async function both(): Promise<{
+  runtime: Runtime;
+  app: Hono;
+  server: RuntimeServer;
+  logs: { app: LogEntry[]; server: LogEntry[] };
+}> {
   const { runtime } = await openTestRuntime();
   cleanups.push(() => runtime.close());
-  const app = createRuntimeApp({ runtime, token: TOKEN });
-  const server = await serveRuntime({ runtime, port: 0, token: TOKEN });
+  const logs = { app: [] as LogEntry[], server: [] as LogEntry[] };
+  const app = createRuntimeApp({ runtime, token: TOKEN, log: (entry) => logs.app.push(entry) });
+  const server = await serveRuntime({ runtime, port: 0, token: TOKEN, log: (entry) => logs.server.push(entry) });
   cleanups.push(() => server.close());
-  return { runtime, app, server };
+  return { runtime, app, server, logs };
+}
+
+// A log line without its timing, which differs run to run.
+function untimed({ duration_ms: _duration, ...entry }: LogEntry): Omit<LogEntry, 'duration_ms'> {
+  return entry;
 }
 
 // Set by the socket, not the app: the connection's own bookkeeping.
@@ -29,7 +41,7 @@ async function wire(response: Response): Promise<{ status: number; headers: [str
 
 describe('both entry points share one matcher and answer byte for byte the same', () => {
   test('reads, errors, HEAD and the OpenAPI document are identical over app.request() and serveRuntime()', async () => {
-    const { runtime, app, server } = await both();
+    const { runtime, app, server, logs } = await both();
     await runtime.createWorker({ ...CREATE_ASSISTANT, worker_id: 'w' });
     await runtime.sendInput('w', { kind: 'system', content: 'note' });
     const cases: Array<[string, RequestInit]> = [
@@ -47,6 +59,10 @@ describe('both entry points share one matcher and answer byte for byte the same'
       ['/v1/workers/w', { method: 'PUT', headers: AUTH }],
       ['/v1/workers?bogus=1', { headers: AUTH }],
       ['/v1/workers/missing', { headers: AUTH }],
+      ['/v1/workers/bad%20id', { headers: AUTH }],
+      ['/v1/workers/%77', { headers: AUTH }],
+      ['/v1/workers/a%2Fb/runs', { headers: AUTH }],
+      ['/v1/workers/%E0%A4%A', { headers: AUTH }],
       ['/v1/workers', { method: 'POST', headers: JSON_HEADERS, body: '{"intent":' }],
       ['/v1/workers', { method: 'POST', headers: JSON_HEADERS, body: '[]' }],
       ['/v1/workers/w/cancel', { method: 'POST', headers: { ...AUTH, 'content-type': 'text/plain' }, body: 'x' }],
@@ -57,6 +73,9 @@ describe('both entry points share one matcher and answer byte for byte the same'
       const viaSocket = await wire(await fetch(`${server.url}${path}`, { ...init, headers }));
       expect(viaSocket, `${init.method ?? 'GET'} ${path}`).toEqual(viaApp);
     }
+    // They log the same lines too (the raw path, the route template, status and code).
+    expect(logs.server.map(untimed)).toEqual(logs.app.map(untimed));
+    expect(logs.app).toHaveLength(cases.length);
   });
 
   test('the app mounts under a prefix of an embedder’s own Hono app', async () => {
