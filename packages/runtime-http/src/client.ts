@@ -9,6 +9,8 @@ import {
   type WorkerAddress,
 } from '@worker-runtime/core';
 import type { Health, Ready } from './envelopes.js';
+import type { RouteDef } from './route.js';
+import { RUNTIME_ROUTES } from './routes/index.js';
 
 /** The Runtime methods a remote client mirrors (same names, arguments and results as embedded). */
 export type RemoteRuntimeApi = Pick<
@@ -75,6 +77,16 @@ export class RuntimeHttpError extends RuntimeError {
 
 type Query = Readonly<Record<string, string | number | undefined>>;
 
+// The client's methods and paths come from the route table the server serves, by operation id.
+const OPERATIONS = new Map<string, RouteDef>(RUNTIME_ROUTES.map((route) => [route.doc.operationId, route]));
+
+/** The method and path of an operation, with its path parameters filled in (percent-encoded). */
+function target(operationId: string, params: Readonly<Record<string, string>> = {}): { method: string; path: string } {
+  const route = OPERATIONS.get(operationId) as RouteDef;
+  const path = route.path.replace(/:([a-z_]+)/g, (_, name: string) => encodeURIComponent(params[name] as string));
+  return { method: route.method, path };
+}
+
 function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
 }
@@ -118,11 +130,12 @@ export function createRuntimeClient({ baseUrl, token, fetch: fetchImpl = fetch }
   let runtimeId: Promise<string> | undefined;
 
   async function call<T>(
-    method: 'GET' | 'POST',
-    path: string,
+    operationId: string,
+    params: Readonly<Record<string, string>>,
     key: string | null,
     options: { query?: Query; body?: unknown } = {},
   ): Promise<T> {
+    const { method, path } = target(operationId, params);
     const search = new URLSearchParams();
     for (const [name, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) search.set(name, String(value));
@@ -150,12 +163,12 @@ export function createRuntimeClient({ baseUrl, token, fetch: fetchImpl = fetch }
     return (key === null ? payload : payload[key]) as T;
   }
 
-  /** The path segment for a worker; a `worker_ref` must name this Runtime, as embedded. */
-  async function workerPath(worker: WorkerAddress): Promise<string> {
+  /** The path parameter for a worker; a `worker_ref` must name this Runtime, as embedded. */
+  async function workerParams(worker: WorkerAddress): Promise<{ worker_id: string }> {
     if (typeof worker === 'object' && worker !== null) {
       assertValidId(worker.runtime_id, 'runtime_id');
       const id = assertValidId(worker.worker_id, 'worker_id');
-      runtimeId ??= call<{ runtime_id: string }>('GET', '/v1/runtime', 'runtime').then((s) => s.runtime_id);
+      runtimeId ??= call<{ runtime_id: string }>('getRuntime', {}, 'runtime').then((s) => s.runtime_id);
       const own = await runtimeId.catch((error: unknown) => {
         runtimeId = undefined;
         throw error;
@@ -163,35 +176,35 @@ export function createRuntimeClient({ baseUrl, token, fetch: fetchImpl = fetch }
       if (worker.runtime_id !== own) {
         throw new RuntimeError('worker_not_found', `worker ${id} does not belong to runtime ${own}`);
       }
-      return `/v1/workers/${encodeURIComponent(id)}`;
+      return { worker_id: id };
     }
-    return `/v1/workers/${encodeURIComponent(assertValidId(worker, 'worker_id'))}`;
+    return { worker_id: assertValidId(worker, 'worker_id') };
   }
 
   const client: RuntimeClient = {
-    summary: () => call('GET', '/v1/runtime', 'runtime'),
+    summary: () => call('getRuntime', {}, 'runtime'),
     capabilities: async () =>
-      (await call<{ capabilities: RuntimeCapabilities }>('GET', '/v1/runtime', 'runtime')).capabilities,
-    diagnostics: () => call('GET', '/v1/diagnostics', 'diagnostics'),
-    listWorkers: (query = {}) => call('GET', '/v1/workers', null, { query: query as Query }),
-    getWorker: async (worker) => call('GET', await workerPath(worker), 'worker'),
-    createWorker: (request) => call('POST', '/v1/workers', 'worker', { body: request }),
-    sendInput: async (worker, input) => call('POST', `${await workerPath(worker)}/input`, 'ack', { body: input }),
+      (await call<{ capabilities: RuntimeCapabilities }>('getRuntime', {}, 'runtime')).capabilities,
+    diagnostics: () => call('getDiagnostics', {}, 'diagnostics'),
+    listWorkers: (query = {}) => call('listWorkers', {}, null, { query: query as Query }),
+    getWorker: async (worker) => call('getWorker', await workerParams(worker), 'worker'),
+    createWorker: (request) => call('createWorker', {}, 'worker', { body: request }),
+    sendInput: async (worker, input) => call('sendInput', await workerParams(worker), 'ack', { body: input }),
     cancelWorker: async (worker, request = {}) =>
-      call('POST', `${await workerPath(worker)}/cancel`, 'ack', { body: request }),
+      call('cancelWorker', await workerParams(worker), 'ack', { body: request }),
     stopWorker: async (worker, request = {}) =>
-      call('POST', `${await workerPath(worker)}/stop`, 'ack', { body: request }),
+      call('stopWorker', await workerParams(worker), 'ack', { body: request }),
     getRun: async (worker, run_id, options = {}) =>
-      call('GET', `${await workerPath(worker)}/runs/${encodeURIComponent(assertValidId(run_id, 'run_id'))}`, 'run', {
+      call('getRun', { ...(await workerParams(worker)), run_id: assertValidId(run_id, 'run_id') }, 'run', {
         query: options as Query,
       }),
     listRuns: async (worker, query = {}) =>
-      call('GET', `${await workerPath(worker)}/runs`, null, { query: query as Query }),
+      call('listRuns', await workerParams(worker), null, { query: query as Query }),
     transcript: async (worker, query = {}) =>
-      call('GET', `${await workerPath(worker)}/transcript`, 'transcript', { query: query as Query }),
-    readEvents: (query = {}) => call('GET', '/v1/events', 'events', { query: query as Query }),
-    health: () => call('GET', '/healthz', null),
-    ready: () => call('GET', '/readyz', null),
+      call('getTranscript', await workerParams(worker), 'transcript', { query: query as Query }),
+    readEvents: (query = {}) => call('readEvents', {}, 'events', { query: query as Query }),
+    health: () => call('getHealth', {}, null),
+    ready: () => call('getReady', {}, null),
   };
   return client;
 }

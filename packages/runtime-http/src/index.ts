@@ -25,8 +25,17 @@ export { ERROR_STATUS, RETRY_AFTER_SECONDS } from './http-errors.js';
 // Logging
 export type { LogEntry, RuntimeHttpLogger } from './log.js';
 // OpenAPI document
-export type { OpenApiDocument, OpenApiDocumentOptions } from './openapi.js';
-export { createOpenApiDocument } from './openapi.js';
+export type {
+  OpenApiDocument,
+  OpenApiDocumentOptions,
+  OpenApiOperation,
+  OpenApiParameter,
+  OpenApiResponse,
+} from './openapi.js';
+// Route scopes (SPEC §14) and the loopback rule serve and the CLI share
+export type { Scope } from './route.js';
+export { createOpenApiDocument } from './routes/index.js';
+export { isLoopbackAddress } from './security.js';
 // Node server
 export type { RuntimeServer, ServeRuntimeOptions, ServerTimeouts } from './server.js';
 export { SERVER_TIMEOUTS, serveRuntime } from './server.js';

@@ -33,6 +33,7 @@ const MUTATION_ERRORS = ['runtime_unavailable', 'store_unavailable'] as const;
 export const listWorkersRoute: RouteDef = {
   method: 'GET',
   path: '/v1/workers',
+  scope: 'read',
   doc: {
     operationId: 'listWorkers',
     summary: 'List workers',
@@ -52,6 +53,7 @@ export const listWorkersRoute: RouteDef = {
 export const createWorkerRoute: RouteDef = {
   method: 'POST',
   path: '/v1/workers',
+  scope: 'control',
   doc: {
     operationId: 'createWorker',
     summary: 'Create a worker',
@@ -80,6 +82,7 @@ export const createWorkerRoute: RouteDef = {
 export const getWorkerRoute: RouteDef = {
   method: 'GET',
   path: '/v1/workers/:worker_id',
+  scope: 'read',
   doc: {
     operationId: 'getWorker',
     summary: 'Get a worker',
@@ -107,6 +110,7 @@ export const getWorkerRoute: RouteDef = {
 export const sendInputRoute: RouteDef = {
   method: 'POST',
   path: '/v1/workers/:worker_id/input',
+  scope: 'control',
   doc: {
     operationId: 'sendInput',
     summary: 'Send input',
@@ -141,6 +145,7 @@ export const sendInputRoute: RouteDef = {
 export const cancelWorkerRoute: RouteDef = {
   method: 'POST',
   path: '/v1/workers/:worker_id/cancel',
+  scope: 'control',
   doc: {
     operationId: 'cancelWorker',
     summary: 'Cancel the active run',
@@ -161,6 +166,7 @@ export const cancelWorkerRoute: RouteDef = {
 export const stopWorkerRoute: RouteDef = {
   method: 'POST',
   path: '/v1/workers/:worker_id/stop',
+  scope: 'control',
   doc: {
     operationId: 'stopWorker',
     summary: 'Stop a worker',
