@@ -19,7 +19,6 @@ export { BUILTIN_DEFAULT_PROFILE } from './profiles.js';
 // Runtime: the embeddable host of Workers
 export type { EventListener, RuntimeOptions, WorkerAddress } from './runtime.js';
 export { Runtime } from './runtime.js';
-
 // Wire schemas (valibot) and the types inferred from them
 export type { ErrorBody, WorkerRef } from './schemas/common.js';
 export {
@@ -79,7 +78,6 @@ export {
   RuntimeSummarySchema,
   SeveritySchema,
 } from './schemas/runtime.js';
-
 // Store records (what a Runtime commits) and the store contract
 export {
   IdempotencyRecordSchema,
@@ -89,6 +87,8 @@ export {
   StoreRecordSchema,
   WorkerRecordSchema,
 } from './schemas/store.js';
+export type { WatchDeltaItem, WatchEventItem, WatchItem, WatchQuery } from './schemas/stream.js';
+export { OutputDeltaSchema, WatchQuerySchema } from './schemas/stream.js';
 export type {
   ToolCall,
   TranscriptEntry,
@@ -145,10 +145,11 @@ export type {
   StoreSnapshot,
   WorkerRecord,
 } from './store.js';
-
 // Validation helpers shared by every edge (HTTP, CLI)
 export type { ValidationIssue } from './validation.js';
 export { invalidRequest, parseOrThrow, toValidationIssues } from './validation.js';
-
 // Version
 export { VERSION } from './version.js';
+// Live streams: what Runtime#watch returns and yields
+export type { Watch } from './watch.js';
+export type { WatchOptions } from './watch-hub.js';

@@ -11,6 +11,7 @@ import { OutputDeltas } from './output-deltas.js';
 import { ProfileCatalog } from './profiles.js';
 import { planRecovery } from './recovery.js';
 import { RunExecutor } from './run-executor.js';
+import { createRuntimeWatchHub } from './runtime-watches.js';
 import { DisplayNameSchema, MAX_TIMER_MS, type WorkerRef } from './schemas/common.js';
 import { type EventBatch, EventQuerySchema, type RuntimeEvent } from './schemas/event.js';
 import {
@@ -44,6 +45,8 @@ import type { RuntimeStore, StoreRecord, StoreSnapshot, WorkerRecord } from './s
 import { Timestamps } from './timestamps.js';
 import { parseOrThrow } from './validation.js';
 import { VERSION } from './version.js';
+import type { Watch } from './watch.js';
+import type { WatchHub, WatchOptions } from './watch-hub.js';
 import { type ActiveRun, newWorkerState, toDetail, toSummary, type WorkerState, workerStatus } from './worker-state.js';
 
 export type { EventListener } from './commit-log.js';
@@ -116,6 +119,7 @@ export class Runtime {
   /** Output deltas of active runs (SPEC §12); live streams subscribe here. */
   readonly #deltas = new OutputDeltas();
   readonly #engines: readonly WorkerEngine[];
+  readonly #watches: WatchHub;
   #status: RuntimeStatus = 'running';
   #closing: Promise<void> | null = null;
 
@@ -155,6 +159,15 @@ export class Runtime {
       deltas: this.#deltas,
     });
     this.#acceptance = { log: this.#log, executor: this.#executor, max_queued_inputs: limits.max_queued_inputs };
+    this.#watches = createRuntimeWatchHub({
+      store,
+      log: this.#log,
+      deltas: this.#deltas,
+      workers: this.#workers,
+      limits: this.limits,
+      accepting: () => this.#status === 'running',
+      findRun: async (worker_id, run_id) => void (await this.getRun(worker_id, run_id)),
+    });
   }
 
   /**
@@ -409,6 +422,29 @@ export class Runtime {
   /** Calls `listener` with every event committed from now on, in id order. Returns an unsubscribe function. */
   subscribe(listener: EventListener): () => void {
     return this.#log.subscribe(listener);
+  }
+
+  /**
+   * Durable events and output deltas as one async iterator (SPEC §12): the events after `after`
+   * (omitted: only new ones), then one catch-up delta per entry in progress, then live items. Every
+   * event exactly once, in id order. Filtered by `worker_id` and `run_id` (a run watch ends after
+   * the run's terminal event). Ends when `signal` aborts, on `return()`, and at `close()`.
+   * Errors come from `ready()` or the first `next()`; a consumer more than
+   * `limits.max_stream_buffer_bytes` behind is ended with `slow_consumer`.
+   * @throws (from `ready()`/`next()`) RuntimeError `invalid_request`, `invalid_id`, `cursor_expired`,
+   *   `worker_not_found`, `run_not_found`, `too_many_streams`, `runtime_unavailable`, `slow_consumer`
+   * @example
+   * for await (const item of runtime.watch({ worker_id, after: 0, signal })) {
+   *   if (item.type === 'delta') process.stdout.write(item.content);
+   * }
+   */
+  watch(options: WatchOptions = {}): Watch {
+    return this.#watches.open(options);
+  }
+
+  /** How many watches are open (each SSE stream is one). */
+  get watchCount(): number {
+    return this.#watches.size;
   }
 
   // ---------------------------------------------------------------- mutations
@@ -718,6 +754,8 @@ export class Runtime {
     // Each run settles by its grace period at the latest, even if its engine ignores the abort.
     await Promise.all(finishing);
     await this.#log.drained();
+    // Every durable event is published by now: watches yield what they hold and end.
+    this.#watches.closeAll();
     // Engines release what they hold (tool servers…) once no run uses them; a failure is theirs.
     await Promise.all([...new Set(this.#engines)].map((engine) => engine.close?.().catch(() => undefined)));
     this.#log.changes.close();

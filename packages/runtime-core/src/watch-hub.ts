@@ -1,10 +1,9 @@
 import { RuntimeError } from './errors.js';
 import { assertValidId } from './identity.js';
-import type { RunOutputs } from './run-output.js';
 import type { RuntimeEvent } from './schemas/event.js';
 import { type OutputDelta, type WatchQuery, WatchQuerySchema } from './schemas/stream.js';
 import { parseOrThrow } from './validation.js';
-import { deepFreeze, type EventReplaySource, Watch } from './watch.js';
+import { deepFreeze, type EventReplaySource, Watch, type WatchScope } from './watch.js';
 
 /** `Runtime#watch` options: the query, and a signal that ends the watch when aborted. */
 export interface WatchOptions extends WatchQuery {
@@ -21,8 +20,8 @@ export interface WatchHubOptions {
   subscribeEvents: (listener: (event: RuntimeEvent) => void) => () => void;
   /** Live output deltas. */
   subscribeDeltas: (listener: (delta: OutputDelta) => void) => () => void;
-  /** The entries in progress, for catch-up. */
-  outputs: RunOutputs;
+  /** The text so far of each entry in progress in scope (offset 0), for catch-up. */
+  catchUp: (scope: WatchScope) => OutputDelta[];
   /** Run scope: checks the worker and run exist. @throws RuntimeError `worker_not_found`, `run_not_found` */
   findRun: (worker_id: string, run_id: string) => Promise<void>;
   /** Run scope: true while the run is queued or running. */
@@ -90,15 +89,20 @@ export class WatchHub {
     // catch-up snapshot describe one instant, which is what makes replay + live gap-free.
     const watermark = o.lastEventId();
     if (q.after !== undefined && q.after > watermark) {
-      throw new RuntimeError('invalid_request', `cursor ${q.after} is ahead of the event log (last event ${watermark})`, {
-        details: { last_event_id: watermark },
-      });
+      throw new RuntimeError(
+        'invalid_request',
+        `cursor ${q.after} is ahead of the event log (last event ${watermark})`,
+        {
+          details: { last_event_id: watermark },
+        },
+      );
     }
     const scope = {
       ...(q.worker_id !== undefined ? { worker_id: q.worker_id } : {}),
       ...(q.run_id !== undefined ? { run_id: q.run_id } : {}),
     };
-    const run = q.worker_id !== undefined && q.run_id !== undefined ? { worker_id: q.worker_id, run_id: q.run_id } : null;
+    const run =
+      q.worker_id !== undefined && q.run_id !== undefined ? { worker_id: q.worker_id, run_id: q.run_id } : null;
     this.#subscribe();
     let watch: Watch | null = null;
     watch = new Watch({
@@ -109,7 +113,7 @@ export class WatchHub {
       watermark,
       batch: Math.min(REPLAY_BATCH, o.limits.max_event_batch),
       max_buffer_bytes: o.limits.max_stream_buffer_bytes,
-      catch_up: o.outputs.catchUp(scope),
+      catch_up: o.catchUp(scope),
       run_ended: run !== null && !o.runLive(run.worker_id, run.run_id),
       verify: () => (run ? o.findRun(run.worker_id, run.run_id) : Promise.resolve()),
       signal,

@@ -1,6 +1,6 @@
 import { isRuntimeError } from './errors.js';
-import { RUN_END_EVENT_KINDS } from './run-output.js';
 import type { RuntimeEvent } from './schemas/event.js';
+import { TERMINAL_RUN_STATUSES } from './schemas/run.js';
 import type { OutputDelta, WatchItem } from './schemas/stream.js';
 
 /** Where a watch replays durable events from. */
@@ -45,6 +45,9 @@ interface Buffered {
   bytes: number;
 }
 
+/** Kinds of the event that ends a run: `run_completed`, `run_failed`, … */
+const RUN_END_KINDS: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES.map((status) => `run_${status}`));
+
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
@@ -58,6 +61,7 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
   readonly #start: WatchStart | null;
   #replay: RuntimeEvent[] = [];
   #replayIndex = 0;
+  /** True once the store has nothing more to replay (what was read may still be yielded). */
   #replayDone: boolean;
   #readAfter: number;
   #firstRead = true;
@@ -116,7 +120,9 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
   offer(item: WatchItem, bytes: number): void {
     if (this.#state !== 'open') return;
     const [worker_id, run_id] =
-      item.type === 'event' ? [item.event.worker_ref?.worker_id, item.event.run_id] : [item.worker_ref.worker_id, item.run_id];
+      item.type === 'event'
+        ? [item.event.worker_ref?.worker_id, item.event.run_id]
+        : [item.worker_ref.worker_id, item.run_id];
     if (!this.#inScope(worker_id, run_id)) return;
     this.#push({ item, bytes });
   }
@@ -126,9 +132,13 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
     if (this.#state !== 'open') return;
     // An unfinished replay cannot be completed (the store is closing); yielding the live items after
     // it would leave a gap, so the watch ends where the replay stopped.
-    if (!this.#replayDone) return this.#end();
+    if (!this.#replayDone || this.#replayIndex < this.#replay.length) {
+      this.#end();
+      return;
+    }
     this.#state = 'draining';
     this.#detach();
+    this.#wakeUp();
   }
 
   next(): Promise<IteratorResult<WatchItem, undefined>> {
@@ -167,18 +177,18 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
         throw error;
       }
       if (this.#state === 'ended') return DONE;
-      if (!this.#replayDone) {
-        const event = this.#replay[this.#replayIndex];
-        if (event === undefined) {
-          await this.#readBatch(start);
-          continue;
-        }
+      const event = this.#replay[this.#replayIndex];
+      if (event !== undefined) {
         this.#replayIndex++;
         if (event.id <= this.#lastId) continue;
         return this.#yieldEvent(event);
       }
+      if (!this.#replayDone) {
+        await this.#readBatch(start);
+        continue;
+      }
       const delta = this.#catchUp.shift();
-      if (delta) return { done: false, value: { type: 'delta', ...delta } };
+      if (delta) return { done: false, value: deepFreeze({ type: 'delta', ...delta }) };
       if (start.run_ended) {
         this.#end();
         return DONE;
@@ -208,8 +218,8 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
   /** Yields an event; a run-scoped watch ends after its run's terminal event. */
   #yieldEvent(event: RuntimeEvent, item?: WatchItem): IteratorResult<WatchItem, undefined> {
     this.#lastId = event.id;
-    if (this.#start?.scope.run_id !== undefined && RUN_END_EVENT_KINDS.has(event.kind)) this.#end();
-    return { done: false, value: item ?? { type: 'event', event } };
+    if (this.#start?.scope.run_id !== undefined && RUN_END_KINDS.has(event.kind)) this.#end();
+    return { done: false, value: item ?? deepFreeze({ type: 'event', event }) };
   }
 
   async #readBatch(start: WatchStart): Promise<void> {
@@ -240,7 +250,9 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
     else this.#readAfter = last.id;
     this.#replay = events.filter(
       (event) =>
-        event.id > start.after && event.id <= start.watermark && this.#inScope(event.worker_ref?.worker_id, event.run_id),
+        event.id > start.after &&
+        event.id <= start.watermark &&
+        this.#inScope(event.worker_ref?.worker_id, event.run_id),
     );
     this.#replayIndex = 0;
     for (const event of this.#replay) deepFreeze(event);
