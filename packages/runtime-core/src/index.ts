@@ -17,7 +17,7 @@ export type { OutputDelta, OutputDeltaListener } from './output-deltas.js';
 export { BUILTIN_DEFAULT_PROFILE } from './profiles.js';
 
 // Runtime: the embeddable host of Workers
-export type { EventListener, RuntimeOptions, WorkerAddress } from './runtime.js';
+export type { EventListener, RuntimeOptions, StoreFailureListener, WorkerAddress } from './runtime.js';
 export { Runtime } from './runtime.js';
 // Wire schemas (valibot) and the types inferred from them
 export type { ErrorBody, WorkerRef } from './schemas/common.js';
@@ -145,9 +145,12 @@ export type {
   StoreSnapshot,
   WorkerRecord,
 } from './store.js';
+// Store bookkeeping every store derives the same way (last run, unfinished runs, last event id)
+export type { EventTally, RunTally, UnfinishedRun } from './store-bookkeeping.js';
+export { newTally, storedWorker, tallyEvent, tallyRun } from './store-bookkeeping.js';
 // Validation helpers shared by every edge (HTTP, CLI)
 export type { ValidationIssue } from './validation.js';
-export { invalidRequest, parseOrThrow, toValidationIssues } from './validation.js';
+export { cleanIssueMessage, invalidRequest, parseOrThrow, toValidationIssues } from './validation.js';
 // Version
 export { VERSION } from './version.js';
 // Live streams: what Runtime#watch returns and yields

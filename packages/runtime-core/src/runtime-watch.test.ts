@@ -185,6 +185,26 @@ describe('Runtime#watch: deltas', () => {
     ]);
   });
 
+  test('a watch opened as an entry becomes durable gets no catch-up for it: the event already has it', async () => {
+    const { rt, gate } = await gatedRuntime();
+    await rt.sendInput('w', { kind: 'user', content: 'x' });
+    const { run } = await gate.started(0);
+    run.delta('reply:x');
+    let opened: Watch | null = null;
+    const unsubscribe = rt.subscribe((event) => {
+      if (event.kind === 'transcript_appended' && event.data?.role === 'assistant')
+        opened = rt.watch({ worker_id: 'w' });
+    });
+    gate.runs[0]?.release();
+    await rt.getRun('w', run.run_id, { wait_ms: 5000 });
+    unsubscribe();
+    const watch = opened as Watch | null;
+    if (!watch) throw new Error('no watch was opened');
+    const first = await watch.next();
+    await watch.return();
+    expect(first.value).toMatchObject({ type: 'event', event: { kind: 'run_completed' } });
+  });
+
   test('a run watch has only that run, and resuming after the run ended replays it and ends', async () => {
     const { rt, gate } = await gatedRuntime();
     const first = await rt.sendInput('w', { kind: 'user', content: 'one' });

@@ -5,14 +5,14 @@ import type { OutputDelta } from './schemas/stream.js';
 import type { RuntimeStore } from './store.js';
 import type { WatchScope } from './watch.js';
 import { WatchHub } from './watch-hub.js';
-import type { WorkerState } from './worker-state.js';
+import type { WorkerRegistry } from './worker-registry.js';
 
 /** The Runtime's internals a watch hub reads. */
 export interface RuntimeWatchSources {
   store: RuntimeStore;
   log: CommitLog;
   deltas: OutputDeltas;
-  workers: ReadonlyMap<string, WorkerState>;
+  workers: WorkerRegistry;
   limits: Readonly<Limits>;
   accepting: () => boolean;
   /** @throws RuntimeError `worker_not_found`, `run_not_found` */
@@ -30,8 +30,8 @@ export function createRuntimeWatchHub(sources: RuntimeWatchSources): WatchHub {
     catchUp: (scope) => catchUp(workers, scope),
     findRun: sources.findRun,
     runLive: (worker_id, run_id) => {
+      if (!workers.has(worker_id)) return false;
       const state = workers.get(worker_id);
-      if (!state) return false;
       return state.active?.record.run_id === run_id || state.queue.some((queued) => queued.record.run_id === run_id);
     },
     accepting: sources.accepting,
@@ -40,19 +40,23 @@ export function createRuntimeWatchHub(sources: RuntimeWatchSources): WatchHub {
 }
 
 /** The text so far of each active run's entry in progress (the executor keeps it while the run is active). */
-function catchUp(workers: ReadonlyMap<string, WorkerState>, scope: WatchScope): OutputDelta[] {
+function catchUp(workers: WorkerRegistry, scope: WatchScope): OutputDelta[] {
+  if (scope.worker_id !== undefined && !workers.has(scope.worker_id)) return [];
   const states = scope.worker_id !== undefined ? [workers.get(scope.worker_id)] : workers.values();
   const deltas: OutputDelta[] = [];
   for (const state of states) {
-    const active = state?.active;
-    if (!state || !active || active.fenced || active.delta_text === '') continue;
+    const active = state.active;
+    const control = active?.control;
+    if (!active || !control || control.fenced || control.delta_text === '') continue;
     if (scope.run_id !== undefined && active.record.run_id !== scope.run_id) continue;
+    // The entry was appended (its event is out) but the executor has not moved on yet: not in progress.
+    if (active.record.output_entries !== control.delta_base) continue;
     deltas.push({
       worker_ref: state.ref,
       run_id: active.record.run_id,
-      entry: active.delta_entry,
+      entry: control.delta_entry,
       offset: 0,
-      content: active.delta_text,
+      content: control.delta_text,
     });
   }
   return deltas;

@@ -86,6 +86,7 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
     this.#start = start;
     this.#replayDone = start === null || start.after >= start.watermark;
     this.#readAfter = start?.after ?? 0;
+    this.#lastId = start?.after ?? 0;
     this.#catchUp = start ? [...start.catch_up] : [];
     if (!start) {
       this.#state = 'ended';
@@ -119,6 +120,8 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
   /** Hands the watch a live item (called for every item, shared by all watches; the watch filters). */
   offer(item: WatchItem, bytes: number): void {
     if (this.#state !== 'open') return;
+    // A watch opened while an event is being published is handed that event too; replay covers it.
+    if (item.type === 'event' && item.event.id <= (this.#start as WatchStart).watermark) return;
     const [worker_id, run_id] =
       item.type === 'event'
         ? [item.event.worker_ref?.worker_id, item.event.run_id]

@@ -5,7 +5,7 @@ import type { RunRecord } from '../schemas/run.js';
 import type { Diagnostic } from '../schemas/runtime.js';
 import type { TranscriptEntry } from '../schemas/transcript.js';
 import type { RuntimeStore, StoreOpenRequest, StoreRecord, WorkerRecord } from '../store.js';
-import type { StoreFixture } from './fixture.js';
+import { registerSuiteHooks, type StoreFixture, type SuiteHooks } from './fixture.js';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 
@@ -90,8 +90,9 @@ class Batches {
  * The `RuntimeStore` contract, run against any store. Each case gets a fresh fixture; `fixture.open()`
  * called again after `close()` must see the same state (a restart).
  */
-export function describeRuntimeStore(name: string, fixture: () => Promise<StoreFixture>): void {
+export function describeRuntimeStore(name: string, fixture: () => Promise<StoreFixture>, hooks: SuiteHooks = {}): void {
   describe(`RuntimeStore contract: ${name}`, () => {
+    registerSuiteHooks(hooks);
     const cleanups: Array<() => Promise<void>> = [];
     afterEach(async () => {
       for (const cleanup of cleanups.splice(0)) await cleanup();
