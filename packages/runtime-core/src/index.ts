@@ -156,3 +156,4 @@ export { VERSION } from './version.js';
 // Live streams: what Runtime#watch returns and yields
 export type { Watch } from './watch.js';
 export type { WatchOptions } from './watch-hub.js';
+export { watchItemData } from './watch-items.js';

@@ -6,6 +6,7 @@ import type { RuntimeEvent } from './schemas/event.js';
 import type { WatchItem } from './schemas/stream.js';
 import { createGateEngine } from './testing/test-engines.js';
 import type { Watch } from './watch.js';
+import { watchItemData } from './watch-items.js';
 
 const open: Runtime[] = [];
 async function runtime(options: RuntimeOptions = {}): Promise<Runtime> {
@@ -129,6 +130,24 @@ describe('Runtime#watch: replay and live', () => {
     expect(Object.isFrozen(item)).toBe(true);
     expect(item?.type === 'event' && Object.isFrozen(item.event.worker_ref)).toBe(true);
   });
+});
+
+test('live items are one shared object per item; watchItemData is its wire JSON', async () => {
+  const { rt, gate } = await gatedRuntime();
+  const one = rt.watch({});
+  const two = rt.watch({});
+  await rt.sendInput('w', { kind: 'user', content: 'x' });
+  (await gate.started(0)).run.delta('reply:');
+  const stop = (item: WatchItem): boolean => item.type === 'delta';
+  const [a, b] = await Promise.all([take(one, stop), take(two, stop)]);
+  await Promise.all([one.return(), two.return()]);
+  expect(a.length).toBeGreaterThan(1);
+  a.forEach((item, i) => expect(item).toBe(b[i]));
+  const [event, delta] = [a[0], a.at(-1)];
+  if (event?.type !== 'event' || delta?.type !== 'delta') throw new Error('expected an event, then a delta');
+  expect(JSON.parse(watchItemData(event))).toEqual(event.event);
+  const { type: _type, ...wire } = delta;
+  expect(JSON.parse(watchItemData(delta))).toEqual(wire);
 });
 
 describe('Runtime#watch: deltas', () => {

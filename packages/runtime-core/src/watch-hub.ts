@@ -3,7 +3,8 @@ import { assertValidId } from './identity.js';
 import type { RuntimeEvent } from './schemas/event.js';
 import { type OutputDelta, type WatchQuery, WatchQuerySchema } from './schemas/stream.js';
 import { parseOrThrow } from './validation.js';
-import { deepFreeze, type EventReplaySource, Watch, type WatchScope } from './watch.js';
+import { type EventReplaySource, Watch, type WatchScope } from './watch.js';
+import { deepFreeze, watchItemData } from './watch-items.js';
 
 /** `Runtime#watch` options: the query, and a signal that ends the watch when aborted. */
 export interface WatchOptions extends WatchQuery {
@@ -31,8 +32,6 @@ export interface WatchHubOptions {
   limits: { max_streams: number; max_stream_buffer_bytes: number; max_event_batch: number };
 }
 
-/** JSON framing around a delta's content, counted towards a consumer's buffer. */
-const DELTA_OVERHEAD_BYTES = 160;
 /** Replay batches: large enough to be cheap, small enough to hold per consumer. */
 const REPLAY_BATCH = 256;
 
@@ -137,12 +136,12 @@ export class WatchHub {
     if (this.#unsubscribe) return;
     const events = this.#options.subscribeEvents((event) => {
       const item = deepFreeze({ type: 'event' as const, event });
-      const bytes = Buffer.byteLength(JSON.stringify(event));
+      const bytes = Buffer.byteLength(watchItemData(item));
       for (const watch of this.#watches) watch.offer(item, bytes);
     });
     const deltas = this.#options.subscribeDeltas((delta) => {
       const item = deepFreeze({ type: 'delta' as const, ...delta });
-      const bytes = Buffer.byteLength(delta.content) + DELTA_OVERHEAD_BYTES;
+      const bytes = Buffer.byteLength(watchItemData(item));
       for (const watch of this.#watches) watch.offer(item, bytes);
     });
     this.#unsubscribe = () => {

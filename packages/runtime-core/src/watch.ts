@@ -2,6 +2,7 @@ import { isRuntimeError } from './errors.js';
 import type { RuntimeEvent } from './schemas/event.js';
 import { TERMINAL_RUN_STATUSES } from './schemas/run.js';
 import type { OutputDelta, WatchItem } from './schemas/stream.js';
+import { deepFreeze } from './watch-items.js';
 
 /** Where a watch replays durable events from. */
 export interface EventReplaySource {
@@ -309,13 +310,4 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
     this.#wake = null;
     wake?.();
   }
-}
-
-/** Freezes a value and everything it holds: watch items are shared by every consumer. */
-export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
 }
