@@ -1,22 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { MemoryStore } from './memory-store.js';
-import { Runtime, type RuntimeOptions } from './runtime.js';
+import type { Runtime, RuntimeOptions } from './runtime.js';
 import type { RuntimeEvent } from './schemas/event.js';
 import type { WatchItem } from './schemas/stream.js';
+import { runtimesClosedAfterEach } from './test-runtimes.js';
 import { createGateEngine } from './testing/test-engines.js';
 import type { Watch } from './watch.js';
 import { watchItemData } from './watch-items.js';
 
-const open: Runtime[] = [];
-async function runtime(options: RuntimeOptions = {}): Promise<Runtime> {
-  const rt = await Runtime.open(options);
-  open.push(rt);
-  return rt;
-}
-afterEach(async () => {
-  for (const rt of open.splice(0)) await rt.close({ grace_ms: 50 });
-});
+const runtime = runtimesClosedAfterEach({ grace_ms: 50 });
 
 const echo = { intent: { kind: 'assistant' as const }, profile: { kind: 'runtime_default' as const } };
 const gated = { intent: { kind: 'assistant' as const }, profile: { kind: 'named' as const, value: 'gated' } };
@@ -142,7 +135,7 @@ test('live items are one shared object per item; watchItemData is its wire JSON'
   const [a, b] = await Promise.all([take(one, stop), take(two, stop)]);
   await Promise.all([one.return(), two.return()]);
   expect(a.length).toBeGreaterThan(1);
-  a.forEach((item, i) => expect(item).toBe(b[i]));
+  for (const [i, item] of a.entries()) expect(item).toBe(b[i]);
   const [event, delta] = [a[0], a.at(-1)];
   if (event?.type !== 'event' || delta?.type !== 'delta') throw new Error('expected an event, then a delta');
   expect(JSON.parse(watchItemData(event))).toEqual(event.event);
