@@ -49,6 +49,9 @@ interface Buffered {
 /** Kinds of the event that ends a run: `run_completed`, `run_failed`, … */
 const RUN_END_KINDS: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES.map((status) => `run_${status}`));
 
+/** How many consumed items the live queue keeps before it drops them (cheap amortized shifting). */
+const COMPACT_AFTER = 1024;
+
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
@@ -201,8 +204,9 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
       if (buffered) {
         this.#live[this.#liveHead++] = undefined as never;
         this.#bytes -= buffered.bytes;
-        if (this.#liveHead === this.#live.length) {
-          this.#live = [];
+        // A consumer that stays a few items behind never empties the queue: drop the consumed part.
+        if (this.#liveHead === this.#live.length || this.#liveHead >= COMPACT_AFTER) {
+          this.#live = this.#live.slice(this.#liveHead);
           this.#liveHead = 0;
         }
         if (buffered.item.type === 'delta') return { done: false, value: buffered.item };
