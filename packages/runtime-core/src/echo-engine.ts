@@ -19,6 +19,15 @@ export type EchoProfile = v.InferInput<typeof EchoProfileSchema>;
 /** A validated `echo` profile, defaults applied: what the engine reads. */
 export type ParsedEchoProfile = v.InferOutput<typeof EchoProfileSchema>;
 
+/** Reports `reply` as output deltas, one word (with the whitespace after it) at a time. */
+async function streamWords(run: EngineRun, reply: string, chunk_ms: number): Promise<void> {
+  const words = reply.match(/\S+\s*|\s+/g) ?? [];
+  for (const [index, word] of words.entries()) {
+    if (index > 0) await sleep(chunk_ms, run.signal);
+    run.delta(word);
+  }
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
@@ -35,7 +44,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * The deterministic engine for tests and demos: replies `prefix + content`.
+ * The deterministic engine for tests and demos: replies `prefix + content`, streamed word by word
+ * when the profile sets `stream_chunk_ms`.
  * It backs the `runtime_default` profile when nothing else is configured.
  */
 export function createEchoEngine(): WorkerEngine {
@@ -45,9 +55,11 @@ export function createEchoEngine(): WorkerEngine {
     profileSchema: EchoProfileSchema,
     async run(run: EngineRun): Promise<void> {
       // Validated with EchoProfileSchema when the Runtime opened.
-      const { prefix, delay_ms } = run.worker.profile as ParsedEchoProfile;
+      const { prefix, delay_ms, stream_chunk_ms } = run.worker.profile as ParsedEchoProfile;
       if (delay_ms > 0) await sleep(delay_ms, run.signal);
-      await run.append({ role: 'assistant', content: `${prefix}${run.input}` });
+      const reply = `${prefix}${run.input}`;
+      if (stream_chunk_ms > 0) await streamWords(run, reply, stream_chunk_ms);
+      await run.append({ role: 'assistant', content: reply });
     },
   };
 }

@@ -20,7 +20,6 @@ export { BUILTIN_DEFAULT_PROFILE, toConfigIssues } from './profiles.js';
 // Runtime: the embeddable host of Workers
 export type { EventListener, RuntimeOptions, StoreFailureListener, WorkerAddress } from './runtime.js';
 export { Runtime } from './runtime.js';
-
 // Wire schemas (valibot) and the types inferred from them
 export type { ErrorBody, WorkerRef } from './schemas/common.js';
 export {
@@ -82,7 +81,6 @@ export {
   RuntimeSummarySchema,
   SeveritySchema,
 } from './schemas/runtime.js';
-
 // Store records (what a Runtime commits) and the store contract
 export {
   IdempotencyRecordSchema,
@@ -92,6 +90,8 @@ export {
   StoreRecordSchema,
   WorkerRecordSchema,
 } from './schemas/store.js';
+export type { WatchDeltaItem, WatchEventItem, WatchItem, WatchQuery } from './schemas/stream.js';
+export { OutputDeltaSchema, WatchQuerySchema } from './schemas/stream.js';
 export type {
   ToolCall,
   TranscriptEntry,
@@ -148,14 +148,15 @@ export type {
   StoreSnapshot,
   WorkerRecord,
 } from './store.js';
-
 // Store bookkeeping every store derives the same way (last run, unfinished runs, last event id)
 export type { EventTally, RunTally, UnfinishedRun } from './store-bookkeeping.js';
 export { newTally, storedWorker, tallyEvent, tallyRun } from './store-bookkeeping.js';
-
 // Validation helpers shared by every edge (HTTP, CLI)
 export type { ValidationIssue } from './validation.js';
 export { cleanIssueMessage, invalidRequest, parseOrThrow, toValidationIssues } from './validation.js';
-
 // Version
 export { VERSION } from './version.js';
+// Live streams: what Runtime#watch returns and yields
+export type { Watch } from './watch.js';
+export type { WatchOptions } from './watch-hub.js';
+export { watchItemData } from './watch-items.js';

@@ -15,6 +15,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   max_wait_ms: 60_000,
   max_retained_events: 100_000,
   cancel_grace_ms: 2000,
+  max_streams: 1000,
+  max_stream_buffer_bytes: 1024 * 1024,
 });
 
 /** The page size of worker lists, run lists and event batches when none is asked for. */

@@ -18,9 +18,11 @@ export async function longPoll<T>(
 ): Promise<T> {
   const deadline = Date.now() + wait_ms;
   for (;;) {
+    // Read before looking: a change committed while `attempt` awaits must not be slept through.
+    const seen = changes.version;
     const { done, value } = await attempt();
     const remaining = deadline - Date.now();
     if (done || remaining <= 0 || changes.closed) return value;
-    await changes.wait(remaining);
+    await changes.wait(remaining, seen);
   }
 }

@@ -1,15 +1,6 @@
-import type { WorkerRef } from './schemas/common.js';
+import type { OutputDelta } from './schemas/stream.js';
 
-/** A piece of an assistant entry being produced (SPEC §12): not durable, never an event. */
-export interface OutputDelta {
-  worker_ref: WorkerRef;
-  run_id: string;
-  /** 0, 1, … within the run: which assistant entry this piece belongs to. */
-  entry: number;
-  /** Characters of that entry already streamed before `content`. */
-  offset: number;
-  content: string;
-}
+export type { OutputDelta } from './schemas/stream.js';
 
 /** Listener for output deltas, in the order engines report them. */
 export type OutputDeltaListener = (delta: OutputDelta) => void;

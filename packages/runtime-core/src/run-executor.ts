@@ -136,6 +136,7 @@ export class RunExecutor {
       idle_timer: null,
       delta_entry: 0,
       delta_text: '',
+      delta_base: 0,
     };
     return { record, end_event_id: null, finished, control };
   }
@@ -264,6 +265,7 @@ export class RunExecutor {
     const control = active.control;
     if (control.fenced || content === '') return;
     const offset = control.delta_text.length;
+    if (offset === 0) control.delta_base = active.record.output_entries;
     control.delta_text += content;
     this.#armIdleTimer(state, active);
     this.#deltas.publish({

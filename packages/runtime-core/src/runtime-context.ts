@@ -7,6 +7,7 @@ import type { RunExecutor } from './run-executor.js';
 import type { Limits, RuntimeStatus } from './schemas/runtime.js';
 import type { RuntimeStore } from './store.js';
 import type { Timestamps } from './timestamps.js';
+import type { WatchHub } from './watch-hub.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
 /** Whether the Runtime takes changes: `running`, then `closing`, then `closed`. */
@@ -41,4 +42,6 @@ export interface RuntimeContext {
   readonly executor: RunExecutor;
   readonly deltas: OutputDeltas;
   readonly gate: RuntimeGate;
+  /** Open watches (`Runtime#watch`), fed by the log and the delta channel. */
+  readonly watches: WatchHub;
 }

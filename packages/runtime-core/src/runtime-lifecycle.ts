@@ -8,6 +8,8 @@ import { ProfileCatalog } from './profiles.js';
 import { planRecovery } from './recovery.js';
 import { RunExecutor } from './run-executor.js';
 import { type RuntimeContext, RuntimeGate } from './runtime-context.js';
+import { getRun } from './runtime-reads.js';
+import { createRuntimeWatchHub } from './runtime-watches.js';
 import { DisplayNameSchema } from './schemas/common.js';
 import type { Diagnostic, Limits, ProfileInput } from './schemas/runtime.js';
 import type { RuntimeStore, StoreRecord } from './store.js';
@@ -94,6 +96,15 @@ export async function openRuntime(options: RuntimeOptions): Promise<RuntimeConte
     executor,
     deltas,
     gate,
+    watches: createRuntimeWatchHub({
+      store,
+      log,
+      deltas,
+      workers,
+      limits,
+      accepting: () => gate.status === 'running',
+      findRun: async (worker_id, run_id) => void (await getRun(ctx, worker_id, run_id, {})),
+    }),
   };
   report = (diagnostic) => recordLateDiagnostic(ctx, diagnostic);
   try {
@@ -148,6 +159,8 @@ export async function closeRuntime(ctx: RuntimeContext, grace_ms: number): Promi
   // Each run settles by its grace period at the latest, even if its engine ignores the abort.
   await Promise.all(finishing);
   await log.drained();
+  // Every durable event is published by now: watches yield what they hold and end.
+  ctx.watches.closeAll();
   // Engines release what they hold (tool servers…) once no run uses them; a failure is theirs.
   await Promise.all([...new Set(ctx.engines)].map((engine) => engine.close?.().catch(() => undefined)));
   log.changes.close();

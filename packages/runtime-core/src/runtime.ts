@@ -12,6 +12,8 @@ import type { GetRunOptions, ListRunsQuery, RunPage, RunRecord } from './schemas
 import type { Diagnostic, Limits, RuntimeCapabilities, RuntimeStatus, RuntimeSummary } from './schemas/runtime.js';
 import type { TranscriptPage, TranscriptQuery } from './schemas/transcript.js';
 import type { CreateWorkerRequest, ListWorkersQuery, WorkerDetail, WorkerPage } from './schemas/worker.js';
+import type { Watch } from './watch.js';
+import type { WatchOptions } from './watch-hub.js';
 import type { WorkerAddress } from './worker-address.js';
 import { cancelWorker, stopWorker } from './worker-control.js';
 import { WorkerCreation } from './worker-creation.js';
@@ -144,6 +146,29 @@ export class Runtime {
   /** Calls `listener` with every event committed from now on, in id order. Returns an unsubscribe function. */
   subscribe(listener: EventListener): () => void {
     return this.#ctx.log.subscribe(listener);
+  }
+
+  /**
+   * Durable events and output deltas as one async iterator (SPEC §12): the events after `after`
+   * (omitted: only new ones), then one catch-up delta per entry in progress, then live items. Every
+   * event exactly once, in id order. Filtered by `worker_id` and `run_id` (a run watch ends after
+   * the run's terminal event). Ends when `signal` aborts, on `return()`, and at `close()`. Errors
+   * come from `ready()` or the first `next()`; a consumer more than
+   * `limits.max_stream_buffer_bytes` behind is ended with `slow_consumer`.
+   * @throws (from `ready()`/`next()`) RuntimeError `invalid_request`, `invalid_id`, `cursor_expired`,
+   *   `worker_not_found`, `run_not_found`, `too_many_streams`, `runtime_unavailable`, `slow_consumer`
+   * @example
+   * for await (const item of runtime.watch({ worker_id, after: 0, signal })) {
+   *   if (item.type === 'delta') process.stdout.write(item.content);
+   * }
+   */
+  watch(options: WatchOptions = {}): Watch {
+    return this.#ctx.watches.open(options);
+  }
+
+  /** How many watches are open (each live stream is one). */
+  get watchCount(): number {
+    return this.#ctx.watches.size;
   }
 
   // ---------------------------------------------------------------- mutations

@@ -31,6 +31,8 @@ export interface RunControl {
   /** The output delta stream: the assistant entry being produced (0, 1, …) and its text so far. */
   delta_entry: number;
   delta_text: string;
+  /** The run's `output_entries` when that text began: once it grew, the entry is durable (catch-up skips it). */
+  delta_base: number;
 }
 
 /** The live part of a run that is executing now. */
