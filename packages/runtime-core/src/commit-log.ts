@@ -4,7 +4,7 @@ import { Notifier } from './notifier.js';
 import type { WorkerRef } from './schemas/common.js';
 import type { EventKind, RuntimeEvent } from './schemas/event.js';
 import type { Diagnostic, Severity } from './schemas/runtime.js';
-import type { TranscriptRole } from './schemas/transcript.js';
+import type { TranscriptEntryExtras, TranscriptRole } from './schemas/transcript.js';
 import type { RuntimeStore, StoreRecord } from './store.js';
 import type { Timestamps } from './timestamps.js';
 import type { WorkerState } from './worker-state.js';
@@ -111,6 +111,7 @@ export class CommitLog {
     role: TranscriptRole,
     content: string,
     run_id: string | null,
+    extras: TranscriptEntryExtras = {},
   ): number {
     const worker_id = state.record.worker_id;
     const pendingEntries = records.filter((r) => r.type === 'transcript').length;
@@ -130,6 +131,7 @@ export class CommitLog {
         run_id,
         event_id,
         created_at: this.#clock.iso(),
+        ...extras,
       },
     });
     return sequence;

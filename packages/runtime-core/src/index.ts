@@ -1,20 +1,17 @@
 // Engines: the interface and the built-in echo engine
 export type { EchoOptions } from './echo-engine.js';
 export { createEchoEngine } from './echo-engine.js';
-export type { EngineRun, EngineWorker, WorkerEngine } from './engine.js';
-
+export type { AppendEntry, EngineRun, EngineWorker, WorkerEngine } from './engine.js';
 // Errors
 export type { ErrorCode, ErrorDetails } from './errors.js';
 export { ERROR_CODES, isRuntimeError, RuntimeError } from './errors.js';
-
 // Identity
 export { assertValidId, displayRef, generateId, ID_MAX_LENGTH, ID_PATTERN, isValidId } from './identity.js';
-
 // Limits
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
-
 // The in-memory store
 export { createMemoryStore, MemoryStore } from './memory-store.js';
+export type { OutputDelta, OutputDeltaListener } from './output-deltas.js';
 
 // Profiles
 export { BUILTIN_DEFAULT_PROFILE } from './profiles.js';
@@ -92,8 +89,17 @@ export {
   StoreRecordSchema,
   WorkerRecordSchema,
 } from './schemas/store.js';
-export type { TranscriptEntry, TranscriptPage, TranscriptQuery, TranscriptRole } from './schemas/transcript.js';
+export type {
+  ToolCall,
+  TranscriptEntry,
+  TranscriptEntryExtras,
+  TranscriptPage,
+  TranscriptQuery,
+  TranscriptRole,
+} from './schemas/transcript.js';
 export {
+  ToolCallSchema,
+  TranscriptEntryExtrasSchema,
   TranscriptEntrySchema,
   TranscriptPageSchema,
   TranscriptQuerySchema,

@@ -1,17 +1,40 @@
 import * as v from 'valibot';
 import type { CommitLog } from './commit-log.js';
-import type { EngineRun } from './engine.js';
+import type { AppendEntry, EngineRun } from './engine.js';
 import { isRuntimeError, RuntimeError } from './errors.js';
 import { generateId } from './identity.js';
+import type { OutputDeltas } from './output-deltas.js';
 import type { ProfileCatalog, ResolvedProfile } from './profiles.js';
 import type { EventKind } from './schemas/event.js';
 import type { RunRecord } from './schemas/run.js';
-import { type TranscriptEntry, TranscriptRoleSchema } from './schemas/transcript.js';
+import {
+  type TranscriptEntry,
+  type TranscriptEntryExtras,
+  TranscriptEntryExtrasSchema,
+  TranscriptRoleSchema,
+} from './schemas/transcript.js';
 import type { PendingInput, RuntimeStore, StoreRecord } from './store.js';
 import type { Timestamps } from './timestamps.js';
 import type { AbortOutcome, ActiveRun, QueuedRun, WorkerState } from './worker-state.js';
 
 type RunOutcome = { status: RunRecord['status']; error: RunRecord['error'] };
+
+/** What `append` checks of an engine's entry: a known role, string content, well-typed extras. */
+const AppendSchema = v.object({
+  role: TranscriptRoleSchema,
+  content: v.string('transcript content must be a string'),
+  ...TranscriptEntryExtrasSchema.entries,
+});
+
+/** The optional fields of an appended entry, only those given (`is_error` only when true). */
+function entryExtras(entry: v.InferOutput<typeof AppendSchema>): TranscriptEntryExtras {
+  const extras: TranscriptEntryExtras = {};
+  if (entry.tool_calls !== undefined) extras.tool_calls = entry.tool_calls.map((call) => ({ ...call }));
+  if (entry.tool_call_id !== undefined) extras.tool_call_id = entry.tool_call_id;
+  if (entry.name !== undefined) extras.name = entry.name;
+  if (entry.is_error === true) extras.is_error = true;
+  return extras;
+}
 
 /**
  * Runs engines for the Runtime: starts runs (durably), enforces timeouts, aborts and fences, commits
@@ -25,6 +48,7 @@ export class RunExecutor {
   readonly #graceMs: number;
   readonly #accepting: () => boolean;
   readonly #displayRef: (state: WorkerState) => string;
+  readonly #deltas: OutputDeltas;
 
   constructor(options: {
     log: CommitLog;
@@ -35,6 +59,8 @@ export class RunExecutor {
     /** False once the Runtime is closing: nothing new starts. */
     accepting: () => boolean;
     displayRef: (state: WorkerState) => string;
+    /** Where output deltas are published. */
+    deltas: OutputDeltas;
   }) {
     this.#log = options.log;
     this.#store = options.store;
@@ -43,6 +69,7 @@ export class RunExecutor {
     this.#graceMs = options.cancel_grace_ms;
     this.#accepting = options.accepting;
     this.#displayRef = options.displayRef;
+    this.#deltas = options.deltas;
   }
 
   /** A fresh `queued` run record. */
@@ -88,6 +115,8 @@ export class RunExecutor {
       timers: new Set(),
       idle_timeout_ms: null,
       idle_timer: null,
+      delta_entry: 0,
+      delta_text: '',
     };
   }
 
@@ -185,24 +214,51 @@ export class RunExecutor {
         return count === 0 ? [] : this.#store.readTranscript(worker_id, state.transcript_len - count, count);
       },
       progress: (): void => this.#armIdleTimer(state, active),
-      append: async (entry): Promise<void> => {
-        const role = v.parse(TranscriptRoleSchema, entry.role);
-        if (typeof entry.content !== 'string') throw new TypeError('transcript content must be a string');
+      delta: (content: string): void => this.#delta(state, active, content),
+      append: async (input: AppendEntry): Promise<void> => {
+        const entry = v.parse(AppendSchema, input);
         if (active.fenced) return;
         await state.lock.run(async () => {
           if (active.fenced || active.finalized) return;
           const records: StoreRecord[] = [];
-          const sequence = this.#log.entry(records, state, role, entry.content, active.record.run_id);
+          const sequence = this.#log.entry(
+            records,
+            state,
+            entry.role,
+            entry.content,
+            active.record.run_id,
+            entryExtras(entry),
+          );
           const record = { ...active.record, output_entries: active.record.output_entries + 1 };
           records.push({ type: 'run', run: { worker_id, run: record, input: null } });
           await this.#log.commit(records, () => {
             state.transcript_len = sequence;
             active.record = record;
+            if (entry.role === 'assistant') {
+              active.delta_entry++;
+              active.delta_text = '';
+            }
           });
           this.#armIdleTimer(state, active);
         });
       },
     };
+  }
+
+  /** Publishes one output delta of the entry being produced; it also counts as progress. */
+  #delta(state: WorkerState, active: ActiveRun, content: string): void {
+    if (typeof content !== 'string') throw new TypeError('delta content must be a string');
+    if (active.fenced || content === '') return;
+    const offset = active.delta_text.length;
+    active.delta_text += content;
+    this.#armIdleTimer(state, active);
+    this.#deltas.publish({
+      worker_ref: state.ref,
+      run_id: active.record.run_id,
+      entry: active.delta_entry,
+      offset,
+      content,
+    });
   }
 
   #armIdleTimer(state: WorkerState, active: ActiveRun): void {

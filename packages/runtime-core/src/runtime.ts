@@ -7,6 +7,7 @@ import { type AcceptanceContext, acceptAndQueue, acceptAndStart, acceptSystemInp
 import { pageLimit, resolveLimits } from './limits.js';
 import { MemoryStore } from './memory-store.js';
 import { Mutex } from './mutex.js';
+import { OutputDeltas } from './output-deltas.js';
 import { ProfileCatalog } from './profiles.js';
 import { planRecovery } from './recovery.js';
 import { RunExecutor } from './run-executor.js';
@@ -112,6 +113,9 @@ export class Runtime {
   readonly #executor: RunExecutor;
   readonly #acceptance: AcceptanceContext;
   readonly #startedAt: string;
+  /** Output deltas of active runs (SPEC §12); live streams subscribe here. */
+  readonly #deltas = new OutputDeltas();
+  readonly #engines: readonly WorkerEngine[];
   #status: RuntimeStatus = 'running';
   #closing: Promise<void> | null = null;
 
@@ -121,8 +125,10 @@ export class Runtime {
     limits: Limits,
     snapshot: StoreSnapshot,
     clock: Timestamps,
+    engines: readonly WorkerEngine[],
   ) {
     this.#store = store;
+    this.#engines = engines;
     this.#catalog = catalog;
     this.limits = Object.freeze({ ...limits });
     this.#clock = clock;
@@ -146,6 +152,7 @@ export class Runtime {
       cancel_grace_ms: limits.cancel_grace_ms,
       accepting: () => this.#status === 'running',
       displayRef: (state) => displayRef(state.record, this),
+      deltas: this.#deltas,
     });
     this.#acceptance = { log: this.#log, executor: this.#executor, max_queued_inputs: limits.max_queued_inputs };
   }
@@ -173,7 +180,7 @@ export class Runtime {
       max_diagnostics: limits.max_diagnostics,
       max_retained_events: limits.max_retained_events,
     });
-    const runtime = new Runtime(store, catalog, limits, snapshot, clock);
+    const runtime = new Runtime(store, catalog, limits, snapshot, clock, options.engines ?? []);
     report = (diagnostic) => runtime.#recordLateDiagnostic(diagnostic);
     try {
       await runtime.#recover(snapshot);
@@ -674,6 +681,7 @@ export class Runtime {
         state.stopping = false;
         throw error;
       }
+      void this.#releaseWorker(state);
       return { worker_ref: ref, status: 'stopped' as const, run_id: active?.record.run_id ?? null, event_id };
     });
   }
@@ -710,6 +718,8 @@ export class Runtime {
     // Each run settles by its grace period at the latest, even if its engine ignores the abort.
     await Promise.all(finishing);
     await this.#log.drained();
+    // Engines release what they hold (tool servers…) once no run uses them; a failure is theirs.
+    await Promise.all([...new Set(this.#engines)].map((engine) => engine.close?.().catch(() => undefined)));
     this.#log.changes.close();
     this.#status = 'closed';
     await this.#store.close();
@@ -765,6 +775,32 @@ export class Runtime {
     const state = this.#workers.get(id);
     if (!state) throw new RuntimeError('worker_not_found', `worker ${id} does not exist`);
     return state;
+  }
+
+  /** Lets the worker's engine release what it holds for it; a failure becomes a warning diagnostic. */
+  async #releaseWorker(state: WorkerState): Promise<void> {
+    let engine: WorkerEngine;
+    try {
+      engine = this.#catalog.resolve(state.record.profile).engine;
+    } catch {
+      return;
+    }
+    if (!engine.releaseWorker) return;
+    try {
+      await engine.releaseWorker({ ...state.ref });
+    } catch (error) {
+      if (this.#status !== 'running' || this.#log.failure) return;
+      const records: StoreRecord[] = [];
+      const reason = error instanceof Error && !isRuntimeError(error) ? error.name : 'it failed';
+      this.#log.diagnostic(
+        records,
+        'warning',
+        'engine.release_failed',
+        `engine "${engine.name}" could not release worker ${state.record.worker_id}: ${isRuntimeError(error) ? error.message : reason}`,
+        state.record.worker_id,
+      );
+      await this.#log.commit(records).catch(() => undefined);
+    }
   }
 
   /** Records a diagnostic the store raised after opening; best effort (never while closing). */

@@ -28,6 +28,9 @@ export interface ActiveRun {
   timers: Set<NodeJS.Timeout>;
   idle_timeout_ms: number | null;
   idle_timer: NodeJS.Timeout | null;
+  /** The output delta stream: the assistant entry being produced (0, 1, …) and its text so far. */
+  delta_entry: number;
+  delta_text: string;
 }
 
 /** A user input waiting for its run. */
