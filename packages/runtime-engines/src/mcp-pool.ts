@@ -119,7 +119,12 @@ export class McpServerPool {
     if (!set) return;
     this.#sets.delete(key);
     await Promise.all(
-      [...set.slots.values()].map((slot) => slot.opening.then((connection) => connection.close(), () => undefined)),
+      [...set.slots.values()].map((slot) =>
+        slot.opening.then(
+          (connection) => connection.close(),
+          () => undefined,
+        ),
+      ),
     );
   }
 

@@ -1,14 +1,7 @@
+import type { ToolCall } from '@worker-runtime/core';
 import { type McpConnection, ToolCallError } from './mcp-connection.js';
 import { type ChatToolDefinition, type OfferedTool, offerTools } from './tool-catalog.js';
 import { capText, type ToolOutcome, toolResultText } from './tool-results.js';
-
-/** A tool call the model asked for (SPEC §16 `tool_calls` item). */
-export interface ToolCall {
-  id: string;
-  name: string;
-  /** The JSON text of the arguments, as the model wrote it. */
-  arguments: string;
-}
 
 /** The tools of one run: what is offered to the model, and how a call of one is carried out. */
 export class ToolBox {

@@ -33,6 +33,9 @@ export function toolResultText(result: CallToolResult, maxBytes: number): string
 /** `text` cut to at most `maxBytes` UTF-8 bytes (never inside a character), with a note when cut. */
 export function capText(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
-  const cut = Buffer.from(text).subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '');
+  const cut = Buffer.from(text)
+    .subarray(0, maxBytes)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
   return `${cut}\n[cut: the tool result exceeded max_output_bytes (${maxBytes} bytes)]`;
 }
