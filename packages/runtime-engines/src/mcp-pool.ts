@@ -3,6 +3,8 @@ import { McpConnection } from './mcp-connection.js';
 import type { McpServerConfig } from './mcp-profile.js';
 import { ToolBox } from './tool-box.js';
 
+/** How long a server may take to start, complete the handshake, and list its tools. */
+const START_TIMEOUT_MS = 30_000;
 /** How long a failed tool listing for `describe` is remembered, so polling does not respawn a broken server. */
 const DESCRIBE_FAILURE_TTL_MS = 30_000;
 
@@ -38,8 +40,8 @@ export class McpServerPool {
    * The tools of `worker`'s servers for one run, starting those that are not running.
    * @throws Error naming the server that cannot start or list its tools; the abort reason
    */
-  toolBox(worker: WorkerRef, servers: Servers, timeoutMs: number, signal: AbortSignal): Promise<ToolBox> {
-    return this.#open(workerKey(worker), servers, timeoutMs, signal);
+  toolBox(worker: WorkerRef, servers: Servers, signal: AbortSignal): Promise<ToolBox> {
+    return this.#open(workerKey(worker), servers, signal);
   }
 
   /**
@@ -47,12 +49,12 @@ export class McpServerPool {
    * (by temporary processes, stopped right after, unless a Worker listed them already).
    * @throws Error naming the server that cannot start or list its tools
    */
-  describe(servers: Servers, timeoutMs: number): Promise<string[]> {
+  describe(servers: Servers): Promise<string[]> {
     const fingerprint = JSON.stringify(servers);
     let names = this.#descriptions.get(fingerprint);
     if (!names) {
       const key = `describe ${fingerprint}`;
-      names = this.#open(key, servers, timeoutMs)
+      names = this.#open(key, servers)
         .then((box) => box.names)
         .finally(() => this.#release(key));
       this.#descriptions.set(fingerprint, names);
@@ -63,7 +65,7 @@ export class McpServerPool {
     return names;
   }
 
-  async #open(key: string, servers: Servers, timeoutMs: number, signal?: AbortSignal): Promise<ToolBox> {
+  async #open(key: string, servers: Servers, signal?: AbortSignal): Promise<ToolBox> {
     if (this.#closed) throw new Error('the runtime is closing; MCP servers are not started');
     const fingerprint = JSON.stringify(servers);
     let set = this.#sets.get(key);
@@ -77,26 +79,20 @@ export class McpServerPool {
     }
     const current = set;
     const connections = await Promise.all(
-      Object.entries(servers).map(([name, config]) => this.#connection(current, name, config, timeoutMs, signal)),
+      Object.entries(servers).map(([name, config]) => this.#connection(current, name, config, signal)),
     );
-    const box = await ToolBox.list(connections, timeoutMs, signal);
+    const box = await ToolBox.list(connections, START_TIMEOUT_MS, signal);
     this.#descriptions.set(fingerprint, Promise.resolve(box.names));
     return box;
   }
 
   /** The running connection to one server of `set`, or a new one when none is running. */
-  #connection(
-    set: ServerSet,
-    name: string,
-    config: McpServerConfig,
-    timeoutMs: number,
-    signal?: AbortSignal,
-  ): Promise<McpConnection> {
+  #connection(set: ServerSet, name: string, config: McpServerConfig, signal?: AbortSignal): Promise<McpConnection> {
     const slot = set.slots.get(name);
     if (slot && (slot.connection === undefined || slot.connection.alive)) return slot.opening;
     // A server that died is stopped for good (its helpers too) and started again.
     void slot?.connection?.close();
-    const next: Slot = { opening: McpConnection.open(name, config, this.#env, timeoutMs, signal) };
+    const next: Slot = { opening: McpConnection.open(name, config, this.#env, START_TIMEOUT_MS, signal) };
     set.slots.set(name, next);
     next.opening.then(
       (connection) => {

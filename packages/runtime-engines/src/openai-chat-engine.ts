@@ -70,7 +70,7 @@ export function createOpenAIChatEngine({
       }
       try {
         const tools = hasServers(profile)
-          ? await servers.toolBox(run.worker.ref, profile.mcp_servers, profile.tool_timeout_ms, run.signal)
+          ? await servers.toolBox(run.worker.ref, profile.mcp_servers, run.signal)
           : null;
         await runToolLoop({
           run,
@@ -99,7 +99,7 @@ export function createOpenAIChatEngine({
       if (!parsed.success) return { tools: [], error: 'the profile has invalid options' };
       if (!hasServers(parsed.output)) return { tools: [], error: null };
       try {
-        return { tools: await servers.describe(parsed.output.mcp_servers, parsed.output.tool_timeout_ms), error: null };
+        return { tools: await servers.describe(parsed.output.mcp_servers), error: null };
       } catch (error) {
         return { tools: [], error: error instanceof Error ? error.message : 'the tools could not be listed' };
       }
