@@ -139,7 +139,7 @@ export class GroupStdioTransport implements Transport {
 function spawnFailure(program: string, error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const name = basename(program);
-  if (code === 'ENOENT') return `program "${name}" was not found (or its cwd does not exist)`;
+  if (code === 'ENOENT') return `program "${name}" was not found`;
   if (code === 'EACCES') return `program "${name}" is not executable`;
   return `program "${name}" failed to start (${code ?? 'unknown error'})`;
 }
