@@ -35,7 +35,6 @@ export const TOOL_PROFILE_ENTRIES = {
       ),
       v.check((servers) => Object.keys(servers).length <= 32, 'must name at most 32 servers'),
     ),
-    {},
   ),
   max_tool_rounds: v.optional(
     v.pipe(v.number(), v.integer(), v.minValue(1, 'must be at least 1'), v.maxValue(100, 'must be at most 100')),

@@ -109,8 +109,8 @@ export function createOpenAIChatEngine({
   };
 }
 
-function hasServers(profile: OpenAIChatProfile): boolean {
-  return Object.keys(profile.mcp_servers).length > 0;
+function hasServers(profile: OpenAIChatProfile): profile is OpenAIChatProfile & { mcp_servers: object } {
+  return profile.mcp_servers !== undefined && Object.keys(profile.mcp_servers).length > 0;
 }
 
 /** One model request of a run: its text streams to the run as output deltas. */
