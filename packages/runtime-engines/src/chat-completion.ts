@@ -1,5 +1,6 @@
 import type { ToolCall } from '@worker-runtime/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { linkedController } from './abort-link.js';
 import { httpFailureMessage, networkFailureReason, providerMessage, readTextCapped } from './provider-errors.js';
 
 /** One model turn: its text, the tools it asked for, and why it stopped. */
@@ -38,17 +39,21 @@ const MAX_TOOL_CALLS = 128;
  *   run's abort reason when it was aborted
  */
 export async function requestChat(fetchImpl: typeof fetch, request: ChatRequest): Promise<ChatReply> {
-  const timeout = new AbortController();
-  const timedOut = (message: string) => () => timeout.abort(new Error(message));
+  // One controller for the fetch: the run aborts it, and so do the two timers (with their reason).
+  const { controller, unlink } = linkedController(request.signal);
+  let timedOut: Error | undefined;
+  const expire = (message: string) => () => {
+    timedOut = new Error(message);
+    controller.abort(timedOut);
+  };
   const firstByte = setTimeout(
-    timedOut(`the provider did not answer within first_byte_timeout_ms (${request.first_byte_timeout_ms} ms)`),
+    expire(`the provider did not answer within first_byte_timeout_ms (${request.first_byte_timeout_ms} ms)`),
     request.first_byte_timeout_ms,
   );
   const whole = setTimeout(
-    timedOut(`the provider's reply did not complete within request_timeout_ms (${request.request_timeout_ms} ms)`),
+    expire(`the provider's reply did not complete within request_timeout_ms (${request.request_timeout_ms} ms)`),
     request.request_timeout_ms,
   );
-  const signal = AbortSignal.any([request.signal, timeout.signal]);
   try {
     let response: Response;
     try {
@@ -58,12 +63,12 @@ export async function requestChat(fetchImpl: typeof fetch, request: ChatRequest)
         body: JSON.stringify(request.body),
         // Never follow a redirect: it could carry the conversation and the key to another host.
         redirect: 'error',
-        signal,
+        signal: controller.signal,
       });
     } catch (error) {
       throw failure(
         request.signal,
-        timeout.signal,
+        timedOut,
         `could not reach the provider at ${request.url.host}: ${networkFailureReason(error)}`,
       );
     }
@@ -71,19 +76,19 @@ export async function requestChat(fetchImpl: typeof fetch, request: ChatRequest)
     try {
       return await readReply(response, request);
     } catch (error) {
-      throw failure(request.signal, timeout.signal, (error as Error).message);
+      throw failure(request.signal, timedOut, (error as Error).message);
     }
   } finally {
     clearTimeout(firstByte);
     clearTimeout(whole);
+    unlink();
   }
 }
 
 /** The run's abort reason wins, then a timeout, then what went wrong. */
-function failure(run: AbortSignal, timeout: AbortSignal, message: string): unknown {
+function failure(run: AbortSignal, timedOut: Error | undefined, message: string): unknown {
   if (run.aborted) return run.reason;
-  if (timeout.aborted) return timeout.reason;
-  return new Error(message);
+  return timedOut ?? new Error(message);
 }
 
 async function readReply(response: Response, request: ChatRequest): Promise<ChatReply> {

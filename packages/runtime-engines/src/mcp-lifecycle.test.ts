@@ -1,9 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Runtime } from '@worker-runtime/core';
 import { createFsStore } from '@worker-runtime/fs-store';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createBuiltinEngines } from './builtin-engines.js';
 import { MISSING_RESULT } from './chat-messages.js';
 import { createOpenAIChatEngine } from './openai-chat-engine.js';
@@ -13,42 +12,24 @@ import {
   loggedPids,
   processes,
   processesMentioning,
-  ScriptedModel,
   serverLog,
+  useToolTestbed,
   writeTestServer,
 } from './tool-test-fixtures.js';
 
-let dir: string;
-let log: string;
-let model: ScriptedModel;
-let runtime: Runtime | undefined;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'wr-mcp-life-'));
-  log = join(dir, 'tool.log');
-  model = await ScriptedModel.start();
-});
-
-afterEach(async () => {
-  await runtime?.close();
-  runtime = undefined;
-  await model.close();
-  // Whatever a test did, nothing it started may outlive it.
-  expect(processesMentioning(dir)).toEqual([]);
-  await rm(dir, { recursive: true, force: true });
-});
+const bed = useToolTestbed();
 
 function profile(servers: Record<string, unknown>, options: Record<string, unknown> = {}): Record<string, unknown> {
-  return { engine: 'openai_chat', base_url: model.baseUrl, model: 'test-model', mcp_servers: servers, ...options };
+  return { engine: 'openai_chat', base_url: bed.model.baseUrl, model: 'test-model', mcp_servers: servers, ...options };
 }
 
 async function open(servers: Record<string, unknown>, options: Record<string, unknown> = {}): Promise<Runtime> {
-  runtime = await Runtime.open({
+  bed.runtime = await Runtime.open({
     engines: createBuiltinEngines(),
     profiles: { tools: profile(servers, options) },
     limits: { cancel_grace_ms: 10_000 },
   });
-  return runtime;
+  return bed.runtime;
 }
 
 /** Live processes in the group `pgid`, per `ps`. */
@@ -61,24 +42,24 @@ function group(pgid: number): number[] {
 
 describe('MCP servers: a real server from npm', () => {
   test('@modelcontextprotocol/server-filesystem: the model reads a file through it', async () => {
-    const files = join(dir, 'files');
+    const files = join(bed.dir, 'files');
     await mkdir(files);
     await writeFile(join(files, 'notes.txt'), 'buy milk\n');
     const rt = await open({ fs: filesystemServer(files) });
-    model.script(
+    bed.model.script(
       { tool_calls: [{ id: 'r', name: 'fs__read_text_file', arguments: { path: join(files, 'notes.txt') } }] },
       { content: 'Your note says to buy milk.' },
     );
     const { worker_id, run_id } = await startRun(rt, 'tools', 'What do my notes say?');
     expect((await finishedRun(rt, worker_id, run_id)).status).toBe('completed');
-    const offered = model.requests[0]?.tools?.map((tool) => tool.function.name) ?? [];
+    const offered = bed.model.requests[0]?.tools?.map((tool) => tool.function.name) ?? [];
     expect(offered).toEqual(expect.arrayContaining(['fs__read_text_file', 'fs__list_directory', 'fs__write_file']));
-    const read = model.requests[0]?.tools?.find((tool) => tool.function.name === 'fs__read_text_file');
+    const read = bed.model.requests[0]?.tools?.find((tool) => tool.function.name === 'fs__read_text_file');
     expect(read?.function.parameters).toMatchObject({ type: 'object', required: ['path'] });
     const result = (await entries(rt, worker_id)).find((entry) => entry.role === 'tool');
     expect(result).toMatchObject({ tool_call_id: 'r', name: 'fs__read_text_file', content: 'buy milk\n' });
     expect(result?.is_error).toBeUndefined();
-    expect(model.requests[1]?.messages.at(-1)).toEqual({ role: 'tool', tool_call_id: 'r', content: 'buy milk\n' });
+    expect(bed.model.requests[1]?.messages.at(-1)).toEqual({ role: 'tool', tool_call_id: 'r', content: 'buy milk\n' });
 
     // The server runs until its Worker stops, then nothing of it is left.
     expect(processesMentioning(files)).toHaveLength(1);
@@ -88,7 +69,7 @@ describe('MCP servers: a real server from npm', () => {
 
   test('describeProfile lists the tool names with temporary processes; capabilities follow mcp_servers', async () => {
     const engine = createOpenAIChatEngine();
-    const files = join(dir, 'described');
+    const files = join(bed.dir, 'described');
     await mkdir(files);
     const description = await engine.describeProfile(profile({ fs: filesystemServer(files) }) as never);
     expect(description.error).toBeNull();
@@ -108,8 +89,8 @@ describe('MCP servers: a real server from npm', () => {
 
 describe('MCP servers: processes', () => {
   test('a server and the helpers it starts share a process group that stop ends; cancel ends the call only', async () => {
-    const rt = await open({ t: writeTestServer(dir, log) });
-    model.script({
+    const rt = await open({ t: writeTestServer(bed.dir, bed.log) });
+    bed.model.script({
       tool_calls: [
         { id: 'h', name: 't__spawn_helper', arguments: {} },
         { id: 's', name: 't__slow', arguments: { label: 'long', ms: 60_000 } },
@@ -118,15 +99,15 @@ describe('MCP servers: processes', () => {
     const { worker_id, run_id } = await startRun(rt, 'tools', 'Work');
     await waitFor(
       'the helper and the slow call',
-      () => serverLog(log).includes('start long') && loggedPids(log, 'helper').length === 1,
+      () => serverLog(bed.log).includes('start long') && loggedPids(bed.log, 'helper').length === 1,
     );
-    const [server] = loggedPids(log, 'pid') as [number];
-    const [helper] = loggedPids(log, 'helper') as [number];
+    const [server] = loggedPids(bed.log, 'pid') as [number];
+    const [helper] = loggedPids(bed.log, 'helper') as [number];
     expect(group(server)).toEqual([server, helper].sort());
 
     await rt.cancelWorker(worker_id);
     expect((await rt.getRun(worker_id, run_id)).status).toBe('cancelled');
-    await waitFor('the call to be cancelled', () => serverLog(log).includes('cancelled long'));
+    await waitFor('the call to be cancelled', () => serverLog(bed.log).includes('cancelled long'));
     // Cancel stops the run's calls, not the Worker's server (reused by its next run).
     expect(group(server)).toEqual([server, helper].sort());
 
@@ -135,27 +116,27 @@ describe('MCP servers: processes', () => {
   });
 
   test('servers start lazily per Worker and Runtime#close stops every one of them', async () => {
-    const rt = await open({ t: writeTestServer(dir, log) });
+    const rt = await open({ t: writeTestServer(bed.dir, bed.log) });
     const create = () => rt.createWorker({ intent: { kind: 'assistant' }, profile: { kind: 'named', value: 'tools' } });
     const workers = [(await create()).worker_id, (await create()).worker_id];
-    expect(loggedPids(log, 'pid')).toEqual([]);
-    model.fallback = { content: 'ok' };
+    expect(loggedPids(bed.log, 'pid')).toEqual([]);
+    bed.model.fallback = { content: 'ok' };
     // Two runs on each Worker: one server per Worker, reused by its second run.
     for (const id of [...workers, ...workers]) {
       const ack = await rt.sendInput(id, { kind: 'user', content: 'hi' });
       expect((await finishedRun(rt, id, ack.run_id as string)).status).toBe('completed');
     }
-    const pids = loggedPids(log, 'pid');
+    const pids = loggedPids(bed.log, 'pid');
     expect(pids).toHaveLength(2);
     expect(pids.flatMap(group)).toHaveLength(2);
     await rt.close();
-    runtime = undefined;
+    bed.runtime = undefined;
     expect(pids.flatMap(group)).toEqual([]);
   });
 
   test('a restart in the middle of a tool loop: the run comes back interrupted and the transcript stays consistent', async () => {
-    const dataDir = join(dir, 'data');
-    const server = writeTestServer(dir, log);
+    const dataDir = join(bed.dir, 'data');
+    const server = writeTestServer(bed.dir, bed.log);
     const openFs = (): Promise<Runtime> =>
       Runtime.open({
         store: createFsStore({ data_dir: dataDir }),
@@ -164,18 +145,18 @@ describe('MCP servers: processes', () => {
         profiles: { tools: profile({ t: server }) },
       });
     const first = await openFs();
-    model.script(
+    bed.model.script(
       { tool_calls: [{ id: 'e', name: 't__echo', arguments: { text: 'one' } }] },
       { tool_calls: [{ id: 'l', name: 't__slow', arguments: { label: 'long', ms: 60_000 } }] },
     );
     const { worker_id, run_id } = await startRun(first, 'tools', 'Two steps');
-    await waitFor('the second call to start', () => serverLog(log).includes('start long'));
+    await waitFor('the second call to start', () => serverLog(bed.log).includes('start long'));
     await first.close();
-    expect(loggedPids(log, 'pid').flatMap(group)).toEqual([]);
+    expect(loggedPids(bed.log, 'pid').flatMap(group)).toEqual([]);
 
-    runtime = await openFs();
-    expect((await runtime.getRun(worker_id, run_id)).status).toBe('interrupted');
-    const transcript = await entries(runtime, worker_id);
+    bed.runtime = await openFs();
+    expect((await bed.runtime.getRun(worker_id, run_id)).status).toBe('interrupted');
+    const transcript = await entries(bed.runtime, worker_id);
     expect(transcript.map((entry) => [entry.role, entry.tool_call_id ?? entry.tool_calls?.[0]?.id ?? null])).toEqual([
       ['user', null],
       ['assistant', 'e'],
@@ -185,10 +166,10 @@ describe('MCP servers: processes', () => {
     expect(transcript.map((entry) => entry.sequence)).toEqual([1, 2, 3, 4]);
 
     // The next run tells the model the interrupted call has no result.
-    model.script({ content: 'Resumed.' });
-    const next = await runtime.sendInput(worker_id, { kind: 'user', content: 'Go on' });
-    expect((await finishedRun(runtime, worker_id, next.run_id as string)).status).toBe('completed');
-    expect(model.requests[2]?.messages.slice(-3)).toEqual([
+    bed.model.script({ content: 'Resumed.' });
+    const next = await bed.runtime.sendInput(worker_id, { kind: 'user', content: 'Go on' });
+    expect((await finishedRun(bed.runtime, worker_id, next.run_id as string)).status).toBe('completed');
+    expect(bed.model.requests[2]?.messages.slice(-3)).toEqual([
       expect.objectContaining({ role: 'assistant', tool_calls: [expect.objectContaining({ id: 'l' })] }),
       { role: 'tool', tool_call_id: 'l', content: MISSING_RESULT },
       { role: 'user', content: 'Go on' },

@@ -1,44 +1,25 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Runtime } from '@worker-runtime/core';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { MISSING_RESULT } from './chat-messages.js';
 import { entries, finishedRun, isRunning, openRuntime, startRun, waitFor } from './test-helpers.js';
-import { loggedPids, ScriptedModel, serverLog, writeTestServer } from './tool-test-fixtures.js';
+import { loggedPids, serverLog, useToolTestbed, writeTestServer } from './tool-test-fixtures.js';
 
-let dir: string;
-let log: string;
-let model: ScriptedModel;
-let runtime: Runtime | undefined;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'wr-tool-loop-'));
-  log = join(dir, 'tool.log');
-  model = await ScriptedModel.start();
-});
-
-afterEach(async () => {
-  await runtime?.close();
-  runtime = undefined;
-  await model.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const bed = useToolTestbed();
 
 async function open(options: Record<string, unknown> = {}): Promise<Runtime> {
-  runtime = await openRuntime(
+  bed.runtime = await openRuntime(
     {
       tools: {
         engine: 'openai_chat',
-        base_url: model.baseUrl,
+        base_url: bed.model.baseUrl,
         model: 'test-model',
-        mcp_servers: { t: writeTestServer(dir, log) },
+        mcp_servers: { t: writeTestServer(bed.dir, bed.log) },
         ...options,
       },
     },
     { limits: { cancel_grace_ms: 10_000 } },
   );
-  return runtime;
+  return bed.runtime;
 }
 
 /** The transcript as [role, content, tool fields] for comparison. */
@@ -55,7 +36,7 @@ async function shape(rt: Runtime, worker_id: string): Promise<unknown[]> {
 describe('openai_chat tools: the loop', () => {
   test('one streamed call: the tools are offered, the call and its result are appended and sent back', async () => {
     const rt = await open();
-    model.script(
+    bed.model.script(
       { tool_calls: [{ name: 't__echo', arguments: { text: 'hi' } }] },
       { content: 'The tool said hi.' },
       { content: 'Still here.' },
@@ -69,7 +50,7 @@ describe('openai_chat tools: the loop', () => {
       { role: 'tool', content: 'echo: hi', tool_call_id: 'call_1_0', name: 't__echo' },
       { role: 'assistant', content: 'The tool said hi.' },
     ]);
-    const [first, second] = model.requests;
+    const [first, second] = bed.model.requests;
     expect(first?.tools?.map((tool) => tool.function.name)).toEqual([
       't__echo',
       't__fail',
@@ -100,7 +81,7 @@ describe('openai_chat tools: the loop', () => {
     // The next run sends the whole exchange as history.
     const next = await rt.sendInput(worker_id, { kind: 'user', content: 'And now?' });
     expect((await finishedRun(rt, worker_id, next.run_id as string)).status).toBe('completed');
-    expect(model.requests[2]?.messages).toEqual([
+    expect(bed.model.requests[2]?.messages).toEqual([
       ...exchange,
       { role: 'assistant', content: 'The tool said hi.' },
       { role: 'user', content: 'And now?' },
@@ -109,7 +90,7 @@ describe('openai_chat tools: the loop', () => {
 
   test('parallel calls in one (non-streamed) turn run at once and each result is appended', async () => {
     const rt = await open();
-    model.script(
+    bed.model.script(
       {
         stream: false,
         content: 'Sleeping twice.',
@@ -123,7 +104,7 @@ describe('openai_chat tools: the loop', () => {
     const { worker_id, run_id } = await startRun(rt, 'tools', 'Sleep');
     expect((await finishedRun(rt, worker_id, run_id)).status).toBe('completed');
     // Both calls started before either ended.
-    const lines = serverLog(log).filter((line) => !line.startsWith('pid'));
+    const lines = serverLog(bed.log).filter((line) => !line.startsWith('pid'));
     expect(lines.slice(0, 2).sort()).toEqual(['start A', 'start B']);
     expect(lines.slice(2).sort()).toEqual(['end A', 'end B']);
     const transcript = await entries(rt, worker_id);
@@ -138,13 +119,13 @@ describe('openai_chat tools: the loop', () => {
       ['a', 'slept A'],
       ['b', 'slept B'],
     ]);
-    const answered = model.requests[1]?.messages.filter((message) => message.role === 'tool');
+    const answered = bed.model.requests[1]?.messages.filter((message) => message.role === 'tool');
     expect(answered?.map((message) => message.tool_call_id).sort()).toEqual(['a', 'b']);
   });
 
   test('a failing tool, a protocol error, an unknown tool and bad arguments become is_error results', async () => {
     const rt = await open();
-    model.script(
+    bed.model.script(
       {
         tool_calls: [
           { id: 'f', name: 't__fail', arguments: {} },
@@ -164,21 +145,21 @@ describe('openai_chat tools: the loop', () => {
     expect(byId.x?.content).toContain('thrown by the tool');
     expect(byId.u?.content).toBe('there is no tool named "t__nope"');
     expect(byId.j?.content).toBe('the arguments are not a JSON object');
-    const sent = model.requests[1]?.messages.filter((message) => message.role === 'tool');
+    const sent = bed.model.requests[1]?.messages.filter((message) => message.role === 'tool');
     expect(sent?.find((message) => message.tool_call_id === 'f')?.content).toBe('Error: it broke');
     expect((await entries(rt, worker_id)).at(-1)?.content).toBe('I saw four errors.');
   });
 
   test('max_tool_rounds: a model that keeps calling tools fails the run after that many rounds', async () => {
     const rt = await open({ max_tool_rounds: 2 });
-    model.fallback = { tool_calls: [{ name: 't__echo', arguments: { text: 'again' } }] };
+    bed.model.fallback = { tool_calls: [{ name: 't__echo', arguments: { text: 'again' } }] };
     const { worker_id, run_id } = await startRun(rt, 'tools', 'Loop');
     const run = await finishedRun(rt, worker_id, run_id);
     expect(run.status).toBe('failed');
     expect(run.error?.message).toBe(
       'the model still asked for tools after max_tool_rounds (2) rounds; the run was stopped',
     );
-    expect(model.requests).toHaveLength(3);
+    expect(bed.model.requests).toHaveLength(3);
     expect((await entries(rt, worker_id)).map((entry) => entry.role)).toEqual([
       'user',
       'assistant',
@@ -190,7 +171,7 @@ describe('openai_chat tools: the loop', () => {
 
   test('tool_timeout_ms: a call that takes too long is cancelled and the model sees the error', async () => {
     const rt = await open({ tool_timeout_ms: 300 });
-    model.script(
+    bed.model.script(
       { tool_calls: [{ id: 's', name: 't__slow', arguments: { label: 'late', ms: 60_000 } }] },
       { content: 'It timed out.' },
     );
@@ -201,25 +182,25 @@ describe('openai_chat tools: the loop', () => {
       is_error: true,
       content: 'the tool did not answer within tool_timeout_ms (300 ms) and was cancelled',
     });
-    await waitFor('the server to see the cancellation', () => serverLog(log).includes('cancelled late'));
+    await waitFor('the server to see the cancellation', () => serverLog(bed.log).includes('cancelled late'));
   });
 });
 
 describe('openai_chat tools: cancel and failing servers', () => {
   test('cancel mid-call cancels the MCP request; the server is reused and the next run sees the call unanswered', async () => {
     const rt = await open();
-    model.script({ tool_calls: [{ id: 'long', name: 't__slow', arguments: { label: 'long', ms: 60_000 } }] });
+    bed.model.script({ tool_calls: [{ id: 'long', name: 't__slow', arguments: { label: 'long', ms: 60_000 } }] });
     const { worker_id, run_id } = await startRun(rt, 'tools', 'Sleep long');
-    await waitFor('the tool call to start', () => serverLog(log).includes('start long'));
+    await waitFor('the tool call to start', () => serverLog(bed.log).includes('start long'));
     await rt.cancelWorker(worker_id, { reason: 'changed my mind' });
     expect((await rt.getRun(worker_id, run_id)).status).toBe('cancelled');
-    await waitFor('the server to see the cancellation', () => serverLog(log).includes('cancelled long'));
+    await waitFor('the server to see the cancellation', () => serverLog(bed.log).includes('cancelled long'));
     expect((await entries(rt, worker_id)).map((entry) => entry.role)).toEqual(['user', 'assistant']);
 
-    model.script({ content: 'Fine.' });
+    bed.model.script({ content: 'Fine.' });
     const next = await rt.sendInput(worker_id, { kind: 'user', content: 'Never mind' });
     expect((await finishedRun(rt, worker_id, next.run_id as string)).status).toBe('completed');
-    expect(model.requests[1]?.messages.slice(1)).toEqual([
+    expect(bed.model.requests[1]?.messages.slice(1)).toEqual([
       {
         role: 'assistant',
         content: null,
@@ -229,37 +210,37 @@ describe('openai_chat tools: cancel and failing servers', () => {
       { role: 'user', content: 'Never mind' },
     ]);
     // One server process served both runs.
-    const [pid] = loggedPids(log, 'pid');
-    expect(loggedPids(log, 'pid')).toHaveLength(1);
+    const [pid] = loggedPids(bed.log, 'pid');
+    expect(loggedPids(bed.log, 'pid')).toHaveLength(1);
     expect(isRunning(pid as number)).toBe(true);
   });
 
   test('a server that exits mid-call fails the run; the next run starts it again', async () => {
     const rt = await open();
-    model.script({ tool_calls: [{ name: 't__exit', arguments: {} }] });
+    bed.model.script({ tool_calls: [{ name: 't__exit', arguments: {} }] });
     const { worker_id, run_id } = await startRun(rt, 'tools', 'Exit');
     const run = await finishedRun(rt, worker_id, run_id);
     expect(run.status).toBe('failed');
     expect(run.error?.message).toBe('MCP server "t" exited with status 3 while running tool "exit"');
 
-    model.script({ tool_calls: [{ name: 't__echo', arguments: { text: 'back' } }] }, { content: 'Back.' });
+    bed.model.script({ tool_calls: [{ name: 't__echo', arguments: { text: 'back' } }] }, { content: 'Back.' });
     const next = await rt.sendInput(worker_id, { kind: 'user', content: 'Again' });
     expect((await finishedRun(rt, worker_id, next.run_id as string)).status).toBe('completed');
     expect((await entries(rt, worker_id)).at(-2)?.content).toBe('echo: back');
-    expect(loggedPids(log, 'pid')).toHaveLength(2);
+    expect(loggedPids(bed.log, 'pid')).toHaveLength(2);
   });
 
   test.each([
-    [{ command: ['/nonexistent/secret-dir/no-such-mcp-server'] }, 'program "no-such-mcp-server" was not found'],
+    [{ command: ['/nonexistent/secret-bed.dir/no-such-mcp-server'] }, 'program "no-such-mcp-server" was not found'],
     [{ command: [process.execPath, '-e', 'process.exit(2)'] }, 'it exited with status 2 during the MCP handshake'],
-    [{ command: [process.execPath, '-e', ''], cwd: '/nonexistent/secret-dir' }, 'its "cwd" does not exist'],
+    [{ command: [process.execPath, '-e', ''], cwd: '/nonexistent/secret-bed.dir' }, 'its "cwd" does not exist'],
   ])('a server that cannot start fails the run without calling the model: %j', async (server, reason) => {
     const rt = await open({ mcp_servers: { broken: server } });
     const { worker_id, run_id } = await startRun(rt, 'tools', 'Hi');
     const run = await finishedRun(rt, worker_id, run_id);
     expect(run.status).toBe('failed');
     expect(run.error?.message).toContain(`MCP server "broken" could not be started: ${reason}`);
-    expect(run.error?.message).not.toContain('secret-dir');
-    expect(model.requests).toEqual([]);
+    expect(run.error?.message).not.toContain('secret-bed.dir');
+    expect(bed.model.requests).toEqual([]);
   });
 });

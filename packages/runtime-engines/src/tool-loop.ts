@@ -1,4 +1,5 @@
 import type { EngineRun, ToolCall } from '@worker-runtime/core';
+import { linkedController } from './abort-link.js';
 import type { ChatReply } from './chat-completion.js';
 import { type ChatMessage, toChatMessages } from './chat-messages.js';
 import type { ToolBox } from './tool-box.js';
@@ -55,8 +56,8 @@ export async function runToolLoop(loop: ToolLoop): Promise<void> {
 /** Runs one turn's calls in parallel; a server that dies stops the other calls and fails the run. */
 async function callTools(loop: ToolLoop, tools: ToolBox, calls: readonly ToolCall[]): Promise<void> {
   const { run } = loop;
-  const stop = new AbortController();
-  const signal = AbortSignal.any([run.signal, stop.signal]);
+  const { controller: stop, unlink } = linkedController(run.signal);
+  const { signal } = stop;
   const pending = calls.map(async (call) => {
     const outcome = await tools.call(call, {
       signal,
@@ -79,5 +80,7 @@ async function callTools(loop: ToolLoop, tools: ToolBox, calls: readonly ToolCal
     await Promise.allSettled(pending);
     run.signal.throwIfAborted();
     throw error;
+  } finally {
+    unlink();
   }
 }

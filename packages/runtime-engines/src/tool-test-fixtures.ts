@@ -3,10 +3,14 @@
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Runtime } from '@worker-runtime/core';
+import { afterEach, beforeEach, expect } from 'vitest';
 
 /** One message the model server was sent. */
 export interface SeenMessage {
@@ -220,4 +224,34 @@ export function processes(): { pid: number; pgid: number; args: string }[] {
 /** Live processes whose command line contains `text` (a test's temp dir). */
 export function processesMentioning(text: string): { pid: number; pgid: number; args: string }[] {
   return processes().filter((process) => process.args.includes(text));
+}
+
+/** What each tool test gets afresh: a temp dir, the test server's log file, a model, its Runtime. */
+export interface ToolTestbed {
+  dir: string;
+  log: string;
+  model: ScriptedModel;
+  /** The Runtime under test, closed after the test. */
+  runtime: Runtime | undefined;
+}
+
+/**
+ * Registers hooks that give each test of the file a fresh {@link ToolTestbed} and check, after it,
+ * that no process mentioning its temp dir (an MCP server it started) is left.
+ */
+export function useToolTestbed(): ToolTestbed {
+  const bed = { runtime: undefined } as ToolTestbed;
+  beforeEach(async () => {
+    bed.dir = await mkdtemp(join(tmpdir(), 'wr-tools-'));
+    bed.log = join(bed.dir, 'tool.log');
+    bed.model = await ScriptedModel.start();
+  });
+  afterEach(async () => {
+    await bed.runtime?.close();
+    bed.runtime = undefined;
+    await bed.model.close();
+    expect(processesMentioning(bed.dir)).toEqual([]);
+    await rm(bed.dir, { recursive: true, force: true });
+  });
+  return bed;
 }
