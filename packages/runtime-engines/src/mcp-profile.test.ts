@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { isRuntimeError } from '@worker-runtime/core';
+import { isRuntimeError, Runtime } from '@worker-runtime/core';
 import { describe, expect, test } from 'vitest';
+import { createBuiltinEngines } from './builtin-engines.js';
 import { validateProfileOptions } from './profile-options.js';
 
 const BASE = { engine: 'openai_chat', base_url: 'http://127.0.0.1:11434/v1', model: 'm' };
@@ -65,5 +66,24 @@ describe('tool options of openai_chat', () => {
     const profiles = Object.values(config.profiles);
     expect(profiles.length).toBeGreaterThan(0);
     for (const profile of profiles) expect(issuesOf(profile)).toBeNull();
+  });
+});
+
+describe('capability tools', () => {
+  test('a Worker requesting it on a profile without tools is refused with unsupported_capability', async () => {
+    const runtime = await Runtime.open({ engines: createBuiltinEngines(), profiles: { chat: BASE } });
+    try {
+      const create = runtime.createWorker({
+        intent: { kind: 'assistant' },
+        profile: { kind: 'named', value: 'chat' },
+        requested_capabilities: [{ name: 'tools' }],
+      });
+      await expect(create).rejects.toMatchObject({
+        code: 'unsupported_capability',
+        details: { unsupported: ['tools'], available: [] },
+      });
+    } finally {
+      await runtime.close();
+    }
   });
 });
