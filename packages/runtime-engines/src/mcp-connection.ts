@@ -14,6 +14,14 @@ import { minimalEnv } from './minimal-env.js';
 /** At most this many `tools/list` pages are read from one server (a server that pages forever). */
 const MAX_TOOL_PAGES = 100;
 
+/** How one tool call runs. */
+export interface ToolCallOptions {
+  signal: AbortSignal;
+  timeoutMs: number;
+  /** Called on each MCP progress notification the server sends for the call. */
+  onProgress: () => void;
+}
+
 /** A call that could not be made or did not finish, which the model is told about; the run goes on. */
 export class ToolCallError extends Error {
   override readonly name = 'ToolCallError';
@@ -118,16 +126,15 @@ export class McpConnection {
    * @throws ToolCallError for a call the server refused or did not answer in time (the model sees it);
    *   a plain Error when the server died; the abort reason when `signal` aborted
    */
-  async callTool(
-    tool: string,
-    args: Record<string, unknown>,
-    { signal, timeoutMs }: { signal: AbortSignal; timeoutMs: number },
-  ): Promise<CallToolResult> {
+  async callTool(tool: string, args: Record<string, unknown>, options: ToolCallOptions): Promise<CallToolResult> {
+    const { signal, timeoutMs, onProgress } = options;
     try {
-      // The SDK sends `notifications/cancelled` to the server when the signal aborts or time runs out.
+      // The SDK sends `notifications/cancelled` to the server when the signal aborts or time runs out;
+      // `timeout` bounds the whole call, progress notifications do not extend it.
       return (await this.#client.callTool({ name: tool, arguments: args }, undefined, {
         signal,
         timeout: timeoutMs,
+        onprogress: () => onProgress(),
       })) as CallToolResult;
     } catch (error) {
       signal.throwIfAborted();

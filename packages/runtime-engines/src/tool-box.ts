@@ -1,5 +1,5 @@
 import type { ToolCall } from '@worker-runtime/core';
-import { type McpConnection, ToolCallError } from './mcp-connection.js';
+import { type McpConnection, ToolCallError, type ToolCallOptions } from './mcp-connection.js';
 import { type ChatToolDefinition, type OfferedTool, offerTools } from './tool-catalog.js';
 import { capText, type ToolOutcome, toolResultText } from './tool-results.js';
 
@@ -42,17 +42,14 @@ export class ToolBox {
    * JSON object, a tool error, a timeout) becomes an `is_error` outcome.
    * @throws Error when the tool's server died; the abort reason when `signal` aborted
    */
-  async call(
-    call: ToolCall,
-    { signal, timeoutMs, maxBytes }: { signal: AbortSignal; timeoutMs: number; maxBytes: number },
-  ): Promise<ToolOutcome> {
+  async call(call: ToolCall, { maxBytes, ...options }: ToolCallOptions & { maxBytes: number }): Promise<ToolOutcome> {
     const tool = this.#tools.get(call.name);
     const connection = tool && this.#connections.get(tool.server);
     if (!tool || !connection) return failure(`there is no tool named "${capText(call.name, 200)}"`);
     const args = parseArguments(call.arguments);
     if (args === null) return failure('the arguments are not a JSON object');
     try {
-      const result = await connection.callTool(tool.tool, args, { signal, timeoutMs });
+      const result = await connection.callTool(tool.tool, args, options);
       return { content: toolResultText(result, maxBytes), is_error: result.isError === true };
     } catch (error) {
       if (error instanceof ToolCallError) return failure(capText(error.message, maxBytes));

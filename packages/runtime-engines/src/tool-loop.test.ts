@@ -186,6 +186,25 @@ describe('openai_chat tools: the loop', () => {
   });
 });
 
+describe('openai_chat tools: idle_timeout_ms', () => {
+  test('a tool that reports MCP progress is not idle; a silent one times the run out and is cancelled', async () => {
+    const rt = await open({ idle_timeout_ms: 1000 });
+    bed.model.script(
+      { tool_calls: [{ name: 't__slow', arguments: { label: 'busy', ms: 2500, progress_ms: 100 } }] },
+      { content: 'Done.' },
+      { tool_calls: [{ name: 't__slow', arguments: { label: 'silent', ms: 60_000 } }] },
+    );
+    const { worker_id, run_id } = await startRun(rt, 'tools', 'Work');
+    expect((await finishedRun(rt, worker_id, run_id)).status).toBe('completed');
+    expect(serverLog(bed.log)).toContain('end busy');
+
+    const next = await rt.sendInput(worker_id, { kind: 'user', content: 'Work quietly' });
+    const run = await finishedRun(rt, worker_id, next.run_id as string);
+    expect(run).toMatchObject({ status: 'timed_out', error: { code: 'idle_timeout' } });
+    await waitFor('the server to see the cancellation', () => serverLog(bed.log).includes('cancelled silent'));
+  });
+});
+
 describe('openai_chat tools: cancel and failing servers', () => {
   test('cancel mid-call cancels the MCP request; the server is reused and the next run sees the call unanswered', async () => {
     const rt = await open();

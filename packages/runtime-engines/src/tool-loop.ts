@@ -63,6 +63,8 @@ async function callTools(loop: ToolLoop, tools: ToolBox, calls: readonly ToolCal
       signal,
       timeoutMs: loop.tool_timeout_ms,
       maxBytes: loop.max_output_bytes,
+      // A tool that reports progress is not silent: idle_timeout_ms measures silence.
+      onProgress: () => run.progress(),
     });
     signal.throwIfAborted();
     await run.append({

@@ -133,8 +133,9 @@ const require = createRequire(import.meta.url);
 
 /**
  * A small MCP stdio server on the SDK's low-level `Server`, for error and slow cases. Tools:
- * `echo {text}`, `fail` (an `isError` result), `throw` (a JSON-RPC error), `slow {label, ms}`
- * (logs `start`/`end`/`cancelled <label>`; honours MCP cancellation), `exit` (the process exits 3
+ * `echo {text}`, `fail` (an `isError` result), `throw` (a JSON-RPC error), `slow {label, ms,
+ * progress_ms?}` (logs `start`/`end`/`cancelled <label>`; honours MCP cancellation; sends a progress
+ * notification every `progress_ms` when asked for progress), `exit` (the process exits 3
  * mid-call), `spawn_helper` (starts `sleep` in the server's group; logs `helper <pid>`). It logs
  * `pid <pid>` at start, all to the file in `$TOOL_LOG`.
  */
@@ -151,7 +152,7 @@ const tools = [
   { name: 'echo', description: 'Echoes its text', inputSchema: { ...object({ text: { type: 'string' } }), required: ['text'] } },
   { name: 'fail', description: 'Always fails', inputSchema: object() },
   { name: 'throw', description: 'Answers with a protocol error', inputSchema: object() },
-  { name: 'slow', description: 'Sleeps', inputSchema: object({ label: { type: 'string' }, ms: { type: 'number' } }) },
+  { name: 'slow', description: 'Sleeps', inputSchema: object({ label: { type: 'string' }, ms: { type: 'number' }, progress_ms: { type: 'number' } }) },
   { name: 'exit', description: 'Exits mid-call', inputSchema: object() },
   { name: 'spawn_helper', description: 'Starts a helper process', inputSchema: object() },
 ];
@@ -165,10 +166,17 @@ server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     case 'throw': throw new Error('thrown by the tool');
     case 'slow': {
       log('start ' + args.label);
+      const token = request.params._meta?.progressToken;
+      let step = 0;
+      const ticker = args.progress_ms && token !== undefined && setInterval(() => {
+        step += 1;
+        extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: step } });
+      }, args.progress_ms);
       await new Promise((resolve) => {
         const timer = setTimeout(resolve, args.ms);
         extra.signal.addEventListener('abort', () => { clearTimeout(timer); log('cancelled ' + args.label); resolve(); });
       });
+      if (ticker) clearInterval(ticker);
       if (!extra.signal.aborted) log('end ' + args.label);
       return text('slept ' + args.label);
     }
