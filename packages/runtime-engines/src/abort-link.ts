@@ -1,7 +1,8 @@
 /**
  * An AbortController that also aborts (with the same reason) when `parent` does, and `unlink()` to
- * stop listening. Used instead of `AbortSignal.any`, whose combined signal Node 20 may garbage
- * collect while a request still waits on it, so an abort would never arrive.
+ * stop listening. Used instead of `AbortSignal.any`: Node 20 holds a combined signal only weakly
+ * from its sources, and with it an idle-timeout abort intermittently never reached a stalled
+ * request on this machine; a plain listener cannot be lost.
  */
 export function linkedController(parent: AbortSignal): { controller: AbortController; unlink: () => void } {
   const controller = new AbortController();
