@@ -1,11 +1,25 @@
 import { PROFILE_COMMON_ENTRIES } from '@worker-runtime/core';
 import * as v from 'valibot';
+import { TOOL_PROFILE_ENTRIES } from './mcp-profile.js';
 import { EnvNameSchema, MaxOutputBytesSchema } from './profile-fields.js';
 
 // RFC 9110 token characters: what a header name may contain.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // What fetch accepts in a header value: tab, printable ASCII and Latin-1; no control characters.
 const HEADER_VALUE = /^[\t\u0020-\u007e\u0080-\u00ff]*$/;
+
+/** A per-request time limit in ms: at least 1, at most one day (a timer's limit is about 24.8 days). */
+function timeoutSchema(fallback: number) {
+  return v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(1, 'must be at least 1'),
+      v.maxValue(86_400_000, 'must be at most 86400000'),
+    ),
+    fallback,
+  );
+}
 
 /** Options of an `openai_chat` profile (SPEC §5), with their defaults; unknown keys are rejected. */
 export const OpenAIChatProfileSchema = v.strictObject({
@@ -40,6 +54,9 @@ export const OpenAIChatProfileSchema = v.strictObject({
     ),
   ),
   max_output_bytes: MaxOutputBytesSchema,
+  first_byte_timeout_ms: timeoutSchema(120_000),
+  request_timeout_ms: timeoutSchema(600_000),
+  ...TOOL_PROFILE_ENTRIES,
 });
 
 /** An `openai_chat` profile as a user writes it (defaults optional). */

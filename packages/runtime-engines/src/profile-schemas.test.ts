@@ -43,6 +43,10 @@ describe('profile option schemas', () => {
       model: 'm',
       max_history_entries: 50,
       max_output_bytes: 1024 * 1024,
+      first_byte_timeout_ms: 120_000,
+      request_timeout_ms: 600_000,
+      max_tool_rounds: 8,
+      tool_timeout_ms: 60_000,
     });
   });
 });
