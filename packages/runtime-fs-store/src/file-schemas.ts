@@ -49,6 +49,8 @@ export const WorkerFileSchema = v.object({
   last_run: v.nullable(v.object({ ordinal: count, run: RunRecordSchema })),
   next_run_ordinal: count,
   unfinished_runs: v.array(OrderedRunSchema),
+  /** Present (true) once the idempotency log lost records; see docs/fs-store.md. */
+  idempotency_damaged: v.optional(v.boolean()),
 });
 export type WorkerFile = v.InferOutput<typeof WorkerFileSchema>;
 

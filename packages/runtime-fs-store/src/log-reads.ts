@@ -86,17 +86,21 @@ export async function readLinesById(
   });
 }
 
-/** Calls `onLine` for every complete line of bytes `[from, to)` of a JSONL file, reading 1 MiB at a time. */
+/**
+ * Calls `onLine` with every complete line of bytes `[from, to)` of a JSONL file and the offset
+ * where it starts, reading 1 MiB at a time.
+ */
 export async function scanLines(
   fs: FsLike,
   path: string,
   from: number,
   to: number,
-  onLine: (line: string) => void,
+  onLine: (line: string, offset: number) => void,
 ): Promise<void> {
   if (to <= from) return;
   await withFile(fs, path, constants.O_RDONLY, async (fd) => {
     let position = from;
+    let start = from;
     let carry = Buffer.alloc(0);
     while (position < to) {
       const chunk = await readAt(fs, fd, position, Math.min(1 << 20, to - position));
@@ -105,11 +109,26 @@ export async function scanLines(
       let data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
       let newline = data.indexOf(10);
       while (newline !== -1) {
-        onLine(data.toString('utf8', 0, newline));
+        onLine(data.toString('utf8', 0, newline), start);
+        start += newline + 1;
         data = data.subarray(newline + 1);
         newline = data.indexOf(10);
       }
       carry = Buffer.from(data);
+    }
+  });
+}
+
+/** The line that starts at `offset` (without its newline), reading no further than `end`. */
+export async function readLineAt(fs: FsLike, path: string, offset: number, end: number): Promise<string> {
+  return withFile(fs, path, constants.O_RDONLY, async (fd) => {
+    let length = Math.min(4096, end - offset);
+    for (;;) {
+      const raw = await readAt(fs, fd, offset, length);
+      const newline = raw.indexOf(10);
+      if (newline !== -1) return raw.toString('utf8', 0, newline);
+      if (offset + length >= end || raw.length < length) return raw.toString('utf8');
+      length = Math.min(length * 4, end - offset);
     }
   });
 }

@@ -1,0 +1,133 @@
+import type { FsLike } from './fs-like.js';
+import { RUNTIME_FILES, type RuntimeLayout, WORKER_FILES } from './layout.js';
+import { checkIdIndex, checkIndexedLog, checkPlainLog, type LogRepair, rebuildIndex } from './log-repair.js';
+import type { FsStoreDiagnosticCode } from './store-diagnostics.js';
+import { type LogSize, RUNTIME_BITS, type StoreState } from './store-state.js';
+import { keyOf, workerEvents } from './worker-rebuild.js';
+import { LOG_BITS, SNAPSHOT_DUE, type WorkerUnit } from './worker-unit.js';
+
+/** Records a recovery diagnostic. */
+export type Note = (code: FsStoreDiagnosticCode, message: string) => void;
+
+/** How many workers' logs are checked at once. */
+const CHECK_CONCURRENCY = 32;
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/** The message for a repaired indexed log (`what`: "the transcript of worker w", "the event log"). */
+function describe(what: string, repair: LogRepair): [FsStoreDiagnosticCode, string] {
+  const lost = repair.lost > 0 ? `; ${plural(repair.lost, 'entry', 'entries')} could not be recovered` : '';
+  if (repair.cut > 0) {
+    return [
+      'store_torn_tail_repaired',
+      `${what} was cut short (${repair.cut} bytes missing); its index was rebuilt${lost}`,
+    ];
+  }
+  return ['store_index_rebuilt', `the index of ${what} was damaged; it was rebuilt from the log${lost}`];
+}
+
+/**
+ * Checks the global event log against `recorded` (from the checkpoint, or the index when that is
+ * lost), rebuilding its index when they disagree.
+ */
+export async function checkEventLog(
+  fs: FsLike,
+  layout: RuntimeLayout,
+  recorded: LogSize,
+  note: Note,
+): Promise<LogSize> {
+  const repair = await checkIndexedLog(fs, eventPaths(layout), recorded, keyOf('id'));
+  if (repair) note(...describe('the event log', repair));
+  return repair?.size ?? recorded;
+}
+
+/**
+ * After replay: makes the event log at least `floor` entries long (the newest id a worker
+ * snapshot names), padding with empty entries, so no event id is ever handed out twice.
+ */
+export async function padEventLog(
+  fs: FsLike,
+  layout: RuntimeLayout,
+  state: StoreState,
+  floor: number,
+  note: Note,
+): Promise<void> {
+  if (floor <= state.events.count) return;
+  note('store_index_rebuilt', `the event log ended before event ${floor}, which a worker names; ids continue after it`);
+  state.events = (await rebuildIndex(fs, eventPaths(layout), floor, state.events.bytes, keyOf('id'))).size;
+  state.readable_events = { ...state.events };
+  state.dirty |= RUNTIME_BITS.events | RUNTIME_BITS.eventsIndex;
+}
+
+function eventPaths(layout: RuntimeLayout): { data: string; index: string } {
+  return { data: layout.file(RUNTIME_FILES.events), index: layout.file(RUNTIME_FILES.eventsIndex) };
+}
+
+/**
+ * Checks each worker's logs against its snapshot (a size, and one 16-byte read per index):
+ * rebuilds a damaged transcript or event id index from its log, cuts a torn runs or idempotency
+ * log after its last complete line. Repaired units are marked for a new snapshot. O(workers)
+ * when nothing is damaged.
+ */
+export async function checkWorkerLogs(
+  fs: FsLike,
+  layout: RuntimeLayout,
+  state: StoreState,
+  units: readonly WorkerUnit[],
+  note: Note,
+): Promise<boolean> {
+  let repaired = false;
+  const check = async (unit: WorkerUnit): Promise<void> => {
+    const id = unit.worker_id;
+    const file = (name: (typeof WORKER_FILES)[keyof typeof WORKER_FILES]) => layout.workerFile(id, name);
+    const transcript = await checkIndexedLog(
+      fs,
+      { data: file(WORKER_FILES.transcript), index: file(WORKER_FILES.transcriptIndex) },
+      { count: unit.transcript_count, bytes: unit.transcript_bytes },
+      keyOf('sequence'),
+    );
+    if (transcript) {
+      note(...describe(`the transcript of worker ${id}`, transcript));
+      unit.transcript_bytes = transcript.size.bytes;
+      unit.readable_transcript_bytes = transcript.size.bytes;
+      unit.dirty |= SNAPSHOT_DUE | LOG_BITS.transcript | LOG_BITS.transcriptIndex;
+    }
+    const ids = await checkIdIndex(
+      fs,
+      file(WORKER_FILES.eventIds),
+      { count: unit.event_ids, last_id: unit.last_event_id },
+      async () => (await workerEvents(fs, layout, state.events, id)).map((event) => event.id),
+    );
+    if (ids) {
+      note('store_index_rebuilt', `the event index of worker ${id} was damaged; it was rebuilt from the event log`);
+      unit.event_ids = ids.length;
+      unit.readable_event_ids = ids.length;
+      unit.dirty |= SNAPSHOT_DUE | LOG_BITS.eventIds;
+    }
+    for (const [log, name] of [
+      ['runs', 'runs log'],
+      ['idempotency', 'idempotency log'],
+    ] as const) {
+      const bytes = log === 'runs' ? unit.runs_bytes : unit.idempotency_bytes;
+      const cut = await checkPlainLog(fs, file(WORKER_FILES[log]), bytes);
+      if (!cut) continue;
+      note(
+        'store_torn_tail_repaired',
+        `the ${name} of worker ${id} was cut short (${cut.cut} bytes missing); it was truncated after its last complete record`,
+      );
+      if (log === 'runs') unit.runs_bytes = unit.readable_runs_bytes = cut.size.bytes;
+      else {
+        unit.idempotency_bytes = unit.readable_idempotency_bytes = cut.size.bytes;
+        // Keys whose records were cut off are unknown now; a replay of one must not run again.
+        unit.idempotency_damaged = true;
+      }
+      unit.dirty |= SNAPSHOT_DUE | LOG_BITS[log];
+    }
+    if (unit.dirty & SNAPSHOT_DUE) repaired = true;
+  };
+  for (let i = 0; i < units.length; i += CHECK_CONCURRENCY) {
+    await Promise.all(units.slice(i, i + CHECK_CONCURRENCY).map(check));
+  }
+  if (repaired) state.dirty |= RUNTIME_BITS.workersDir;
+  return repaired;
+}

@@ -1,0 +1,154 @@
+import { constants } from 'node:fs';
+import { errnoCode, readAt, withFile, writeAll } from './file-io.js';
+import type { FsLike } from './fs-like.js';
+import { INDEX_WIDTH, indexEntry, readIndex } from './offset-index.js';
+import type { LogSize } from './store-state.js';
+
+// Open checks each log against the length its snapshot recorded (one size and at most one 16-byte
+// read per file), and repairs what disagrees from the data itself. Logs are the truth; indexes and
+// snapshots are derived from them and are rebuilt, never trusted over them.
+
+/** The size of a file, or null when it does not exist. */
+export async function fileSize(fs: FsLike, path: string): Promise<number | null> {
+  try {
+    return await withFile(fs, path, constants.O_RDONLY, (fd) => fs.fsize(fd));
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** Bytes `[0, length)` of a file (fewer if it is shorter; empty when it does not exist). */
+export async function readPrefix(fs: FsLike, path: string, length: number): Promise<Buffer> {
+  try {
+    return await withFile(fs, path, constants.O_RDONLY, (fd) => readAt(fs, fd, 0, length));
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return Buffer.alloc(0);
+    throw error;
+  }
+}
+
+/** Sets a file's length (creating it when missing) and fsyncs it. */
+async function truncateTo(fs: FsLike, path: string, length: number): Promise<void> {
+  await withFile(fs, path, constants.O_RDWR | constants.O_CREAT, async (fd) => {
+    await fs.ftruncate(fd, length);
+    await fs.fsync(fd);
+  });
+}
+
+/** Writes `text` (ASCII) over bytes `[0, text.length)` of a file and cuts it there. */
+export async function rewriteFile(fs: FsLike, path: string, text: string): Promise<void> {
+  await withFile(fs, path, constants.O_RDWR | constants.O_CREAT, async (fd) => {
+    const buffer = Buffer.from(text, 'latin1');
+    await writeAll(fs, fd, buffer, 0);
+    await fs.ftruncate(fd, buffer.length);
+    await fs.fsync(fd);
+  });
+}
+
+/** The value of entry `count - 1` of an index, or null when the index is shorter or unreadable. */
+async function lastEntry(fs: FsLike, path: string, count: number): Promise<number | null> {
+  const size = await fileSize(fs, path);
+  if (size === null || size < count * INDEX_WIDTH) return null;
+  const [value] = await withFile(fs, path, constants.O_RDONLY, (fd) => readIndex(fs, fd, count - 1, 1));
+  return value !== undefined && Number.isSafeInteger(value) ? value : null;
+}
+
+/** What a repair found. */
+export interface LogRepair {
+  /** The log's size afterwards. */
+  size: LogSize;
+  /** Bytes cut off the end of the data (an incomplete or missing tail). */
+  cut: number;
+  /** Positions left with no readable entry (their records are lost). */
+  lost: number;
+}
+
+/**
+ * Rebuilds an indexed log's index from its data, keeping `count` (so no key is ever handed out
+ * twice): the data is cut to its last complete line within `limit` bytes, entry `k` ends where
+ * the line with key `k` ends (a line whose key cannot be read takes the next position) and a
+ * position with no line becomes an empty entry, which reads skip. O(bytes of the log).
+ */
+export async function rebuildIndex(
+  fs: FsLike,
+  paths: { data: string; index: string },
+  count: number,
+  limit: number,
+  keyOf: (line: string) => number | null,
+): Promise<LogRepair> {
+  const raw = await readPrefix(fs, paths.data, limit);
+  const complete = raw.lastIndexOf(10) + 1;
+  const ends: number[] = [];
+  let placed = 0;
+  let position = 0;
+  while (position < complete) {
+    const newline = raw.indexOf(10, position);
+    const key = keyOf(raw.toString('utf8', position, newline)) ?? ends.length + 1;
+    // Keys only grow; a line out of order is framed into the next entry and reported when read.
+    if (key > ends.length && key <= count) {
+      while (ends.length < key - 1) ends.push(ends.at(-1) ?? 0);
+      ends.push(newline + 1);
+      placed++;
+    }
+    position = newline + 1;
+  }
+  const bytes = ends.at(-1) ?? 0;
+  while (ends.length < count) ends.push(bytes);
+  await rewriteFile(fs, paths.index, ends.map(indexEntry).join(''));
+  await truncateTo(fs, paths.data, bytes);
+  return { size: { count, bytes }, cut: Math.max(0, limit - bytes), lost: count - placed };
+}
+
+/**
+ * Checks an indexed log against its recorded size (index long enough, its entry `count` ends
+ * where the data is recorded to end, the data that long) and rebuilds the index when not.
+ * Returns null when it was consistent.
+ */
+export async function checkIndexedLog(
+  fs: FsLike,
+  paths: { data: string; index: string },
+  recorded: LogSize,
+  keyOf: (line: string) => number | null,
+): Promise<LogRepair | null> {
+  if (recorded.count === 0) return null;
+  const dataSize = (await fileSize(fs, paths.data)) ?? 0;
+  if (dataSize >= recorded.bytes && (await lastEntry(fs, paths.index, recorded.count)) === recorded.bytes) return null;
+  return rebuildIndex(fs, paths, recorded.count, Math.min(dataSize, recorded.bytes), keyOf);
+}
+
+/**
+ * Checks an append-only log (no index) that should be `bytes` long; when shorter (torn, deleted,
+ * replaced), cuts it to its last complete line, so later appends start a fresh line. Returns the
+ * new length, or null when it was long enough.
+ */
+export async function checkPlainLog(fs: FsLike, path: string, bytes: number): Promise<LogRepair | null> {
+  const size = (await fileSize(fs, path)) ?? 0;
+  if (size >= bytes) return null;
+  const kept = await cutToLastLine(fs, path, size);
+  return { size: { count: 0, bytes: kept }, cut: bytes - kept, lost: 0 };
+}
+
+/** Cuts a file of `size` bytes after its last newline (if it does not end in one); returns the kept length. */
+export async function cutToLastLine(fs: FsLike, path: string, size: number): Promise<number> {
+  if (size === 0) return 0;
+  const kept = (await readPrefix(fs, path, size)).lastIndexOf(10) + 1;
+  if (kept < size) await truncateTo(fs, path, kept);
+  return kept;
+}
+
+/**
+ * Checks a worker's `event-ids.idx` (`count` ids, the last one `last_id`); when it disagrees,
+ * rebuilds it from the global event log (`events` lines, O(events)) with the ids naming the worker.
+ */
+export async function checkIdIndex(
+  fs: FsLike,
+  path: string,
+  recorded: { count: number; last_id: number },
+  eventIds: () => Promise<number[]>,
+): Promise<number[] | null> {
+  if (recorded.count === 0 || (await lastEntry(fs, path, recorded.count)) === recorded.last_id) return null;
+  const ids = await eventIds();
+  await rewriteFile(fs, path, ids.map(indexEntry).join(''));
+  return ids;
+}
