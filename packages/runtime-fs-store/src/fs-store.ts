@@ -18,10 +18,11 @@ import { writeCheckpoint, writeWorkerSnapshots } from './checkpoint.js';
 import { storeUnavailable } from './file-io.js';
 import { FileWriter } from './file-writer.js';
 import { type FsLike, nodeFs } from './fs-like.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, signal } from './group-commit.js';
+import { IndexedReads } from './indexed-reads.js';
 import type { Journal } from './journal.js';
-import { RUNTIME_FILES, RuntimeLayout, WORKER_FILES } from './layout.js';
-import { parseLine, readLines, readLinesById } from './log-reads.js';
+import { RUNTIME_FILES, RuntimeLayout } from './layout.js';
+import { parseLine } from './log-reads.js';
 import { type SerializedBatch, serializeBatch, workerOf } from './record-json.js';
 import { RecordTables } from './record-tables.js';
 import { recoverRuntime } from './recovery.js';
@@ -62,14 +63,7 @@ interface OpenState {
   nextBatch: number;
   published: { promise: Promise<void>; resolve: () => void };
   tables: RecordTables;
-}
-
-function signal(): { promise: Promise<void>; resolve: () => void } {
-  let resolve: () => void = () => undefined;
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
+  reads: IndexedReads;
 }
 
 /**
@@ -153,6 +147,7 @@ export class FsStore implements RuntimeStore {
         );
       }
       const { state, journal } = recovered;
+      const reads = new IndexedReads(this.#fs, layout, state, (diagnostic) => this.#report(diagnostic));
       const open: OpenState = {
         layout,
         state,
@@ -162,10 +157,11 @@ export class FsStore implements RuntimeStore {
         creating: new Set(),
         nextBatch: state.lastBatch + 1,
         published: signal(),
+        reads,
         tables: new RecordTables(this.#fs, {
           layout,
           published: () => open.published.promise,
-          max_event_id: () => state.readable_events.count,
+          worker_events: (unit, after, limit) => reads.workerEvents(unit, after, limit),
           read: (body) => this.#read(body),
           corrupt: (what) => this.#corrupt(what),
           damaged: (worker_id) => this.#report(idempotencyDamaged(worker_id)),
@@ -277,43 +273,31 @@ export class FsStore implements RuntimeStore {
 
   /** Transcript entries with 0-based index `start` .. `start + limit - 1`, read from disk in O(limit). */
   async readTranscript(worker_id: string, start: number, limit: number): Promise<TranscriptEntry[]> {
-    const { layout, state } = this.#readable();
+    const { state, reads } = this.#readable();
     const unit = state.workers.get(worker_id);
     if (!unit) return [];
+    const from = Math.max(0, start);
     const end = Math.min(start + limit, unit.readable_transcript_count);
-    const lines = await this.#read(() =>
-      readLines(
-        this.#fs,
-        {
-          data: layout.workerFile(worker_id, WORKER_FILES.transcript),
-          index: layout.workerFile(worker_id, WORKER_FILES.transcriptIndex),
-        },
-        Math.max(0, start),
-        end,
-      ),
+    const lines = await this.#read(() => reads.transcript(unit, from, end));
+    return this.#parseAll(
+      TranscriptEntrySchema,
+      lines,
+      (i) => `transcript entry ${from + i + 1} of worker ${worker_id}`,
     );
-    return this.#parseAll(TranscriptEntrySchema, lines, `a transcript entry of worker ${worker_id}`);
   }
 
   /** Up to `limit` events after `after`, optionally only those naming `worker_id`; O(limit) from disk. */
   async readEvents(query: { after: number; limit: number; worker_id?: string }): Promise<RuntimeEvent[]> {
-    const { layout, state } = this.#readable();
-    const paths = { data: layout.file(RUNTIME_FILES.events), index: layout.file(RUNTIME_FILES.eventsIndex) };
-    const max_id = state.readable_events.count;
+    const { state, reads } = this.#readable();
     const after = Math.max(0, query.after);
-    let lines: string[];
     if (query.worker_id === undefined) {
-      lines = await this.#read(() => readLines(this.#fs, paths, after, Math.min(after + query.limit, max_id)));
-    } else {
-      const unit = state.workers.get(query.worker_id);
-      if (!unit) return [];
-      const ids = layout.workerFile(unit.worker_id, WORKER_FILES.eventIds);
-      const id_count = unit.readable_event_ids;
-      lines = await this.#read(() =>
-        readLinesById(this.#fs, { ...paths, ids }, { after, limit: query.limit, id_count, max_id }),
-      );
+      const lines = await this.#read(() => reads.events(after, query.limit));
+      return this.#parseAll(RuntimeEventSchema, lines, (i) => `event ${after + i + 1}`);
     }
-    return this.#parseAll(RuntimeEventSchema, lines, 'an event');
+    const unit = state.workers.get(query.worker_id);
+    if (!unit) return [];
+    const lines = await this.#read(() => reads.workerEvents(unit, after, query.limit));
+    return this.#parseAll(RuntimeEventSchema, lines, () => `an event of worker ${unit.worker_id}`);
   }
 
   /** The latest state of one run, or null. */
@@ -380,12 +364,12 @@ export class FsStore implements RuntimeStore {
     }
   }
 
-  #parseAll<T>(schema: v.GenericSchema<unknown, T>, lines: string[], what: string): T[] {
+  #parseAll<T>(schema: v.GenericSchema<unknown, T>, lines: string[], what: (i: number) => string): T[] {
     const items: T[] = [];
-    for (const line of lines) {
-      const item = parseLine(schema, line, what, (label) => this.#corrupt(label));
+    lines.forEach((line, i) => {
+      const item = parseLine(schema, line, what(i), (label) => this.#corrupt(label));
       if (item !== null) items.push(item);
-    }
+    });
     return items;
   }
 

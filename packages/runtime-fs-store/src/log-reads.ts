@@ -42,25 +42,26 @@ async function withIndexedLog<T>(
   }
 }
 
-/** Lines `[start, end)` of an indexed log: O(end - start) bytes read. */
+/** Lines `[start, end)` of an indexed log: O(end - start) bytes read; null when the index is damaged. */
 export function readLines(
   fs: FsLike,
   paths: { data: string; index: string },
   start: number,
   end: number,
-): Promise<string[]> {
-  return withIndexedLog(fs, paths, [], (files) => readIndexedLines(fs, files, start, end));
+): Promise<string[] | null> {
+  return withIndexedLog<string[] | null>(fs, paths, [], (files) => readIndexedLines(fs, files, start, end));
 }
 
 /**
  * Lines of the global event log for the events a worker's id index lists after `after`: a binary
  * search in the worker's index, then one read per run of consecutive ids. O(limit + log n).
+ * Returns null when either index is damaged (ids that are not ascending numbers, lines misframed).
  */
 export async function readLinesById(
   fs: FsLike,
   paths: { data: string; index: string; ids: string },
   query: { after: number; limit: number; id_count: number; max_id: number },
-): Promise<string[]> {
+): Promise<string[] | null> {
   let ids: number[];
   try {
     ids = await withFile(fs, paths.ids, constants.O_RDONLY, async (fd) => {
@@ -71,15 +72,18 @@ export async function readLinesById(
     if (errnoCode(error) === 'ENOENT') return [];
     throw error;
   }
+  if (!ids.every((id, i) => Number.isSafeInteger(id) && id > (ids[i - 1] ?? query.after))) return null;
   ids = ids.filter((id) => id <= query.max_id);
-  return withIndexedLog(fs, paths, [], async (files) => {
+  return withIndexedLog<string[] | null>(fs, paths, [], async (files) => {
     const lines: string[] = [];
     let i = 0;
     while (i < ids.length) {
       let j = i + 1;
       while (j < ids.length && ids[j] === (ids[j - 1] as number) + 1) j++;
       const first = ids[i] as number;
-      lines.push(...(await readIndexedLines(fs, files, first - 1, first - 1 + (j - i))));
+      const run = await readIndexedLines(fs, files, first - 1, first - 1 + (j - i));
+      if (run === null) return null;
+      lines.push(...run);
       i = j;
     }
     return lines;

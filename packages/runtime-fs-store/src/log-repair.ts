@@ -46,6 +46,13 @@ export async function rewriteFile(fs: FsLike, path: string, text: string): Promi
   });
 }
 
+/** Writes `values` as the first entries of an index, leaving what follows them as it is. */
+export async function writeIndexPrefix(fs: FsLike, path: string, values: readonly number[]): Promise<void> {
+  await withFile(fs, path, constants.O_RDWR | constants.O_CREAT, async (fd) => {
+    await writeAll(fs, fd, Buffer.from(values.map(indexEntry).join(''), 'latin1'), 0);
+  });
+}
+
 /** The value of entry `count - 1` of an index, or null when the index is shorter or unreadable. */
 async function lastEntry(fs: FsLike, path: string, count: number): Promise<number | null> {
   const size = await fileSize(fs, path);
@@ -76,6 +83,7 @@ export async function rebuildIndex(
   count: number,
   limit: number,
   keyOf: (line: string) => number | null,
+  options: { in_place?: boolean } = {},
 ): Promise<LogRepair> {
   const raw = await readPrefix(fs, paths.data, limit);
   const complete = raw.lastIndexOf(10) + 1;
@@ -95,8 +103,13 @@ export async function rebuildIndex(
   }
   const bytes = ends.at(-1) ?? 0;
   while (ends.length < count) ends.push(bytes);
-  await rewriteFile(fs, paths.index, ends.map(indexEntry).join(''));
-  await truncateTo(fs, paths.data, bytes);
+  if (options.in_place) {
+    // While the store is open: only the entries already readable are rewritten, nothing is cut.
+    await writeIndexPrefix(fs, paths.index, ends);
+  } else {
+    await rewriteFile(fs, paths.index, ends.map(indexEntry).join(''));
+    await truncateTo(fs, paths.data, bytes);
+  }
   return { size: { count, bytes }, cut: Math.max(0, limit - bytes), lost: count - placed };
 }
 

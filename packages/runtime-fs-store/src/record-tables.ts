@@ -7,8 +7,8 @@ import {
 } from '@worker-runtime/core';
 import type { FsLike } from './fs-like.js';
 import { KeyOffsets, Lru } from './key-offsets.js';
-import { RUNTIME_FILES, type RuntimeLayout, WORKER_FILES } from './layout.js';
-import { parseLine, readLineAt, readLinesById, scanLines } from './log-reads.js';
+import { type RuntimeLayout, WORKER_FILES } from './layout.js';
+import { parseLine, readLineAt, scanLines } from './log-reads.js';
 import { jsonField } from './worker-rebuild.js';
 import { type RunTable, SNAPSHOT_DUE, type WorkerUnit } from './worker-unit.js';
 
@@ -24,8 +24,8 @@ export interface TableContext {
   layout: RuntimeLayout;
   /** Resolves when the next group becomes readable. */
   published: () => Promise<void>;
-  /** Highest readable event id. */
-  max_event_id: () => number;
+  /** Lines of up to `limit` events naming the worker after `after`. */
+  worker_events: (unit: WorkerUnit, after: number, limit: number) => Promise<string[]>;
   /** Runs a read, turning file errors into `store_unavailable`. */
   read: <T>(body: () => Promise<T>) => Promise<T>;
   /** Reports a record that could not be read (skipped). */
@@ -152,20 +152,14 @@ export class RecordTables {
 
   /** Whether an input event of this worker carried `key` (its idempotency record is gone). O(worker events). */
   async #usedInEvents(unit: WorkerUnit, key: string): Promise<boolean> {
-    const { layout } = this.#ctx;
-    const paths = {
-      data: layout.file(RUNTIME_FILES.events),
-      index: layout.file(RUNTIME_FILES.eventsIndex),
-      ids: layout.workerFile(unit.worker_id, WORKER_FILES.eventIds),
-    };
     let after = 0;
     for (;;) {
-      const query = { after, limit: EVENT_PAGE, id_count: unit.readable_event_ids, max_id: this.#ctx.max_event_id() };
-      const lines = await this.#ctx.read(() => readLinesById(this.#fs, paths, query));
+      const lines = await this.#ctx.read(() => this.#ctx.worker_events(unit, after, EVENT_PAGE));
       for (const line of lines) {
         const data = jsonField(line, 'data') as { idempotency_key?: unknown } | undefined;
         if (data?.idempotency_key === key) return true;
-        after = Math.max(after, (jsonField(line, 'id') as number | undefined) ?? after);
+        const id = jsonField(line, 'id');
+        if (typeof id === 'number') after = Math.max(after, id);
       }
       if (lines.length < EVENT_PAGE) return false;
     }
