@@ -44,6 +44,8 @@ export const WorkerFileSchema = v.object({
   event_ids: count,
   runs_bytes: count,
   idempotency_bytes: count,
+  /** Absent in files written before `history.jsonl` existed. */
+  history_bytes: v.optional(count),
   last_event_id: count,
   updated_at: v.string(),
   last_run: v.nullable(v.object({ ordinal: count, run: RunRecordSchema })),

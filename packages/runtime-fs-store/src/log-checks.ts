@@ -107,8 +107,9 @@ export async function checkWorkerLogs(
     for (const [log, name] of [
       ['runs', 'runs log'],
       ['idempotency', 'idempotency log'],
+      ['history', 'record history'],
     ] as const) {
-      const bytes = log === 'runs' ? unit.runs_bytes : unit.idempotency_bytes;
+      const bytes = log === 'runs' ? unit.runs_bytes : log === 'history' ? unit.history_bytes : unit.idempotency_bytes;
       const cut = await checkPlainLog(fs, file(WORKER_FILES[log]), bytes);
       if (!cut) continue;
       note(
@@ -116,6 +117,7 @@ export async function checkWorkerLogs(
         `the ${name} of worker ${id} was cut short (${cut.cut} bytes missing); it was truncated after its last complete record`,
       );
       if (log === 'runs') unit.runs_bytes = unit.readable_runs_bytes = cut.size.bytes;
+      else if (log === 'history') unit.history_bytes = cut.size.bytes;
       else {
         unit.idempotency_bytes = unit.readable_idempotency_bytes = cut.size.bytes;
         // Keys whose records were cut off are unknown now; a replay of one must not run again.

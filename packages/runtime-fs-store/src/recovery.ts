@@ -14,6 +14,7 @@ import type { FsLike } from './fs-like.js';
 import { Journal, type JournalBatch } from './journal.js';
 import { RUNTIME_FILES, type RuntimeLayout, runtimesDir, WORKER_FILES } from './layout.js';
 import { checkEventLog, checkWorkerLogs, padEventLog } from './log-checks.js';
+import { fileSize } from './log-repair.js';
 import { INDEX_WIDTH, readIndex } from './offset-index.js';
 import { type FsStoreDiagnosticCode, storeDiagnostic } from './store-diagnostics.js';
 import { type LogSize, StoreState } from './store-state.js';
@@ -81,8 +82,13 @@ export async function recoverRuntime(
   let runtime: RuntimeRecord;
   const runtimeFile = await readJson(fs, layout.file(RUNTIME_FILES.runtime), RuntimeFileSchema);
   if (runtimeFile === null || runtimeFile === 'corrupt' || runtimeFile.runtime_id !== runtime_id) {
-    if (runtimeFile !== null)
-      note('store_corrupt_record', 'runtime.json could not be read; it was rewritten from the directory name');
+    if (runtimeFile !== null || (await fileSize(fs, layout.file(RUNTIME_FILES.checkpoint))) !== null) {
+      const what = runtimeFile === null ? 'was missing' : 'could not be read';
+      note(
+        'store_corrupt_record',
+        `runtime.json ${what}; it was rewritten from the directory name (display name lost)`,
+      );
+    }
     runtime = { runtime_id, display_name: request.display_name ?? null, created_at: request.now };
     await writeAtomic(fs, layout.file(RUNTIME_FILES.runtime), JSON.stringify({ format: FORMAT, ...runtime }, null, 2));
     // A new runtime directory (and its workers/ directory) must survive a crash too.
@@ -100,6 +106,9 @@ export async function recoverRuntime(
       continue;
     }
     workerDirs.push(entry.name);
+  }
+  if (checkpoint !== null && (await fileSize(fs, layout.file(RUNTIME_FILES.journal))) === null) {
+    note('store_corrupt_record', 'journal.jsonl was missing; what was committed after the last checkpoint is lost');
   }
   const { journal, scan } = await Journal.open(fs, layout.file(RUNTIME_FILES.journal));
   // Acks rest on the journal alone, so its directory entry must be durable before the first one.
@@ -177,7 +186,7 @@ export async function recoverRuntime(
       'store_worker_rebuilt',
       rebuilt.record_lost
         ? `worker.json of worker ${id} ${what} and no copy of its record survives; it was rebuilt from its logs as a stopped worker (its transcript, runs and events stay readable and its id reserved)`
-        : `worker.json of worker ${id} ${what}; it was rebuilt from its logs and the journal`,
+        : `worker.json of worker ${id} ${what}; it was rebuilt from its logs`,
     );
   }
 

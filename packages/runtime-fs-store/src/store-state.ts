@@ -109,7 +109,11 @@ export class StoreState implements DirtyMask {
           this.#writer.ensureDir(this.#layout.workerDir(unit.worker_id), this, RUNTIME_BITS.workersDir);
         }
         const unit = this.#unit(record.worker.worker_id, batch);
-        if (unit) unit.record = record.worker;
+        if (!unit) return;
+        unit.record = record.worker;
+        const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.history);
+        this.#writer.append(path, unit.history_bytes, line, unit, LOG_BITS.history);
+        unit.history_bytes += Buffer.byteLength(line, 'utf8');
         return;
       }
       case 'run': {

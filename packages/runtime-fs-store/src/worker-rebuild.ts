@@ -1,4 +1,4 @@
-import { StoredRunSchema, type WorkerRecord } from '@worker-runtime/core';
+import { StoredRunSchema, type WorkerRecord, WorkerRecordSchema } from '@worker-runtime/core';
 import * as v from 'valibot';
 import { FORMAT } from './file-schemas.js';
 import { DIR_CHANGED } from './file-writer.js';
@@ -73,7 +73,7 @@ export interface RebuiltWorker {
  * transcript (its index rebuilt from the data; the count never shrinks below what the index
  * held, so no sequence is reused), its events from the global log, its runs by replaying
  * `runs.jsonl` through the same bookkeeping as a live write. The record comes from the journal when
- * a batch there holds it; otherwise the worker is kept as a stopped placeholder (readable, its
+ * a batch there holds it, else from `history.jsonl`; otherwise the worker is kept as a stopped placeholder (readable, its
  * id reserved). `batch` is 0, so every journal batch naming it is replayed on top (replay is
  * idempotent by key). Returns null when there is nothing to keep (no record and empty logs).
  */
@@ -96,11 +96,19 @@ export async function rebuildWorker(
   const events = await workerEvents(fs, layout, input.events, worker_id);
   const runsBytes = await logBytes(fs, file(WORKER_FILES.runs));
   const idempotencyBytes = await logBytes(fs, file(WORKER_FILES.idempotency));
-  const hasData = transcript.count > 0 || events.length > 0 || runsBytes > 0 || idempotencyBytes > 0;
-  if (!input.force && !hasData && input.journal_record === null) return null;
+  const historyBytes = await logBytes(fs, file(WORKER_FILES.history));
+  let kept: WorkerRecord | null = null;
+  await scanLines(fs, file(WORKER_FILES.history), 0, historyBytes, (line) => {
+    const parsed = v.safeParse(WorkerRecordSchema, parseJson(line));
+    if (parsed.success && parsed.output.worker_id === worker_id) kept = parsed.output as WorkerRecord;
+  });
+  const found = input.journal_record ?? (kept as WorkerRecord | null);
+  const hasData =
+    transcript.count > 0 || events.length > 0 || runsBytes > 0 || idempotencyBytes > 0 || historyBytes > 0;
+  if (!input.force && !hasData && found === null) return null;
 
   const created_at = events[0]?.created_at ?? new Date(0).toISOString();
-  const record: WorkerRecord = input.journal_record ?? {
+  const record: WorkerRecord = found ?? {
     worker_id,
     display_name: null,
     intent: { kind: 'assistant' },
@@ -124,6 +132,7 @@ export async function rebuildWorker(
     event_ids: events.length,
     runs_bytes: runsBytes,
     idempotency_bytes: idempotencyBytes,
+    history_bytes: historyBytes,
     last_event_id: events.at(-1)?.id ?? 0,
     updated_at: events.at(-1)?.created_at ?? record.created_at,
     last_run: null,
@@ -137,7 +146,7 @@ export async function rebuildWorker(
   // Only files this rebuild wrote need an fsync at the next checkpoint.
   unit.dirty |= SNAPSHOT_DUE | DIR_CHANGED | LOG_BITS.eventIds;
   if (transcript.count > 0) unit.dirty |= LOG_BITS.transcript | LOG_BITS.transcriptIndex;
-  return { unit, record_lost: input.journal_record === null };
+  return { unit, record_lost: found === null };
 }
 
 /** A plain log's length after cutting an incomplete last line. */

@@ -31,6 +31,7 @@ export const LOG_BITS = {
   eventIds: 16,
   runs: 32,
   idempotency: 64,
+  history: 128,
 } as const satisfies Partial<Record<keyof typeof WORKER_FILES, number>>;
 
 /**
@@ -57,6 +58,8 @@ export class WorkerUnit {
   readable_runs_bytes: number;
   idempotency_bytes: number;
   readable_idempotency_bytes: number;
+  /** Length of `history.jsonl`, every record the worker had (the copy `worker.json` is rebuilt from). */
+  history_bytes: number;
   last_event_id: number;
   updated_at: string;
   last_run: { ordinal: number; run: RunRecord } | null;
@@ -85,6 +88,7 @@ export class WorkerUnit {
     this.readable_runs_bytes = file.runs_bytes;
     this.idempotency_bytes = file.idempotency_bytes;
     this.readable_idempotency_bytes = file.idempotency_bytes;
+    this.history_bytes = file.history_bytes ?? 0;
     this.last_event_id = file.last_event_id;
     this.updated_at = file.updated_at;
     this.last_run = file.last_run;
@@ -107,6 +111,7 @@ export class WorkerUnit {
       event_ids: 0,
       runs_bytes: 0,
       idempotency_bytes: 0,
+      history_bytes: 0,
       last_event_id: 0,
       updated_at: record.created_at,
       last_run: null,
@@ -154,6 +159,7 @@ export class WorkerUnit {
       event_ids: this.event_ids,
       runs_bytes: this.runs_bytes,
       idempotency_bytes: this.idempotency_bytes,
+      history_bytes: this.history_bytes,
       last_event_id: this.last_event_id,
       updated_at: this.updated_at,
       last_run: this.last_run,
