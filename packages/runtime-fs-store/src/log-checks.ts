@@ -1,6 +1,15 @@
 import type { FsLike } from './fs-like.js';
 import { RUNTIME_FILES, type RuntimeLayout, WORKER_FILES } from './layout.js';
-import { checkIdIndex, checkIndexedLog, checkPlainLog, type LogRepair, rebuildIndex } from './log-repair.js';
+import {
+  adoptIdTail,
+  adoptIndexedTail,
+  adoptPlainTail,
+  checkIdIndex,
+  checkIndexedLog,
+  checkPlainLog,
+  type LogRepair,
+  rebuildIndex,
+} from './log-repair.js';
 import type { FsStoreDiagnosticCode } from './store-diagnostics.js';
 import { type LogSize, RUNTIME_BITS, type StoreState } from './store-state.js';
 import { keyOf, workerEvents } from './worker-rebuild.js';
@@ -13,6 +22,16 @@ export type Note = (code: FsStoreDiagnosticCode, message: string) => void;
 const CHECK_CONCURRENCY = 32;
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+const indexRewritten = (what: string): [FsStoreDiagnosticCode, string] => [
+  'store_index_rebuilt',
+  `the index of ${what} disagreed with the log past its last checkpoint; it was rebuilt from the log`,
+];
+
+const torn = (what: string, bytes: number): [FsStoreDiagnosticCode, string] => [
+  'store_torn_tail_repaired',
+  `${what} ended in an incomplete record (${bytes} bytes); it was truncated`,
+];
 
 /** The message for a repaired indexed log (`what`: "the transcript of worker w", "the event log"). */
 function describe(what: string, repair: LogRepair): [FsStoreDiagnosticCode, string] {
@@ -38,7 +57,10 @@ export async function checkEventLog(
 ): Promise<LogSize> {
   const repair = await checkIndexedLog(fs, eventPaths(layout), recorded, keyOf('id'));
   if (repair) note(...describe('the event log', repair));
-  return repair?.size ?? recorded;
+  const adopted = await adoptIndexedTail(fs, eventPaths(layout), repair?.size ?? recorded, keyOf('id'));
+  if (adopted?.torn) note(...torn('the event log', adopted.torn));
+  else if (adopted?.index_rewritten) note(...indexRewritten('the event log'));
+  return adopted?.size ?? repair?.size ?? recorded;
 }
 
 /**
@@ -80,16 +102,22 @@ export async function checkWorkerLogs(
   const check = async (unit: WorkerUnit): Promise<void> => {
     const id = unit.worker_id;
     const file = (name: (typeof WORKER_FILES)[keyof typeof WORKER_FILES]) => layout.workerFile(id, name);
+    const paths = { data: file(WORKER_FILES.transcript), index: file(WORKER_FILES.transcriptIndex) };
     const transcript = await checkIndexedLog(
       fs,
-      { data: file(WORKER_FILES.transcript), index: file(WORKER_FILES.transcriptIndex) },
+      paths,
       { count: unit.transcript_count, bytes: unit.transcript_bytes },
       keyOf('sequence'),
     );
-    if (transcript) {
-      note(...describe(`the transcript of worker ${id}`, transcript));
-      unit.transcript_bytes = transcript.size.bytes;
-      unit.readable_transcript_bytes = transcript.size.bytes;
+    if (transcript) note(...describe(`the transcript of worker ${id}`, transcript));
+    const recorded = transcript?.size ?? { count: unit.transcript_count, bytes: unit.transcript_bytes };
+    const adopted = await adoptIndexedTail(fs, paths, recorded, keyOf('sequence'));
+    if (adopted?.torn) note(...torn(`the transcript of worker ${id}`, adopted.torn));
+    else if (adopted?.index_rewritten) note(...indexRewritten(`the transcript of worker ${id}`));
+    const size = adopted?.size ?? recorded;
+    if (transcript || adopted) {
+      unit.transcript_count = unit.readable_transcript_count = size.count;
+      unit.transcript_bytes = unit.readable_transcript_bytes = size.bytes;
       unit.dirty |= SNAPSHOT_DUE | LOG_BITS.transcript | LOG_BITS.transcriptIndex;
     }
     const ids = await checkIdIndex(
@@ -102,6 +130,20 @@ export async function checkWorkerLogs(
       note('store_index_rebuilt', `the event index of worker ${id} was damaged; it was rebuilt from the event log`);
       unit.event_ids = ids.length;
       unit.readable_event_ids = ids.length;
+      unit.last_event_id = Math.max(unit.last_event_id, ids.at(-1) ?? 0);
+      unit.dirty |= SNAPSHOT_DUE | LOG_BITS.eventIds;
+    }
+    const idPath = file(WORKER_FILES.eventIds);
+    const moreIds = await adoptIdTail(
+      fs,
+      idPath,
+      { count: unit.event_ids, last_id: unit.last_event_id },
+      state.events.count,
+    );
+    if (moreIds) {
+      if (moreIds.torn) note(...torn(`the event index of worker ${id}`, moreIds.torn));
+      unit.event_ids = unit.readable_event_ids = moreIds.count;
+      unit.last_event_id = moreIds.last_id;
       unit.dirty |= SNAPSHOT_DUE | LOG_BITS.eventIds;
     }
     for (const [log, name] of [
@@ -110,18 +152,23 @@ export async function checkWorkerLogs(
       ['history', 'record history'],
     ] as const) {
       const bytes = log === 'runs' ? unit.runs_bytes : log === 'history' ? unit.history_bytes : unit.idempotency_bytes;
-      const cut = await checkPlainLog(fs, file(WORKER_FILES[log]), bytes);
+      const short = await checkPlainLog(fs, file(WORKER_FILES[log]), bytes);
+      if (short) {
+        note(
+          'store_torn_tail_repaired',
+          `the ${name} of worker ${id} was cut short (${short.cut} bytes missing); it was truncated after its last complete record`,
+        );
+      }
+      const longer = short ? null : await adoptPlainTail(fs, file(WORKER_FILES[log]), bytes);
+      if (longer?.torn) note(...torn(`the ${name} of worker ${id}`, longer.torn));
+      const cut = short ?? longer;
       if (!cut) continue;
-      note(
-        'store_torn_tail_repaired',
-        `the ${name} of worker ${id} was cut short (${cut.cut} bytes missing); it was truncated after its last complete record`,
-      );
       if (log === 'runs') unit.runs_bytes = unit.readable_runs_bytes = cut.size.bytes;
       else if (log === 'history') unit.history_bytes = cut.size.bytes;
       else {
         unit.idempotency_bytes = unit.readable_idempotency_bytes = cut.size.bytes;
         // Keys whose records were cut off are unknown now; a replay of one must not run again.
-        unit.idempotency_damaged = true;
+        if (short || longer?.torn) unit.idempotency_damaged = true;
       }
       unit.dirty |= SNAPSHOT_DUE | LOG_BITS[log];
     }

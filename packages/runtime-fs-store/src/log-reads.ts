@@ -66,6 +66,9 @@ export async function readLinesById(
   try {
     ids = await withFile(fs, paths.ids, constants.O_RDONLY, async (fd) => {
       const from = await searchIndex(fs, fd, query.id_count, query.after);
+      // The entry before the first one read must be at or before the cursor, or the search was misled.
+      const [before] = from > 0 ? await readIndex(fs, fd, from - 1, 1) : [0];
+      if (!Number.isSafeInteger(before) || (before as number) > query.after) return [Number.NaN];
       return readIndex(fs, fd, from, Math.min(query.limit, query.id_count - from));
     });
   } catch (error) {

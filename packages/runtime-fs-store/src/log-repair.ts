@@ -144,7 +144,11 @@ export async function checkPlainLog(fs: FsLike, path: string, bytes: number): Pr
 
 /** Cuts a file of `size` bytes after its last newline (if it does not end in one); returns the kept length. */
 export async function cutToLastLine(fs: FsLike, path: string, size: number): Promise<number> {
-  if (size === 0) return 0;
+  if (size === 0) {
+    // A missing log is made again (empty), so what is appended next has a file to go to.
+    await truncateTo(fs, path, 0);
+    return 0;
+  }
   const kept = (await readPrefix(fs, path, size)).lastIndexOf(10) + 1;
   if (kept < size) await truncateTo(fs, path, kept);
   return kept;
@@ -164,4 +168,84 @@ export async function checkIdIndex(
   const ids = await eventIds();
   await rewriteFile(fs, path, ids.map(indexEntry).join(''));
   return ids;
+}
+
+/** What adopting a log's tail found. */
+export interface Adopted {
+  size: LogSize;
+  /** Bytes past the last adopted line that were cut (an incomplete or unreadable tail). */
+  torn: number;
+  /** The index past the recorded end disagreed with the data (it was rewritten). */
+  index_rewritten?: boolean;
+}
+
+/**
+ * Bytes past a log's recorded end were written by journaled batches (files are written only after
+ * the journal fsync), so complete lines there are acknowledged records even if the journal is lost.
+ * Adopts the lines whose keys continue the log (replay skips keys already present), rewrites their
+ * index entries and cuts whatever follows. O(bytes past the recorded end), bounded by a checkpoint.
+ */
+export async function adoptIndexedTail(
+  fs: FsLike,
+  paths: { data: string; index: string },
+  recorded: LogSize,
+  keyOf: (line: string) => number | null,
+): Promise<Adopted | null> {
+  const dataSize = (await fileSize(fs, paths.data)) ?? 0;
+  const indexSize = (await fileSize(fs, paths.index)) ?? 0;
+  if (dataSize <= recorded.bytes && indexSize <= recorded.count * INDEX_WIDTH) return null;
+  const raw = (await readPrefix(fs, paths.data, dataSize)).subarray(recorded.bytes);
+  let { count, bytes } = recorded;
+  let entries = '';
+  let position = 0;
+  for (let newline = raw.indexOf(10); newline !== -1; newline = raw.indexOf(10, position)) {
+    const key = keyOf(raw.toString('utf8', position, newline));
+    if (key === null || key <= count) break;
+    for (; count < key - 1; count++) entries += indexEntry(bytes);
+    bytes = recorded.bytes + newline + 1;
+    entries += indexEntry(bytes);
+    count = key;
+    position = newline + 1;
+  }
+  const index_rewritten = await withFile(fs, paths.index, constants.O_RDWR | constants.O_CREAT, async (fd) => {
+    const from = recorded.count * INDEX_WIDTH;
+    const before = await readAt(fs, fd, from, Math.max(0, indexSize - from));
+    await writeAll(fs, fd, Buffer.from(entries, 'latin1'), from);
+    await fs.ftruncate(fd, count * INDEX_WIDTH);
+    return before.toString('latin1') !== entries;
+  });
+  await truncateTo(fs, paths.data, bytes);
+  return { size: { count, bytes }, torn: dataSize - bytes, index_rewritten };
+}
+
+/** Like {@link adoptIndexedTail} for a log without an index: adopts the complete lines past `bytes`. */
+export async function adoptPlainTail(fs: FsLike, path: string, bytes: number): Promise<Adopted | null> {
+  const size = (await fileSize(fs, path)) ?? 0;
+  if (size <= bytes) return null;
+  const tail = await withFile(fs, path, constants.O_RDONLY, (fd) => readAt(fs, fd, bytes, size - bytes));
+  const kept = bytes + tail.lastIndexOf(10) + 1;
+  if (kept < size) await truncateTo(fs, path, kept);
+  return { size: { count: 0, bytes: kept }, torn: size - kept };
+}
+
+/** Adopts the ids past entry `count` of an id index that continue it (ascending, at most `max_id`). */
+export async function adoptIdTail(
+  fs: FsLike,
+  path: string,
+  recorded: { count: number; last_id: number },
+  max_id: number,
+): Promise<{ count: number; last_id: number; torn: number } | null> {
+  const size = (await fileSize(fs, path)) ?? 0;
+  if (size <= recorded.count * INDEX_WIDTH) return null;
+  const extra = await withFile(fs, path, constants.O_RDONLY, (fd) =>
+    readIndex(fs, fd, recorded.count, Math.floor(size / INDEX_WIDTH) - recorded.count),
+  );
+  let { count, last_id } = recorded;
+  for (const id of extra) {
+    if (!Number.isSafeInteger(id) || id <= last_id || id > max_id) break;
+    count++;
+    last_id = id;
+  }
+  await truncateTo(fs, path, count * INDEX_WIDTH);
+  return { count, last_id, torn: size - count * INDEX_WIDTH };
 }
