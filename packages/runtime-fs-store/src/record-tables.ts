@@ -12,7 +12,7 @@ import { parseLine, readLineAt, scanLines } from './log-reads.js';
 import { jsonField } from './worker-rebuild.js';
 import { type RunTable, SNAPSHOT_DUE, type WorkerUnit } from './worker-unit.js';
 
-/** How many workers keep their run table and idempotency key index loaded at once. */
+/** How many workers keep their run table loaded at once. */
 const MAX_TABLE_WORKERS = 64;
 /** How many idempotency records stay cached (the rest are read from disk when asked for). */
 const MAX_CACHED_RECORDS = 1024;
@@ -35,20 +35,19 @@ export interface TableContext {
 }
 
 /**
- * Runs and idempotency records, read from disk on demand. A worker's run table and its
- * idempotency key index (offsets, not records) are built on first use by scanning its log once,
- * kept current by later writes, and dropped when more than {@link MAX_TABLE_WORKERS} workers have
- * one; idempotency records themselves are read back by offset through a small LRU. Memory is
- * bounded by these caps, not by history (a loaded key index costs about 24 B per key).
+ * Runs and idempotency records, read from disk on demand. A worker's run table is built on first
+ * use by scanning its log once, kept current by later writes, and dropped when more than
+ * {@link MAX_TABLE_WORKERS} workers have one. Idempotency records are never held per worker: a
+ * compact key index (hash and file offset, about 24 B per key, no strings) finds them on disk and
+ * a small LRU keeps the recent ones; the index stays, so a keyed input never rescans the log.
  */
 export class RecordTables {
   readonly #fs: FsLike;
   readonly #ctx: TableContext;
   readonly #loading = new Map<string, Promise<void>>();
   readonly #records = new Lru<string, IdempotencyRecord>(MAX_CACHED_RECORDS);
-  readonly #loaded = new Lru<WorkerUnit, true>(MAX_TABLE_WORKERS, (unit) => {
+  readonly #loadedRuns = new Lru<WorkerUnit, true>(MAX_TABLE_WORKERS, (unit) => {
     unit.runs = null;
-    unit.idempotency = null;
   });
 
   constructor(fs: FsLike, ctx: TableContext) {
@@ -60,7 +59,7 @@ export class RecordTables {
   async runs(unit: WorkerUnit): Promise<RunTable> {
     for (;;) {
       if (unit.runs) {
-        this.#loaded.get(unit);
+        this.#loadedRuns.get(unit);
         return unit.runs;
       }
       const table: RunTable = { byId: new Map<string, RunRecord>(), order: [] };
@@ -76,6 +75,7 @@ export class RecordTables {
         },
         () => {
           unit.runs = table;
+          this.#loadedRuns.set(unit, true);
         },
       );
     }
@@ -123,10 +123,7 @@ export class RecordTables {
 
   async #keyIndex(unit: WorkerUnit): Promise<KeyOffsets> {
     for (;;) {
-      if (unit.idempotency) {
-        this.#loaded.get(unit);
-        return unit.idempotency;
-      }
+      if (unit.idempotency) return unit.idempotency;
       const index = new KeyOffsets();
       await this.#load(
         unit,
@@ -194,7 +191,6 @@ export class RecordTables {
         await this.#ctx.published();
       }
       install();
-      this.#loaded.set(unit, true);
     })();
     this.#loading.set(key, task);
     try {
