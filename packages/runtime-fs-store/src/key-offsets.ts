@@ -20,11 +20,6 @@ export class KeyOffsets {
   #offsets = new Float64Array(16);
   #size = 0;
 
-  /** Number of records indexed. */
-  get size(): number {
-    return this.#size;
-  }
-
   /** Records that the line at `offset` holds a record for `key`. */
   add(key: string, offset: number): void {
     if ((this.#size + 1) * 2 > this.#offsets.length) this.#grow();
@@ -90,9 +85,5 @@ export class Lru<K, V> {
       this.#map.delete(oldest);
       this.#onEvict(oldest, dropped);
     }
-  }
-
-  delete(key: K): void {
-    this.#map.delete(key);
   }
 }

@@ -9,13 +9,8 @@ import type { LogSize } from './store-state.js';
 // snapshots are derived from them and are rebuilt, never trusted over them.
 
 /** The size of a file, or null when it does not exist. */
-export async function fileSize(fs: FsLike, path: string): Promise<number | null> {
-  try {
-    return await withFile(fs, path, constants.O_RDONLY, (fd) => fs.fsize(fd));
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return null;
-    throw error;
-  }
+export function fileSize(fs: FsLike, path: string): Promise<number | null> {
+  return fs.size(path);
 }
 
 /** Bytes `[0, length)` of a file (fewer if it is shorter; empty when it does not exist). */
