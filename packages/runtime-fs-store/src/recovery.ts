@@ -18,7 +18,7 @@ import { fileSize } from './log-repair.js';
 import { INDEX_WIDTH, readIndex } from './offset-index.js';
 import { type FsStoreDiagnosticCode, storeDiagnostic } from './store-diagnostics.js';
 import { type LogSize, StoreState } from './store-state.js';
-import { rebuildWorker } from './worker-rebuild.js';
+import { eventsOf, rebuildWorker } from './worker-rebuild.js';
 import { WorkerUnit } from './worker-unit.js';
 
 const KNOWN_RUNTIME_ENTRIES = new Set<string>(Object.values(RUNTIME_FILES));
@@ -167,12 +167,18 @@ export async function recoverRuntime(
   let repaired = await checkWorkerLogs(fs, layout, state, loaded, (code, message) => note(code, message));
 
   const missing: string[] = [];
+  const damagedEvents = await eventsOf(
+    fs,
+    layout,
+    state.events,
+    damaged.map(({ id }) => id),
+  );
   for (const { id, corrupt } of damaged) {
     const rebuilt = await rebuildWorker(fs, layout, {
       worker_id: id,
       ordinal: state.nextOrdinal,
       journal_record: lastWorkerRecord(scan.batches, id),
-      events: state.events,
+      events: damagedEvents.get(id) ?? [],
       force: corrupt,
     });
     if (!rebuilt) {

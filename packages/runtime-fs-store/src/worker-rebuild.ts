@@ -25,7 +25,7 @@ export function keyOf(field: 'sequence' | 'id'): (line: string) => number | null
 }
 
 /** One event line's id, worker and time, as far as it can be read. */
-interface EventHead {
+export interface EventHead {
   id: number;
   worker_id: string | null;
   created_at: string | null;
@@ -46,20 +46,35 @@ function eventHead(line: string): EventHead | null {
   }
 }
 
-/** The events naming `worker_id` in the global log's first `events.bytes` bytes: O(events). */
+/**
+ * The events naming each of `worker_ids` in the global log's first `events.bytes` bytes, by worker:
+ * one scan, O(events), however many workers need rebuilding.
+ */
+export async function eventsOf(
+  fs: FsLike,
+  layout: RuntimeLayout,
+  events: LogSize,
+  worker_ids: readonly string[],
+): Promise<Map<string, EventHead[]>> {
+  const found = new Map(worker_ids.map((id) => [id, [] as EventHead[]]));
+  if (worker_ids.length === 0) return found;
+  const size = Math.min(events.bytes, (await fileSize(fs, layout.file(RUNTIME_FILES.events))) ?? 0);
+  await scanLines(fs, layout.file(RUNTIME_FILES.events), 0, size, (line) => {
+    const head = eventHead(line);
+    const list = head?.worker_id ? found.get(head.worker_id) : undefined;
+    if (head && list && head.id > (list.at(-1)?.id ?? 0)) list.push(head);
+  });
+  return found;
+}
+
+/** The events naming `worker_id`: O(events). */
 export async function workerEvents(
   fs: FsLike,
   layout: RuntimeLayout,
   events: LogSize,
   worker_id: string,
 ): Promise<EventHead[]> {
-  const found: EventHead[] = [];
-  const size = Math.min(events.bytes, (await fileSize(fs, layout.file(RUNTIME_FILES.events))) ?? 0);
-  await scanLines(fs, layout.file(RUNTIME_FILES.events), 0, size, (line) => {
-    const head = eventHead(line);
-    if (head && head.worker_id === worker_id && head.id > (found.at(-1)?.id ?? 0)) found.push(head);
-  });
-  return found;
+  return (await eventsOf(fs, layout, events, [worker_id])).get(worker_id) ?? [];
 }
 
 /** What rebuilding a worker found: the unit, and whether its record itself had to be made up. */
@@ -80,7 +95,14 @@ export interface RebuiltWorker {
 export async function rebuildWorker(
   fs: FsLike,
   layout: RuntimeLayout,
-  input: { worker_id: string; ordinal: number; journal_record: WorkerRecord | null; events: LogSize; force: boolean },
+  input: {
+    worker_id: string;
+    ordinal: number;
+    journal_record: WorkerRecord | null;
+    /** The worker's events, from {@link eventsOf}. */
+    events: readonly EventHead[];
+    force: boolean;
+  },
 ): Promise<RebuiltWorker | null> {
   const { worker_id } = input;
   const file = (name: (typeof WORKER_FILES)[keyof typeof WORKER_FILES]) => layout.workerFile(worker_id, name);
@@ -93,7 +115,7 @@ export async function rebuildWorker(
   });
   const transcript =
     count > 0 ? (await rebuildIndex(fs, paths, count, dataSize, sequenceOf)).size : { count, bytes: 0 };
-  const events = await workerEvents(fs, layout, input.events, worker_id);
+  const { events } = input;
   const runsBytes = await logBytes(fs, file(WORKER_FILES.runs));
   const idempotencyBytes = await logBytes(fs, file(WORKER_FILES.idempotency));
   const historyBytes = await logBytes(fs, file(WORKER_FILES.history));
