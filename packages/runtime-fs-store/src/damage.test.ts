@@ -139,3 +139,29 @@ describe('smaller damage', () => {
     await runtime.close();
   });
 });
+
+test('workers rebuilt without worker.json keep their creation order and records', async () => {
+  const runtime = await Runtime.open({
+    runtime_id: 'rt',
+    store: createFsStore({ data_dir: temp.dir, checkpoint_bytes: 1 << 30 }),
+  });
+  for (const worker_id of ['zeta', 'alpha']) {
+    await runtime.createWorker({
+      worker_id,
+      display_name: `${worker_id} display`,
+      intent: { kind: 'assistant' },
+      profile: { kind: 'runtime_default' },
+    });
+    await runtime.sendInput(worker_id, { kind: 'system', content: `${worker_id} one` });
+  }
+  await writeFile(join(root(), 'LOCK'), `${JSON.stringify({ pid: 2 ** 22 + 12345, acquired_at: '' })}\n`);
+  for (const worker_id of ['zeta', 'alpha']) await rm(join(root(), 'workers', worker_id, 'worker.json'));
+  const reopened = await open();
+  const workers = (await reopened.listWorkers()).workers;
+  expect(workers.map((w) => [w.worker_id, w.display_name, w.status])).toEqual([
+    ['zeta', 'zeta display', 'idle'],
+    ['alpha', 'alpha display', 'idle'],
+  ]);
+  expect((await reopened.transcript('alpha')).items.map((entry) => entry.content)).toEqual(['alpha one']);
+  await reopened.close();
+});

@@ -173,6 +173,10 @@ export async function recoverRuntime(
     state.events,
     damaged.map(({ id }) => id),
   );
+  // Rebuilt workers join the list in creation order: by the first event naming them.
+  const created = (id: string) =>
+    Math.min(damagedEvents.get(id)?.[0]?.id ?? Number.POSITIVE_INFINITY, firstJournalEvent(scan.batches, id));
+  damaged.sort((a, b) => created(a.id) - created(b.id));
   for (const { id, corrupt } of damaged) {
     const rebuilt = await rebuildWorker(fs, layout, {
       worker_id: id,
@@ -220,6 +224,16 @@ export async function recoverRuntime(
       note('store_stray_entry', `the folder of worker ${id} has no worker.json; it was ignored`, 'info');
   }
   return { state, journal, replayed: scan.batches.length > 0 || repaired, diagnostics };
+}
+
+/** The id of the first event naming worker `id` in the journal (infinity when none). */
+function firstJournalEvent(batches: readonly JournalBatch[], id: string): number {
+  for (const { records } of batches) {
+    for (const record of records) {
+      if (record.type === 'event' && record.event.worker_ref?.worker_id === id) return record.event.id;
+    }
+  }
+  return Number.POSITIVE_INFINITY;
 }
 
 /** The newest record of worker `id` the journal holds, if any. */
