@@ -36,6 +36,7 @@ describe('parseServeConfig', () => {
       limits: {},
       profiles: {},
       default_profile: undefined,
+      postgres: undefined,
     });
   });
 

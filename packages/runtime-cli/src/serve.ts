@@ -1,11 +1,11 @@
 import { isRuntimeError, Runtime, RuntimeError, type RuntimeStore, type RuntimeSummary } from '@worker-runtime/core';
 import { createBuiltinEngines } from '@worker-runtime/engines';
-import { createFsStore } from '@worker-runtime/fs-store';
 import { type RuntimeServer, serveRuntime } from '@worker-runtime/http';
 import type { CliIo, StopSignal } from './io.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServeConfig } from './serve-config.js';
 import { envName } from './serve-options.js';
+import { createStore, openAsStandby, type StoreEvents } from './store-selection.js';
 import { type StoreWatch, watchStoreFailure } from './store-watch.js';
 
 /** Exit code after a signal during startup or a second one during shutdown: 128 + signal number. */
@@ -17,28 +17,19 @@ const SHUTDOWN_SLACK_MS = 10_000;
 /** How long a signal during startup waits for an open in progress, to release what it acquired. */
 const STARTUP_ABORT_GRACE_MS = 2_000;
 
-const SEVERITY_LEVELS = { info: 'info', warning: 'warn', error: 'error' } as const;
-
-function createStore(config: ServeConfig, logger: Logger): RuntimeStore | undefined {
-  if (config.store === 'memory') return undefined;
-  return createFsStore({
-    data_dir: config.data_dir,
-    // Store findings after open (a corrupt record skipped by a read) reach the operator's log.
-    on_diagnostic: ({ severity, code, message }) => logger.log(SEVERITY_LEVELS[severity], message, { code }),
-  });
-}
-
-async function openRuntime(config: ServeConfig, io: CliIo, logger: Logger): Promise<Runtime> {
-  const store = createStore(config, logger);
+async function openRuntime(config: ServeConfig, io: CliIo, logger: Logger, events: StoreEvents): Promise<Runtime> {
   try {
-    return await Runtime.open({
-      ...(config.runtime_id !== undefined ? { runtime_id: config.runtime_id } : {}),
-      ...(config.display_name !== undefined ? { display_name: config.display_name } : {}),
-      ...(store !== undefined ? { store } : {}),
-      ...(config.default_profile !== undefined ? { default_profile: config.default_profile } : {}),
-      profiles: config.profiles,
-      engines: createBuiltinEngines({ env: io.env as NodeJS.ProcessEnv }),
-      limits: config.limits,
+    return await openAsStandby(config, logger, async () => {
+      const store = createStore(config, logger, events);
+      return Runtime.open({
+        ...(config.runtime_id !== undefined ? { runtime_id: config.runtime_id } : {}),
+        ...(config.display_name !== undefined ? { display_name: config.display_name } : {}),
+        ...(store !== undefined ? { store } : {}),
+        ...(config.default_profile !== undefined ? { default_profile: config.default_profile } : {}),
+        profiles: config.profiles,
+        engines: createBuiltinEngines({ env: io.env as NodeJS.ProcessEnv }),
+        limits: config.limits,
+      });
     });
   } catch (error) {
     // The fs store lists the runtimes it found; tell the operator how to pick one here.
@@ -69,8 +60,8 @@ interface Started {
 }
 
 /** Opens the Runtime and starts the server; on failure releases what it opened and throws. */
-async function start(config: ServeConfig, io: CliIo, logger: Logger): Promise<Started> {
-  const runtime = await openRuntime(config, io, logger);
+async function start(config: ServeConfig, io: CliIo, logger: Logger, events: StoreEvents): Promise<Started> {
+  const runtime = await openRuntime(config, io, logger, events);
   const storeWatch = watchStoreFailure({ runtime, logger });
   try {
     const server = await serveRuntime({
@@ -158,8 +149,13 @@ export async function runServe(
     received = signal;
     onStop(signal);
   });
+  // Losing the postgres lease ends the process like a signal does, but exits 1: it did not ask to stop.
+  let onLeaseLost: (error: RuntimeError) => void = () => undefined;
+  const leaseLost = new Promise<RuntimeError>((resolve) => {
+    onLeaseLost = resolve;
+  });
   try {
-    const startup = start(config, io, logger);
+    const startup = start(config, io, logger, { onLeaseLost: (error) => onLeaseLost(error) });
     const first = await Promise.race([startup, stopRequested]);
     if (typeof first === 'string') return await abortStartup(startup, first, logger, startupAbortGraceMs);
     const { runtime, server, storeWatch, summary } = first;
@@ -176,8 +172,12 @@ export async function runServe(
       version: summary.version,
     });
 
-    const signal = await stopRequested;
-    logger.info('shutting down', { signal, active_runs: (await runtime.summary()).active_runs });
+    const stop = await Promise.race([stopRequested, leaseLost]);
+    if (typeof stop === 'string') {
+      logger.info('shutting down', { signal: stop, active_runs: (await runtime.summary()).active_runs });
+    } else {
+      logger.error('lost ownership of the runtime, shutting down', { code: stop.code, reason: stop.message });
+    }
     // Stop accepting and close the Runtime together: closing answers waiting long-polls, so the
     // server's in-flight requests can finish.
     const deadline = runtime.limits.cancel_grace_ms + SHUTDOWN_SLACK_MS;
@@ -188,7 +188,7 @@ export async function runServe(
       return 1;
     }
     logger.info('stopped', { runtime_id: summary.runtime_id });
-    return 0;
+    return typeof stop === 'string' ? 0 : 1;
   } finally {
     removeHandler();
   }
