@@ -48,7 +48,16 @@ async function startServe({ cliPath, databaseUrl, runtimeId, configPath, leaseMs
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = [cliPath, 'serve', '--store', 'postgres', '--runtime-id', runtimeId, '--port', String(port)];
-  args.push('--advertise-url', url, '--lease-ms', String(leaseMs), '--config', configPath, '--max-queued-inputs', '10000');
+  args.push(
+    '--advertise-url',
+    url,
+    '--lease-ms',
+    String(leaseMs),
+    '--config',
+    configPath,
+    '--max-queued-inputs',
+    '10000',
+  );
   if (standby) args.push('--standby');
   const env = { ...process.env, WORKER_RUNTIME_DATABASE_URL: databaseUrl };
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -90,7 +99,10 @@ async function allRuns(url) {
   const runs = [];
   let cursor = null;
   do {
-    const page = await call(url, `/v1/workers/w/runs?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const page = await call(
+      url,
+      `/v1/workers/w/runs?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
     runs.push(...page.runs);
     cursor = page.next_cursor;
   } while (cursor);
@@ -124,7 +136,11 @@ export async function runFailoverDrill({ cliPath, databaseUrl, dir, rounds = 10,
     await standby.waitFor((o) => o.stderr.includes('standing by'));
     await call(owner.url, '/v1/workers', {
       method: 'POST',
-      body: JSON.stringify({ worker_id: 'w', intent: { kind: 'assistant' }, profile: { kind: 'named', value: 'count' } }),
+      body: JSON.stringify({
+        worker_id: 'w',
+        intent: { kind: 'assistant' },
+        profile: { kind: 'named', value: 'count' },
+      }),
     });
 
     // The client: one input after another, each retried with its key until acknowledged.
@@ -160,7 +176,9 @@ export async function runFailoverDrill({ cliPath, databaseUrl, dir, rounds = 10,
       owner = standby;
       standby = await serve(true);
       await checkRuns(owner.url, acked, config.log, { final: false });
-      log(`round ${round}: standby serving ${(readyAt - killedAt).toFixed(0)} ms after the kill; ${acked.size} inputs acknowledged`);
+      log(
+        `round ${round}: standby serving ${(readyAt - killedAt).toFixed(0)} ms after the kill; ${acked.size} inputs acknowledged`,
+      );
     }
     sending = false;
     await sender;
@@ -199,7 +217,8 @@ async function checkRuns(url, acked, executionsPath, { final }) {
   if (new Set(users).size !== users.length) fail('an input appears twice in the transcript');
   if (final) {
     if (runs.length !== acked.size) fail(`${runs.length} runs for ${acked.size} acknowledged inputs`);
-    if (users.length !== acked.size && transcript.transcript.total_items <= 1000) fail('an input is missing from the transcript');
+    if (users.length !== acked.size && transcript.transcript.total_items <= 1000)
+      fail('an input is missing from the transcript');
     for (const run of runs) {
       if (!['completed', 'interrupted'].includes(run.status)) fail(`run ${run.run_id} ended ${run.status}`);
       const content = `input-${run.idempotency_key.slice(1)}`;
@@ -222,13 +241,18 @@ export async function runPausedOwnerDrill({ cliPath, databaseUrl, dir, leaseMs =
   const config = await writeConfig(dir);
   const options = { cliPath, databaseUrl, runtimeId, configPath: config.path, leaseMs };
   const owner = await startServe({ ...options, standby: false });
-  const standby = await startServe({ ...options, standby: true });
+  let standby = null;
   try {
     await owner.ready();
+    standby = await startServe({ ...options, standby: true });
     await standby.waitFor((o) => o.stderr.includes('standing by'));
     await call(owner.url, '/v1/workers', {
       method: 'POST',
-      body: JSON.stringify({ worker_id: 'w', intent: { kind: 'assistant' }, profile: { kind: 'named', value: 'slow' } }),
+      body: JSON.stringify({
+        worker_id: 'w',
+        intent: { kind: 'assistant' },
+        profile: { kind: 'named', value: 'slow' },
+      }),
     });
     const { ack } = await call(owner.url, '/v1/workers/w/input', {
       method: 'POST',
@@ -258,6 +282,6 @@ export async function runPausedOwnerDrill({ cliPath, databaseUrl, dir, leaseMs =
   } finally {
     owner.child.kill('SIGCONT');
     owner.child.kill('SIGKILL');
-    standby.child.kill('SIGKILL');
+    standby?.child.kill('SIGKILL');
   }
 }

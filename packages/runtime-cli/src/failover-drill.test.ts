@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runFailoverDrill, runPausedOwnerDrill } from '../../../bench/lib/failover-drill.mjs';
-import { startTestPostgres, type TestPostgres } from '../../../scripts/test-postgres.ts';
+import { startTestPostgres, type TestPostgres } from '../../../scripts/test-postgres.mjs';
 import { CLI_PATH } from './test-support/cli-process.js';
 
 let server: TestPostgres;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { locateRuntime } from '@worker-runtime/pg-store';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { startTestPostgres, type TestPostgres } from '../../../scripts/test-postgres.ts';
+import { startTestPostgres, type TestPostgres } from '../../../scripts/test-postgres.mjs';
 import { killAllCli, runCli, startCli, startServer } from './test-support/cli-process.js';
 
 let server: TestPostgres;

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startTestPostgres } from '../../../../scripts/test-postgres.ts';
+import { startTestPostgres } from '../../../../scripts/test-postgres.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {

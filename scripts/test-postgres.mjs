@@ -1,4 +1,6 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+// A PostgreSQL for tests and benchmarks: yours (WORKER_RUNTIME_TEST_DATABASE_URL) or a throwaway one.
+// Plain JavaScript so bench scripts (node, no TypeScript) and vitest tests share it; types in the .d.mts.
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -7,17 +9,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-
 /** Set it to a PostgreSQL URL to run the tests against your own server instead of a temporary one. */
 export const TEST_DATABASE_URL_ENV = 'WORKER_RUNTIME_TEST_DATABASE_URL';
-
-/** A PostgreSQL the tests can use, and how to stop it. */
-export interface TestPostgres {
-  url: string;
-  stop(): Promise<void>;
-}
-
-function findBinDir(): string | undefined {
+function findBinDir() {
   const fromEnv = process.env.WORKER_RUNTIME_PG_BIN;
   if (fromEnv) return fromEnv;
   const root = '/usr/lib/postgresql';
@@ -27,8 +21,7 @@ function findBinDir(): string | undefined {
     .sort((a, b) => Number(b) - Number(a));
   return versions[0] === undefined ? undefined : join(root, versions[0], 'bin');
 }
-
-function freePort(): Promise<number> {
+function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -40,11 +33,10 @@ function freePort(): Promise<number> {
     });
   });
 }
-
 /** PostgreSQL refuses to run as root: as root, run it as the `postgres` OS user (created if missing). */
-async function serverUser(): Promise<{ uid: number; gid: number } | null> {
+async function serverUser() {
   if (process.getuid?.() !== 0) return null;
-  const id = async (flag: string): Promise<number> => Number((await run('id', [flag, 'postgres'])).stdout.trim());
+  const id = async (flag) => Number((await run('id', [flag, 'postgres'])).stdout.trim());
   try {
     await id('-u');
   } catch {
@@ -52,8 +44,7 @@ async function serverUser(): Promise<{ uid: number; gid: number } | null> {
   }
   return { uid: await id('-u'), gid: await id('-g') };
 }
-
-async function waitReady(bin: string, dir: string, port: number, child: ChildProcess): Promise<void> {
+async function waitReady(bin, dir, port, child) {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`postgres exited with code ${child.exitCode}`);
@@ -66,13 +57,12 @@ async function waitReady(bin: string, dir: string, port: number, child: ChildPro
   }
   throw new Error(`postgres in ${dir} did not become ready within 30 s`);
 }
-
 /**
  * Returns the developer's server when WORKER_RUNTIME_TEST_DATABASE_URL is set; otherwise starts a
  * throwaway PostgreSQL (Debian's binaries) in a temp dir on a free loopback port, trust auth.
  * @throws Error when neither is available, saying how to fix it
  */
-export async function startTestPostgres(): Promise<TestPostgres> {
+export async function startTestPostgres() {
   const url = process.env[TEST_DATABASE_URL_ENV];
   if (url) return { url, stop: async () => undefined };
   const bin = findBinDir();
@@ -93,7 +83,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   await waitReady(bin, dir, port, child);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    async stop(): Promise<void> {
+    async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         // SIGINT is PostgreSQL's "fast shutdown".
