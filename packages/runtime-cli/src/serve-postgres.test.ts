@@ -85,7 +85,9 @@ describe('serve --store postgres', () => {
     await standby.waitFor((output) => output.stdout.includes('listening on'), 15_000);
     const where = await locateRuntime({ connection_string: server.url, runtime_id: id });
     expect(where).toMatchObject({ advertise_url: `http://127.0.0.1:${standbyPort}`, epoch: 2 });
-    const diagnostics = await (await fetch(`http://127.0.0.1:${standbyPort}/v1/diagnostics`)).json();
+    const diagnostics = (await (await fetch(`http://127.0.0.1:${standbyPort}/v1/diagnostics`)).json()) as {
+      diagnostics: { code: string }[];
+    };
     expect(diagnostics.diagnostics.map((d: { code: string }) => d.code)).toContain('store_lease_taken_over');
   });
 });

@@ -1,4 +1,4 @@
-import { isRuntimeError, Runtime, RuntimeError, type RuntimeStore, type RuntimeSummary } from '@worker-runtime/core';
+import { isRuntimeError, Runtime, RuntimeError, type RuntimeSummary } from '@worker-runtime/core';
 import { createBuiltinEngines } from '@worker-runtime/engines';
 import { type RuntimeServer, serveRuntime } from '@worker-runtime/http';
 import type { CliIo, StopSignal } from './io.js';
