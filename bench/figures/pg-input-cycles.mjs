@@ -3,11 +3,11 @@
 // Skipped (null, with the reason) when no PostgreSQL is available.
 import pg from 'pg';
 import { startTestPostgres } from '../../scripts/test-postgres.mjs';
+import { MAX_CYCLES, workerCycles } from '../lib/cycles.mjs';
 import { emit, figure, figureOptions, fmt, loadPackage, progress, reasonOf } from '../lib/figure.mjs';
 import { captureRecords } from '../lib/records.mjs';
 
 const { seconds = 3, baseline_seconds = 2, rounds = 2, workers = 64 } = figureOptions();
-const MAX_CYCLES = 1_000_000;
 
 /** Baseline: per input, one transaction inserting each of the cycle's records (synchronous_commit on). */
 async function transactionLoop(url, records, seconds) {
@@ -42,28 +42,7 @@ async function transactionLoop(url, records, seconds) {
 async function openRuntimeCycles(core, createPgStore, url) {
   const store = createPgStore({ connection_string: url, schema: 'bench_cycles' });
   const runtime = await core.Runtime.open({ runtime_id: `bench-${Date.now()}`, store });
-  const ids = [];
-  for (let i = 0; i < workers; i++) {
-    const worker = await runtime.createWorker({ intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } });
-    ids.push(worker.worker_id);
-  }
-  const measure = async (ms) => {
-    const start = performance.now();
-    const deadline = start + ms;
-    let count = 0;
-    await Promise.all(
-      ids.map(async (worker_id) => {
-        for (let i = 0; i < MAX_CYCLES / workers && performance.now() < deadline; i++) {
-          const ack = await runtime.sendInput(worker_id, { kind: 'user', content: `benchmark input ${i}` });
-          const run = await runtime.getRun(worker_id, ack.run_id, { wait_ms: 30_000 });
-          if (run.status !== 'completed') throw new Error(`a run ended ${run.status}`);
-          count++;
-        }
-      }),
-    );
-    return count / ((performance.now() - start) / 1000);
-  };
-  return { measure, close: () => runtime.close() };
+  return { measure: await workerCycles(runtime, workers), close: () => runtime.close() };
 }
 
 let server = null;

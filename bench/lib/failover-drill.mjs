@@ -83,6 +83,37 @@ async function startServe({ cliPath, databaseUrl, runtimeId, configPath, leaseMs
   return { child, url, output, exited, waitFor, ready: () => waitFor((o) => o.stdout.includes('listening on')) };
 }
 
+/** Starts `serve` processes for one runtime and kills them all at the end (SIGCONT first: one may be paused). */
+function launcher(options) {
+  const processes = [];
+  return {
+    async start(standby) {
+      const started = await startServe({ ...options, standby });
+      processes.push(started);
+      return started;
+    },
+    killAll() {
+      for (const process of processes) {
+        process.child.kill('SIGCONT');
+        process.child.kill('SIGKILL');
+      }
+    },
+  };
+}
+
+/** Starts the owner, then a standby once the owner serves, and creates worker `w` on `profile`. */
+async function startPair(start, profile) {
+  const owner = await start(false);
+  await owner.ready();
+  const standby = await start(true);
+  await standby.waitFor((o) => o.stderr.includes('standing by'));
+  await call(owner.url, '/v1/workers', {
+    method: 'POST',
+    body: JSON.stringify({ worker_id: 'w', intent: { kind: 'assistant' }, profile: { kind: 'named', value: profile } }),
+  });
+  return { owner, standby };
+}
+
 async function call(url, path, init = {}) {
   const response = await fetch(`${url}${path}`, {
     ...init,
@@ -123,25 +154,9 @@ export async function runFailoverDrill({ cliPath, databaseUrl, dir, rounds = 10,
   const runtimeId = `drill-${randomBytes(4).toString('hex')}`;
   const config = await writeConfig(dir);
   const options = { cliPath, databaseUrl, runtimeId, configPath: config.path, leaseMs };
-  const processes = [];
-  const serve = async (standby) => {
-    const started = await startServe({ ...options, standby });
-    processes.push(started);
-    return started;
-  };
+  const serve = launcher(options);
   try {
-    let owner = await serve(false);
-    await owner.ready();
-    let standby = await serve(true);
-    await standby.waitFor((o) => o.stderr.includes('standing by'));
-    await call(owner.url, '/v1/workers', {
-      method: 'POST',
-      body: JSON.stringify({
-        worker_id: 'w',
-        intent: { kind: 'assistant' },
-        profile: { kind: 'named', value: 'count' },
-      }),
-    });
+    let { owner, standby } = await startPair(serve.start, 'count');
 
     // The client: one input after another, each retried with its key until acknowledged.
     const acked = new Map();
@@ -174,7 +189,7 @@ export async function runFailoverDrill({ cliPath, databaseUrl, dir, rounds = 10,
       const readyAt = await standby.ready();
       takeovers.push(readyAt - killedAt);
       owner = standby;
-      standby = await serve(true);
+      standby = await serve.start(true);
       await checkRuns(owner.url, acked, config.log, { final: false });
       log(
         `round ${round}: standby serving ${(readyAt - killedAt).toFixed(0)} ms after the kill; ${acked.size} inputs acknowledged`,
@@ -193,7 +208,7 @@ export async function runFailoverDrill({ cliPath, databaseUrl, dir, rounds = 10,
     const summary = await checkRuns(owner.url, acked, config.log, { final: true });
     return { rounds, inputs: acked.size, ...summary, takeover_ms: takeovers };
   } finally {
-    for (const process of processes) process.child.kill('SIGKILL');
+    serve.killAll();
   }
 }
 
@@ -240,20 +255,9 @@ export async function runPausedOwnerDrill({ cliPath, databaseUrl, dir, leaseMs =
   const runtimeId = `paused-${randomBytes(4).toString('hex')}`;
   const config = await writeConfig(dir);
   const options = { cliPath, databaseUrl, runtimeId, configPath: config.path, leaseMs };
-  const owner = await startServe({ ...options, standby: false });
-  let standby = null;
+  const serve = launcher(options);
   try {
-    await owner.ready();
-    standby = await startServe({ ...options, standby: true });
-    await standby.waitFor((o) => o.stderr.includes('standing by'));
-    await call(owner.url, '/v1/workers', {
-      method: 'POST',
-      body: JSON.stringify({
-        worker_id: 'w',
-        intent: { kind: 'assistant' },
-        profile: { kind: 'named', value: 'slow' },
-      }),
-    });
+    const { owner, standby } = await startPair(serve.start, 'slow');
     const { ack } = await call(owner.url, '/v1/workers/w/input', {
       method: 'POST',
       body: JSON.stringify({ kind: 'user', content: 'paused-run' }),
@@ -280,8 +284,6 @@ export async function runPausedOwnerDrill({ cliPath, databaseUrl, dir, leaseMs =
       owner_log: owner.output.stderr,
     };
   } finally {
-    owner.child.kill('SIGCONT');
-    owner.child.kill('SIGKILL');
-    standby?.child.kill('SIGKILL');
+    serve.killAll();
   }
 }
