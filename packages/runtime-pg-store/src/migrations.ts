@@ -1,3 +1,4 @@
+import { RuntimeError } from '@worker-runtime/core';
 import type { PoolClient } from 'pg';
 import { quoteIdent } from './sql.js';
 
@@ -101,7 +102,15 @@ export async function migrate(client: PoolClient, schema: string): Promise<void>
     const { rows } = await client.query<{ version: number | null }>(
       `SELECT max(version) AS version FROM ${s}.migrations`,
     );
-    for (let version = (rows[0]?.version ?? 0) + 1; version <= MIGRATIONS.length; version++) {
+    const current = rows[0]?.version ?? 0;
+    // A newer process migrated past what this one knows: writing with an older layout could corrupt it.
+    if (current > MIGRATIONS.length) {
+      throw new RuntimeError(
+        'store_unavailable',
+        `the database schema is at version ${current}, newer than this version of the store understands (${MIGRATIONS.length})`,
+      );
+    }
+    for (let version = current + 1; version <= MIGRATIONS.length; version++) {
       await client.query((MIGRATIONS[version - 1] as (s: string) => string)(s));
       await client.query(`INSERT INTO ${s}.migrations (version) VALUES ($1)`, [version]);
     }

@@ -153,6 +153,18 @@ describe('ownership of a runtime', () => {
     expect(rows.map((r) => r.version)).toEqual([1]);
   });
 
+  test('a schema migrated by a newer version is refused rather than written with an older layout', async () => {
+    const { schema, store, sql } = setup();
+    const first = store();
+    await first.open(request('rt'));
+    await first.close();
+    await sql.query(`INSERT INTO "${schema}".migrations (version) VALUES (999)`);
+    await expect(store().open(request('rt'))).rejects.toMatchObject({
+      code: 'store_unavailable',
+      message: expect.stringContaining('version 999'),
+    });
+  });
+
   test('two first opens of one runtime at once: one owns it, the other gets store_locked', async () => {
     const { store } = setup();
     const results = await Promise.allSettled([store().open(request('rt')), store().open(request('rt'))]);
@@ -164,9 +176,9 @@ describe('ownership of a runtime', () => {
   test('connection errors never show the password of the connection string', async () => {
     const { schema } = setup();
     const url = 'postgres://someone:s3cret-pw@127.0.0.1:1/nowhere';
-    const error = await createPgStore({ connection_string: url, schema })
+    const error = (await createPgStore({ connection_string: url, schema })
       .open(request('rt'))
-      .catch((e: RuntimeError) => e);
+      .catch((e: RuntimeError) => e)) as RuntimeError;
     expect(error).toMatchObject({ code: 'store_unavailable' });
     expect(JSON.stringify({ ...error, message: error.message })).not.toContain('s3cret-pw');
     const located = await locateRuntime({ connection_string: url, runtime_id: 'rt' }).catch((e: RuntimeError) => e);
