@@ -94,12 +94,28 @@ function workerCounters(rows: GroupRows): { ids: string[]; lens: number[]; event
 
 const json = (value: unknown): string => JSON.stringify(value);
 
+/** Renders one parameter as a SQL literal (the values are ours: strings, integers, arrays of them, null). */
+function literal(client: PoolClient, value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new RuntimeError('internal', 'a store value is not an integer');
+    return String(value);
+  }
+  if (typeof value === 'string') return client.escapeLiteral(value);
+  if (Array.isArray(value)) return `ARRAY[${value.map((item) => literal(client, item)).join(',')}]`;
+  throw new RuntimeError('internal', 'a store value has an unexpected type');
+}
+
+/** SQLSTATE the fence raises when the lease is no longer ours. */
+const LEASE_LOST = 'WR001';
+
 /**
- * Writes one commit group inside one transaction, fenced by the lease: the first statement locks
- * the lease row (FOR SHARE) and finds it only while it is still ours and unexpired, so a takeover
- * either waits for this transaction or makes it write nothing. Statements follow the foreign keys
- * (workers before their rows). Per-table arrays travel as parameters and are unnested server side,
- * so a group costs a fixed number of round trips whatever its size.
+ * Writes one commit group as one transaction in one round trip, fenced by the lease: its first
+ * statement locks the lease row (FOR SHARE) and raises unless the lease is still ours and
+ * unexpired, so a takeover either waits for this transaction or makes it write nothing. Because the
+ * whole transaction travels in one message, a paused or dying process cannot leave it open holding
+ * that lock. Statements follow the foreign keys (workers before their rows); each table's rows are
+ * arrays unnested server side, so a group costs the same round trip whatever its size.
  * @throws RuntimeError `store_unavailable` when the lease is no longer ours
  */
 export async function flushGroup(
@@ -107,30 +123,32 @@ export async function flushGroup(
   s: string,
   lease: Lease,
   records: readonly StoreRecord[],
-  idleTimeoutMs: number,
 ): Promise<void> {
   const rows = collect(records);
   const rt = lease.runtime_id;
-  // A stalled process must not hold the lease row's lock past its lease: the server aborts it.
-  await client.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.floor(idleTimeoutMs)}`);
-  const fence = await client.query(
-    `SELECT 1 FROM ${s}.leases WHERE runtime_id = $1 AND epoch = $2 AND holder = $3 AND expires_at > now() FOR SHARE`,
+  const statements: string[] = [];
+  const add = (sql: string, params: unknown[]): void => {
+    statements.push(sql.replace(/\$(\d+)/g, (_, n: string) => literal(client, params[Number(n) - 1])));
+  };
+  add(
+    `DO $fence$ BEGIN
+       IF NOT EXISTS (SELECT 1 FROM ${s}.leases
+                       WHERE runtime_id = $1 AND epoch = $2 AND holder = $3 AND expires_at > now() FOR SHARE) THEN
+         RAISE EXCEPTION 'lease lost' USING ERRCODE = '${LEASE_LOST}';
+       END IF;
+     END $fence$`,
     [rt, lease.epoch, lease.holder],
   );
-  if (fence.rowCount !== 1) {
-    await client.query('ROLLBACK');
-    throw new RuntimeError('store_unavailable', `this process no longer owns runtime ${rt}: its lease is gone`);
-  }
   if (rows.runtime !== null || rows.events.length > 0) {
     const last = rows.events.at(-1)?.id ?? 0;
-    await client.query(
+    add(
       `UPDATE ${s}.runtimes SET record = COALESCE($2, record), last_event_id = GREATEST(last_event_id, $3) WHERE runtime_id = $1`,
       [rt, rows.runtime === null ? null : json(rows.runtime), last],
     );
   }
   if (rows.workers.size > 0) {
     const workers = [...rows.workers.values()];
-    await client.query(
+    add(
       `INSERT INTO ${s}.workers (runtime_id, worker_id, record, updated_at)
        SELECT $1, w.id, w.record, w.created_at FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS w(id, record, created_at, ord)
        ORDER BY w.ord
@@ -142,7 +160,7 @@ export async function flushGroup(
     const runs = [...rows.runs.values()];
     // The upsert returns each run's queue position; the newest terminal one per worker becomes its
     // `last_run` unless the worker already has a newer one.
-    await client.query(
+    add(
       `WITH up AS (
          INSERT INTO ${s}.runs (runtime_id, worker_id, run_id, status, record, input)
          SELECT $1, r.worker_id, r.run_id, r.status, r.record, r.input
@@ -171,7 +189,7 @@ export async function flushGroup(
     );
   }
   if (rows.transcript.length > 0) {
-    await client.query(
+    add(
       `INSERT INTO ${s}.transcript (runtime_id, worker_id, sequence, entry)
        SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::text[])`,
       [
@@ -183,7 +201,7 @@ export async function flushGroup(
     );
   }
   if (rows.events.length > 0) {
-    await client.query(
+    add(
       `INSERT INTO ${s}.events (runtime_id, id, worker_id, event) SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[])`,
       [
         rt,
@@ -195,7 +213,7 @@ export async function flushGroup(
   }
   if (rows.transcript.length > 0 || rows.events.length > 0) {
     const counters = workerCounters(rows);
-    await client.query(
+    add(
       `UPDATE ${s}.workers w SET transcript_len = GREATEST(w.transcript_len, c.len),
               updated_at = CASE WHEN c.event > w.last_event_id THEN c.updated ELSE w.updated_at END,
               last_event_id = GREATEST(w.last_event_id, c.event)
@@ -206,18 +224,26 @@ export async function flushGroup(
   }
   if (rows.idempotency.size > 0) {
     const records = [...rows.idempotency.values()];
-    await client.query(
+    add(
       `INSERT INTO ${s}.idempotency (runtime_id, worker_id, key, record) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])
        ON CONFLICT (runtime_id, worker_id, key) DO UPDATE SET record = EXCLUDED.record, created_at = now()`,
       [rt, records.map((r) => r.worker_id), records.map((r) => r.key), records.map(json)],
     );
   }
   if (rows.diagnostics.length > 0) {
-    await client.query(
+    add(
       `INSERT INTO ${s}.diagnostics (runtime_id, diagnostic)
        SELECT $1, d.diagnostic FROM unnest($2::text[]) WITH ORDINALITY AS d(diagnostic, ord) ORDER BY d.ord`,
       [rt, rows.diagnostics.map(json)],
     );
   }
-  await client.query('COMMIT');
+  try {
+    await client.query(`BEGIN;\n${statements.join(';\n')};\nCOMMIT`);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    if ((error as { code?: string }).code === LEASE_LOST) {
+      throw new RuntimeError('store_unavailable', `this process no longer owns runtime ${rt}: its lease is gone`);
+    }
+    throw error;
+  }
 }

@@ -4,8 +4,11 @@ import { afterEach, expect, test } from 'vitest';
 import { createPgStore } from './pg-store.js';
 import { databaseUrl, dropSchema, freshSchema } from './test-support/pg-fixture.js';
 
-const schema = freshSchema();
-afterEach(() => dropSchema(schema));
+let schema = freshSchema();
+afterEach(async () => {
+  await dropSchema(schema);
+  schema = freshSchema();
+});
 
 const NOW = '2026-01-01T00:00:00.000Z';
 
@@ -38,4 +41,55 @@ test('concurrent commits share transactions and still land in call order', async
   await sql.end();
   expect(rows.map((r) => r.id)).toEqual(batches.map((_, i) => `d${i}`));
   expect(new Set(rows.map((r) => r.tx)).size).toBeLessThan(batches.length / 2);
+});
+
+test('any text a client can send round-trips exactly (quotes, backslashes, $1, NUL, lone surrogates)', async () => {
+  const store = createPgStore({ connection_string: databaseUrl(), schema });
+  await store.open({
+    runtime_id: 'rt',
+    generate_id: generateId,
+    now: NOW,
+    max_diagnostics: 10,
+    max_retained_events: 10,
+  });
+  const content = "it's \\ a $1 $fence$ \u0000 ☃ \ud800 E'x' ;COMMIT; --";
+  const worker_ref = { runtime_id: 'rt', worker_id: 'w' };
+  await store.commit([
+    {
+      type: 'worker',
+      worker: {
+        worker_id: 'w',
+        display_name: content,
+        intent: { kind: 'assistant' },
+        profile: { kind: 'runtime_default' },
+        config_bundle: null,
+        requested_capabilities: [],
+        workspace_refs: [],
+        mount_refs: [],
+        metadata: { [content]: content },
+        created_at: NOW,
+        status: 'idle',
+        stopped_event_id: null,
+      },
+    },
+    { type: 'event', event: { id: 1, kind: 'transcript_appended', worker_ref, message: content, created_at: NOW } },
+    {
+      type: 'transcript',
+      entry: { sequence: 1, worker_ref, role: 'user', content, run_id: null, event_id: 1, created_at: NOW },
+    },
+  ]);
+  await store.close();
+  const again = createPgStore({ connection_string: databaseUrl(), schema });
+  const snapshot = await again.open({
+    runtime_id: 'rt',
+    generate_id: generateId,
+    now: NOW,
+    max_diagnostics: 10,
+    max_retained_events: 10,
+  });
+  expect(snapshot.workers[0]?.worker.display_name).toBe(content);
+  expect(snapshot.workers[0]?.worker.metadata).toEqual({ [content]: content });
+  expect((await again.readTranscript('w', 0, 10))[0]?.content).toBe(content);
+  expect((await again.readEvents({ after: 0, limit: 10 }))[0]?.message).toBe(content);
+  await again.close();
 });

@@ -173,7 +173,6 @@ export class PgStore implements RuntimeStore {
           this.#schema,
           lease,
           group.flatMap((waiter) => waiter.records),
-          this.#leaseMs / 2,
         );
         for (const waiter of group) waiter.resolve();
       } catch (error) {
