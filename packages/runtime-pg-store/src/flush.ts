@@ -106,12 +106,12 @@ function literal(client: PoolClient, value: unknown): string {
   throw new RuntimeError('internal', 'a store value has an unexpected type');
 }
 
-/** SQLSTATE the fence raises when the lease is no longer ours. */
+/** SQLSTATE the fence (a function of the schema, see migrations.ts) raises when the lease is no longer ours. */
 const LEASE_LOST = 'WR001';
 
 /**
  * Writes one commit group as one transaction in one round trip, fenced by the lease: its first
- * statement locks the lease row (FOR SHARE) and raises unless the lease is still ours and
+ * statement (`fence`) locks the lease row (FOR SHARE) and raises unless the lease is still ours and
  * unexpired, so a takeover either waits for this transaction or makes it write nothing. Because the
  * whole transaction travels in one message, a paused or dying process cannot leave it open holding
  * that lock. Statements follow the foreign keys (workers before their rows); each table's rows are
@@ -130,15 +130,7 @@ export async function flushGroup(
   const add = (sql: string, params: unknown[]): void => {
     statements.push(sql.replace(/\$(\d+)/g, (_, n: string) => literal(client, params[Number(n) - 1])));
   };
-  add(
-    `DO $fence$ BEGIN
-       IF NOT EXISTS (SELECT 1 FROM ${s}.leases
-                       WHERE runtime_id = $1 AND epoch = $2 AND holder = $3 AND expires_at > now() FOR SHARE) THEN
-         RAISE EXCEPTION 'lease lost' USING ERRCODE = '${LEASE_LOST}';
-       END IF;
-     END $fence$`,
-    [rt, lease.epoch, lease.holder],
-  );
+  add(`SELECT ${s}.fence($1, $2, $3)`, [rt, lease.epoch, lease.holder]);
   if (rows.runtime !== null || rows.events.length > 0) {
     const last = rows.events.at(-1)?.id ?? 0;
     add(

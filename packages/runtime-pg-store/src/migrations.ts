@@ -79,7 +79,17 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
       position bigserial NOT NULL,
       diagnostic text NOT NULL,
       PRIMARY KEY (runtime_id, position)
-    );`,
+    );
+    -- The write fence of every commit: locks the lease row, raises unless it is still the caller's.
+    CREATE FUNCTION ${s}.fence(p_runtime_id text, p_epoch bigint, p_holder uuid) RETURNS void
+    LANGUAGE plpgsql AS $fence$
+    BEGIN
+      PERFORM 1 FROM ${s}.leases
+        WHERE runtime_id = p_runtime_id AND epoch = p_epoch AND holder = p_holder AND expires_at > now() FOR SHARE;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'lease lost' USING ERRCODE = 'WR001';
+      END IF;
+    END $fence$;`,
 ];
 
 /** The schema version this package writes. */
