@@ -1,4 +1,5 @@
 import { RuntimeError } from '@worker-runtime/core';
+import pg from 'pg';
 import * as v from 'valibot';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -22,12 +23,12 @@ export function quoteIdent(name: string): string {
  */
 export function storeError(error: unknown, doing: string): RuntimeError {
   if (error instanceof RuntimeError) return error;
-  const serverCode = (error as { code?: unknown })?.code;
-  const isServerError = typeof serverCode === 'string' && /^[0-9A-Z]{5}$/.test(serverCode);
-  const reason = isServerError ? `: ${(error as Error).message}` : ': the database connection failed';
-  return new RuntimeError('store_unavailable', `could not ${doing}${reason}`, {
-    details: isServerError ? { sqlstate: serverCode } : {},
-  });
+  if (error instanceof pg.DatabaseError) {
+    return new RuntimeError('store_unavailable', `could not ${doing}: ${error.message}`, {
+      details: { sqlstate: error.code },
+    });
+  }
+  return new RuntimeError('store_unavailable', `could not ${doing}: the database connection failed`, { details: {} });
 }
 
 /** Parses a JSON column written by this store and checks it against core's schema. */
