@@ -72,8 +72,9 @@ export async function startTestPostgres() {
   const user = await serverUser();
   const dir = await mkdtemp(join(tmpdir(), 'worker-runtime-pg-'));
   if (user) await chown(dir, user.uid, user.gid);
-  // Spawned with the server user's ids (what `runuser -u postgres` does), so signals reach postgres itself.
-  const as = user ? { uid: user.uid, gid: user.gid, env: { ...process.env, HOME: dir } } : {};
+  // Spawned with the server user's ids (what `runuser -u postgres` does), so signals reach postgres itself;
+  // in its own directory, as the caller's may not be readable by that user.
+  const as = user ? { uid: user.uid, gid: user.gid, cwd: dir, env: { ...process.env, HOME: dir } } : { cwd: dir };
   const data = join(dir, 'data');
   await run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8'], as);
   const port = await freePort();
