@@ -1,4 +1,4 @@
-import { generateId, type StoreRecord } from '@worker-runtime/core';
+import { generateId, type StoreOpenRequest, type StoreRecord } from '@worker-runtime/core';
 import pg from 'pg';
 import { afterEach, expect, test } from 'vitest';
 import { createPgStore } from './pg-store.js';
@@ -11,16 +11,17 @@ afterEach(async () => {
 });
 
 const NOW = '2026-01-01T00:00:00.000Z';
+const OPEN: StoreOpenRequest = {
+  runtime_id: 'rt',
+  generate_id: generateId,
+  now: NOW,
+  max_diagnostics: 10,
+  max_retained_events: 10,
+};
 
 test('concurrent commits share transactions and still land in call order', async () => {
   const store = createPgStore({ connection_string: databaseUrl(), schema });
-  await store.open({
-    runtime_id: 'rt',
-    generate_id: generateId,
-    now: NOW,
-    max_diagnostics: 10,
-    max_retained_events: 10,
-  });
+  await store.open(OPEN);
   const batches: StoreRecord[][] = Array.from({ length: 100 }, (_, i) => [
     {
       type: 'diagnostic',
@@ -45,13 +46,7 @@ test('concurrent commits share transactions and still land in call order', async
 
 test('any text a client can send round-trips exactly (quotes, backslashes, $1, NUL, lone surrogates)', async () => {
   const store = createPgStore({ connection_string: databaseUrl(), schema });
-  await store.open({
-    runtime_id: 'rt',
-    generate_id: generateId,
-    now: NOW,
-    max_diagnostics: 10,
-    max_retained_events: 10,
-  });
+  await store.open(OPEN);
   const content = "it's \\ a $1 $fence$ \u0000 ☃ \ud800 E'x' ;COMMIT; --";
   const worker_ref = { runtime_id: 'rt', worker_id: 'w' };
   await store.commit([
@@ -80,13 +75,7 @@ test('any text a client can send round-trips exactly (quotes, backslashes, $1, N
   ]);
   await store.close();
   const again = createPgStore({ connection_string: databaseUrl(), schema });
-  const snapshot = await again.open({
-    runtime_id: 'rt',
-    generate_id: generateId,
-    now: NOW,
-    max_diagnostics: 10,
-    max_retained_events: 10,
-  });
+  const snapshot = await again.open(OPEN);
   expect(snapshot.workers[0]?.worker.display_name).toBe(content);
   expect(snapshot.workers[0]?.worker.metadata).toEqual({ [content]: content });
   expect((await again.readTranscript('w', 0, 10))[0]?.content).toBe(content);
