@@ -102,6 +102,17 @@ export const SCHEMA_VERSION: number = MIGRATIONS.length;
  */
 export async function migrate(client: PoolClient, schema: string): Promise<void> {
   const s = quoteIdent(schema);
+  // The usual case, an up-to-date schema, needs no lock and no DDL (nor the CREATE privilege).
+  const present = await client.query<{ version: number | null }>(
+    `SELECT CASE WHEN to_regclass($1) IS NULL THEN NULL ELSE 0 END AS version`,
+    [`${s}.migrations`],
+  );
+  if (present.rows[0]?.version !== null) {
+    const { rows } = await client.query<{ version: number | null }>(
+      `SELECT max(version) AS version FROM ${s}.migrations`,
+    );
+    if (rows[0]?.version === MIGRATIONS.length) return;
+  }
   await client.query('BEGIN');
   try {
     await client.query("SELECT pg_advisory_xact_lock(hashtext('worker_runtime.migrate:' || $1))", [schema]);
