@@ -17,7 +17,7 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Where the Runtime keeps its state. */
-export const STORE_KINDS = ['memory', 'fs'] as const;
+export const STORE_KINDS = ['memory', 'fs', 'postgres'] as const;
 /** One of {@link STORE_KINDS}. */
 export type StoreKind = (typeof STORE_KINDS)[number];
 
@@ -32,6 +32,10 @@ export const ConfigFileSchema = v.strictObject({
   display_name: v.optional(DisplayNameSchema),
   store: v.optional(v.picklist(STORE_KINDS)),
   data_dir: v.optional(v.pipe(v.string(), v.minLength(1))),
+  database_url: v.optional(v.pipe(v.string(), v.minLength(1))),
+  advertise_url: v.optional(v.pipe(v.string(), v.url())),
+  standby: v.optional(v.boolean()),
+  lease_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(3_600_000))),
   token_file: v.optional(v.pipe(v.string(), v.minLength(1))),
   allowed_hosts: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
   log_level: v.optional(v.picklist(LOG_LEVELS)),

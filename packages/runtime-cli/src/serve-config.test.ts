@@ -38,6 +38,7 @@ describe('parseServeConfig', () => {
       default_profile: undefined,
       engine_modules: { specifiers: [], dir, file: '' },
       config_file: undefined,
+      postgres: undefined,
     });
   });
 
@@ -137,5 +138,42 @@ describe('parseServeConfig', () => {
       engine_modules: { specifiers: ['./engine.js', 'pkg'], dir, file: 'p.json' },
       config_file: 'p.json',
     });
+  });
+
+  test('postgres settings come from flags, variables or the config file; other stores have none', async () => {
+    await expect(parse(['--store', 'fs'])).resolves.toMatchObject({ postgres: undefined });
+    const fromEnv = await parse([], {
+      WORKER_RUNTIME_STORE: 'postgres',
+      WORKER_RUNTIME_DATABASE_URL: 'postgres://u:pw@db:5432/app',
+      WORKER_RUNTIME_STANDBY: 'true',
+      WORKER_RUNTIME_LEASE_MS: '1500',
+    });
+    expect(fromEnv.postgres).toEqual({
+      database_url: 'postgres://u:pw@db:5432/app',
+      advertise_url: undefined,
+      standby: true,
+      lease_ms: 1500,
+    });
+    await writeFile(
+      join(dir, 'pg.json'),
+      JSON.stringify({ store: 'postgres', database_url: 'postgres://db/app', advertise_url: 'http://10.0.0.5:7420' }),
+    );
+    const fromFile = await parse(['--config', 'pg.json', '--standby']);
+    expect(fromFile.postgres).toEqual({
+      database_url: 'postgres://db/app',
+      advertise_url: 'http://10.0.0.5:7420',
+      standby: true,
+      lease_ms: 10_000,
+    });
+  });
+
+  test('bad postgres settings are usage errors that never echo the database URL', async () => {
+    await expect(parse(['--store', 'postgres'])).rejects.toThrow(/needs --database-url or WORKER_RUNTIME_DATABASE_URL/);
+    const bad = parse(['--store', 'postgres', '--database-url', 'not a url :secret-pw@']);
+    await expect(bad).rejects.toThrow('--database-url is not a valid URL');
+    await expect(bad).rejects.not.toThrow(/secret-pw/);
+    await expect(
+      parse(['--store', 'postgres', '--database-url', 'postgres://db/app', '--lease-ms', '50']),
+    ).rejects.toThrow(/--lease-ms must be an integer from 100 to 3600000/);
   });
 });
