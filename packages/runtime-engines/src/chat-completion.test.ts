@@ -2,9 +2,11 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EngineRun, TranscriptEntry } from '@worker-runtime/core';
+import * as v from 'valibot';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { type ChatRequest, requestChat } from './chat-completion.js';
 import { createOpenAIChatEngine } from './openai-chat-engine.js';
+import { OpenAIChatProfileSchema } from './openai-chat-profile.js';
 
 let server: Server;
 let url: URL;
@@ -161,7 +163,12 @@ describe('openai_chat engine: output deltas', () => {
     const run: EngineRun = {
       worker: {
         ref: user.worker_ref,
-        profile: { engine: 'openai_chat', base_url: url.href.replace('/chat/completions', ''), model: 'm' },
+        // Runs get their profile as Runtime.open parsed it, defaults applied.
+        profile: v.parse(OpenAIChatProfileSchema, {
+          engine: 'openai_chat',
+          base_url: url.href.replace('/chat/completions', ''),
+          model: 'm',
+        }),
         profile_name: 'chat',
         intent: { kind: 'assistant' },
         display_name: null,
