@@ -188,9 +188,10 @@ describe('openai_chat tools: the loop', () => {
 
 describe('openai_chat tools: idle_timeout_ms', () => {
   test('a tool that reports MCP progress is not idle; a silent one times the run out and is cancelled', async () => {
-    const rt = await open({ idle_timeout_ms: 1000 });
+    // Generous margins: a loaded machine can stall a child process for a second or more.
+    const rt = await open({ idle_timeout_ms: 4000 });
     bed.model.script(
-      { tool_calls: [{ name: 't__slow', arguments: { label: 'busy', ms: 2500, progress_ms: 100 } }] },
+      { tool_calls: [{ name: 't__slow', arguments: { label: 'busy', ms: 6000, progress_ms: 100 } }] },
       { content: 'Done.' },
       { tool_calls: [{ name: 't__slow', arguments: { label: 'silent', ms: 60_000 } }] },
     );
