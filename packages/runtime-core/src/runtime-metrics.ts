@@ -26,6 +26,8 @@ export interface RuntimeObserver {
 
 /** Counters and gauges of one open Runtime (`Runtime#metrics()`); counters count since `Runtime.open`. */
 export interface RuntimeMetricsSnapshot {
+  /** The store's kind (`memory`, `fs`, `postgres`, …). */
+  store: string;
   workers: Record<'idle' | 'running' | 'stopped', number>;
   active_runs: number;
   queued_inputs: number;

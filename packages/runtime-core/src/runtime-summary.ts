@@ -31,6 +31,7 @@ function workerCounts(ctx: RuntimeContext): { workers: RuntimeSummary['workers']
 export function metricsSnapshot(ctx: RuntimeContext): RuntimeMetricsSnapshot {
   const { workers, queued } = workerCounts(ctx);
   return {
+    store: ctx.store.kind,
     workers: { idle: workers.idle, running: workers.running, stopped: workers.stopped },
     active_runs: workers.running,
     queued_inputs: queued,
