@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { toValidationIssues } from '@worker-runtime/core';
+import { toConfigIssues } from '@worker-runtime/core';
 import * as v from 'valibot';
 import type { Scope } from './route.js';
 
@@ -61,11 +61,15 @@ export function tokenDigest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
 
-/** Where a token-set problem is: `tokens[1].scopes[0]: must be read, control or admin`. */
-export function tokenIssue(issues: readonly v.BaseIssue<unknown>[], root: string): string {
-  const [issue] = toValidationIssues(issues);
-  const path = issue?.path ? `${root}.${issue.path}`.replace(/\.(\d+)(?=\.|$)/g, '[$1]') : root;
-  return `${path}: ${issue?.message ?? 'invalid'}`;
+/**
+ * The first problem of a token set, located (`tokens[1].scopes[0]: must be read, control or admin`);
+ * messages never echo a value (a token may be in it).
+ */
+export function tokenIssue(issues: readonly v.BaseIssue<unknown>[], root = ''): string {
+  const [issue] = toConfigIssues(issues);
+  const dotted = issue?.path ?? '';
+  const path = (root && dotted ? `${root}.${dotted}` : root || dotted).replace(/\.(\d+)(?=\.|$)/g, '[$1]');
+  return path ? `${path}: ${issue?.message ?? 'invalid'}` : (issue?.message ?? 'invalid');
 }
 
 /** The credentials of a token set, or of one token (scope `admin`); none means no authentication. */
