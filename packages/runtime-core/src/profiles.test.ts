@@ -129,18 +129,16 @@ describe('profile types', () => {
 
 describe('capabilities that depend on a profile (profileCapabilities, describeProfile)', () => {
   /** An engine offering `tools` to profiles with a `tools` option, and describing them. */
-  function toolEngine(): WorkerEngine & { described: number } {
-    const engine = {
+  function toolEngine(): WorkerEngine {
+    return {
       name: 'tooling',
-      described: 0,
       profileSchema: v.strictObject({
         ...PROFILE_COMMON_ENTRIES,
         engine: v.literal('tooling'),
         tools: v.optional(v.array(v.string())),
-      }) as WorkerEngine['profileSchema'],
+      }) as NonNullable<WorkerEngine['profileSchema']>,
       profileCapabilities: (profile: Profile) => ((profile.tools as string[] | undefined)?.length ? ['tools'] : []),
       describeProfile: async (profile: Profile) => {
-        engine.described++;
         const tools = profile.tools as string[];
         return tools.includes('broken')
           ? { tools: [], error: 'server "broken" could not start' }
@@ -148,7 +146,6 @@ describe('capabilities that depend on a profile (profileCapabilities, describePr
       },
       async run(): Promise<void> {},
     };
-    return engine;
   }
 
   test('a Worker asking for tools on a profile without tools is refused; one with tools is created', async () => {
@@ -175,9 +172,8 @@ describe('capabilities that depend on a profile (profileCapabilities, describePr
   });
 
   test('the summary lists a tool profile’s tools once its engine described them (in the background)', async () => {
-    const engine = toolEngine();
     const runtime = await Runtime.open({
-      engines: [engine],
+      engines: [toolEngine()],
       profiles: {
         plain: { engine: 'tooling' },
         tooled: { engine: 'tooling', tools: ['search', 'fetch'] },
