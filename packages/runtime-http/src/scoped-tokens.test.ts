@@ -3,7 +3,7 @@ import type { Runtime } from '@worker-runtime/core';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createRuntimeApp } from './app.js';
 import type { LogEntry } from './log.js';
-import { RUNTIME_ROUTES } from './routes/index.js';
+import { createOpenApiDocument, RUNTIME_ROUTES } from './routes/index.js';
 import { openTestRuntime } from './test-helpers.js';
 
 const runtimes: Runtime[] = [];
@@ -77,6 +77,20 @@ describe('scoped tokens', () => {
       else if (route.startsWith('GET ')) expect(scope).toBe('read');
       else expect(scope).toBe('control');
     }
+  });
+
+  test('the OpenAPI document names each operation’s scope and its 403 insufficient_scope', async () => {
+    const document = await createOpenApiDocument();
+    const create = document.paths['/v1/workers']?.post;
+    expect(create?.['x-required-scope']).toBe('control');
+    expect(create?.description).toContain('Needs a token with scope `control`');
+    expect(create?.responses['403']?.description).toContain('`insufficient_scope`');
+    expect(document.paths['/v1/workers']?.get?.['x-required-scope']).toBe('read');
+    expect(document.paths['/metrics']?.get?.['x-required-scope']).toBe('admin');
+    expect(Object.keys(document.paths['/metrics']?.get?.responses['200']?.content ?? {})).toEqual(['text/plain']);
+    const health = document.paths['/healthz']?.get;
+    expect(health?.['x-required-scope']).toBeUndefined();
+    expect(health?.responses['403']?.description ?? '').not.toContain('insufficient_scope');
   });
 
   test('logs name the token, never show it', async () => {
