@@ -4,7 +4,7 @@ import { createRuntimeClient, type RuntimeClient } from '@worker-runtime/http';
 import { booleanFlag, type OptionSpec, type ParsedArgs, stringFlag } from './args.js';
 import type { CliIo } from './io.js';
 import { envName } from './serve-options.js';
-import { readTokenFile } from './token.js';
+import { readClientTokenFile } from './token.js';
 import { isUsageError, UsageError } from './usage-error.js';
 
 /** The flags every client command accepts. */
@@ -38,12 +38,12 @@ async function resolveToken(args: ParsedArgs, io: CliIo, command: string): Promi
   const flag = stringFlag(args, 'token-file');
   if (flag !== undefined) {
     if (flag === '') throw new UsageError('--token-file must not be empty', command);
-    return readTokenFile(resolve(io.cwd, flag));
+    return readClientTokenFile(resolve(io.cwd, flag));
   }
   const token = io.env[envName('token')]?.trim();
   if (token) return token;
   const file = io.env[envName('token_file')];
-  return file ? readTokenFile(resolve(io.cwd, file)) : undefined;
+  return file ? readClientTokenFile(resolve(io.cwd, file)) : undefined;
 }
 
 /**

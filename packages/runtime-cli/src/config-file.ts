@@ -62,7 +62,8 @@ function fileError(name: string, message: string): RuntimeError {
   return new RuntimeError('invalid_request', `invalid config file ${name}: ${message}`);
 }
 
-function jsonPosition(text: string, message: string): string {
+/** Where `JSON.parse` found a problem (` at line L, column C`), without quoting the text. */
+export function jsonPosition(text: string, message: string): string {
   const position = /position (\d+)/.exec(message)?.[1];
   if (position === undefined) return '';
   const before = text.slice(0, Number(position));

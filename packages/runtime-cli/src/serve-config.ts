@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
-import { DisplayNameSchema, isValidId, type Limits, LimitsSchema } from '@worker-runtime/core';
+import { cleanIssueMessage, DisplayNameSchema, isValidId, type Limits, LimitsSchema } from '@worker-runtime/core';
+import { isLoopbackAddress, type RuntimeToken } from '@worker-runtime/http';
 import * as v from 'valibot';
 import { booleanFlag, listFlag, type ParsedArgs, parseInteger, stringFlag } from './args.js';
 import {
@@ -12,7 +13,7 @@ import {
 } from './config-file.js';
 import type { EngineModuleSource } from './engine-modules.js';
 import { envName, flagName, LIMIT_NAMES } from './serve-options.js';
-import { readTokenFile } from './token.js';
+import { readTokenFile, type TokenFileContent } from './token.js';
 import { UsageError } from './usage-error.js';
 
 /** Everything `serve` needs, resolved with precedence flag > env > config file > default. */
@@ -24,8 +25,10 @@ export interface ServeConfig {
   store: StoreKind;
   /** Absolute path of the fs store's directory. */
   data_dir: string;
-  /** The bearer token, if any. Never log or print it. */
+  /** The one bearer token (scope `admin`), if any. Never log or print it. */
   token: string | undefined;
+  /** Scoped tokens from a JSON token file, if any. Never log or print their tokens. */
+  tokens?: RuntimeToken[] | undefined;
   allowed_hosts: string[];
   log_level: LogLevel;
   limits: Partial<Limits>;
@@ -60,13 +63,6 @@ export interface ServeConfigSources {
 }
 
 const COMMAND = 'serve';
-const IPV4_LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
-
-/** True when `host` only accepts connections from this machine (same rule as runtime-http). */
-export function isLoopbackHost(host: string): boolean {
-  const value = host.trim().toLowerCase();
-  return value === 'localhost' || value === '::1' || value === '[::1]' || IPV4_LOOPBACK.test(value);
-}
 
 /** A flag or environment value with the name to blame when it is bad. */
 interface Raw {
@@ -116,7 +112,7 @@ function resolveLimitsFrom(sources: ServeConfigSources, file: LoadedConfigFile |
     const value = parseInteger(raw.value, raw.label, { ...limitRange(name), command: COMMAND });
     const checked = v.safeParse(LimitsSchema.entries[name], value);
     if (!checked.success) {
-      throw new UsageError(`${raw.label}: ${checked.issues[0].message.replace(/ but received .*$/s, '')}`, COMMAND);
+      throw new UsageError(`${raw.label}: ${cleanIssueMessage(checked.issues[0])}`, COMMAND);
     }
     limits[name] = value;
   }
@@ -126,11 +122,12 @@ function resolveLimitsFrom(sources: ServeConfigSources, file: LoadedConfigFile |
 async function resolveToken(
   sources: ServeConfigSources,
   file: LoadedConfigFile | undefined,
-): Promise<string | undefined> {
+): Promise<TokenFileContent | undefined> {
   const flag = stringFlag(sources.args, 'token-file');
   if (flag !== undefined) return readTokenFile(resolve(sources.cwd, nonEmpty({ value: flag, label: '--token-file' })));
+  // The variable holds one token (scope admin); scoped tokens need a token file.
   const token = sources.env[envName('token')];
-  if (token !== undefined && token.trim() !== '') return token.trim();
+  if (token !== undefined && token.trim() !== '') return { token: token.trim() };
   const envFile = sources.env[envName('token_file')];
   if (envFile !== undefined && envFile !== '') return readTokenFile(resolve(sources.cwd, envFile));
   if (file?.config.token_file !== undefined) return readTokenFile(resolve(file.dir, file.config.token_file));
@@ -237,8 +234,10 @@ export async function parseServeConfig(sources: ServeConfigSources): Promise<Ser
     postgres: undefined,
   };
   if (config.store === 'postgres') config.postgres = resolvePostgres(sources, file);
-  config.token = await resolveToken(sources, file);
-  if (config.token === undefined && !isLoopbackHost(config.host)) {
+  const credentials = await resolveToken(sources, file);
+  config.token = credentials?.token;
+  if (credentials?.tokens !== undefined) config.tokens = credentials.tokens;
+  if (credentials === undefined && !isLoopbackAddress(config.host)) {
     throw new UsageError(
       `refusing to bind ${config.host} without a token: set --token-file or ${envName('token')}, or bind 127.0.0.1`,
       COMMAND,

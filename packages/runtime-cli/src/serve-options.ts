@@ -118,7 +118,7 @@ export const SERVE_SETTINGS: readonly ServeSettingDoc[] = [
     flag: '--token-file',
     env: envName('token_file'),
     fallback: 'none',
-    description: `file holding the bearer token (or ${envName('token')})`,
+    description: `file holding the bearer token, or a JSON set of scoped tokens (or ${envName('token')})`,
   },
   {
     key: 'allowed_hosts',

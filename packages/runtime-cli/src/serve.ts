@@ -85,6 +85,7 @@ async function start(config: ServeConfig, io: CliIo, logger: Logger, events: Sto
       host: config.host,
       port: config.port,
       token: config.token,
+      tokens: config.tokens,
       allowedHosts: config.allowed_hosts,
       log: ({ level, msg, ...fields }) => logger.log(level, msg, fields),
     });
@@ -183,7 +184,8 @@ export async function runServe(
       runtime_id: summary.runtime_id,
       store: summary.store,
       default_profile: summary.default_profile,
-      auth: config.token === undefined ? 'none' : 'bearer',
+      auth: config.tokens !== undefined ? 'scoped' : config.token === undefined ? 'none' : 'bearer',
+      ...(config.tokens !== undefined ? { token_names: config.tokens.map((t) => t.name).join(',') } : {}),
       version: summary.version,
     });
 

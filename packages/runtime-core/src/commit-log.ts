@@ -1,6 +1,7 @@
 import { isRuntimeError, RuntimeError } from './errors.js';
 import { generateId } from './identity.js';
 import { Notifier } from './notifier.js';
+import type { RuntimeMetrics } from './runtime-metrics.js';
 import type { WorkerRef } from './schemas/common.js';
 import type { EventKind, RuntimeEvent } from './schemas/event.js';
 import type { Diagnostic, Severity } from './schemas/runtime.js';
@@ -37,6 +38,7 @@ export class CommitLog {
   readonly #clock: Timestamps;
   readonly #workers: WorkerRegistry;
   readonly #maxDiagnostics: number;
+  readonly #metrics: RuntimeMetrics | undefined;
   readonly #listeners = new Set<EventListener>();
   readonly #failureListeners = new Set<StoreFailureListener>();
   #diagnostics: Diagnostic[];
@@ -52,7 +54,10 @@ export class CommitLog {
     last_event_id: number;
     diagnostics: Diagnostic[];
     max_diagnostics: number;
+    /** Tallies every durable batch and times each commit. */
+    metrics?: RuntimeMetrics;
   }) {
+    this.#metrics = options.metrics;
     this.#store = options.store;
     this.#clock = options.clock;
     this.#workers = options.workers;
@@ -153,6 +158,7 @@ export class CommitLog {
    */
   commit(records: StoreRecord[], changes: readonly WorkerChange[] = []): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
+    const started = this.#metrics ? performance.now() : 0;
     const written = this.#store.commit(records);
     const applied = this.#tail
       .then(
@@ -163,8 +169,10 @@ export class CommitLog {
         () => {
           this.#workers.apply(records, changes);
           this.#publish(records);
+          this.#metrics?.committed(records, (performance.now() - started) / 1000);
         },
         (error: unknown) => {
+          this.#metrics?.failed();
           if (!this.#failure) {
             this.#failure =
               isRuntimeError(error) && error.code === 'store_unavailable'

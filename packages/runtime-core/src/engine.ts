@@ -49,6 +49,14 @@ export interface EngineRun {
 /** What an engine hands to {@link EngineRun.append}. */
 export type AppendEntry = { role: TranscriptRole; content: string } & TranscriptEntryExtras;
 
+/** What an engine reports about one profile for `/v1/runtime` (see {@link WorkerEngine.describeProfile}). */
+export interface ProfileDescription {
+  /** The names of the tools the profile offers the model. */
+  tools: string[];
+  /** Why the tools could not be listed; null when they were. */
+  error: string | null;
+}
+
 /**
  * What a Worker does with input. One instance serves every Worker whose profile names it; per-run
  * options come from `run.worker.profile`. A thrown error fails the run with its message.
@@ -63,6 +71,16 @@ export interface WorkerEngine {
    * sees its output as `run.worker.profile`. Without one, only the common fields are checked.
    */
   readonly profileSchema?: v.GenericSchema<unknown, Profile>;
+  /**
+   * The capabilities one profile offers (e.g. `tools` when it names tool servers), when they
+   * depend on its options; otherwise `capabilities` applies. A profile's own `capabilities` win.
+   */
+  profileCapabilities?(profile: Readonly<Profile>): readonly string[];
+  /**
+   * Describes a profile with capability `tools` for `/v1/runtime` (its tool names). Never throws;
+   * may be slow the first time (it may start tool servers), so the Runtime asks in the background.
+   */
+  describeProfile?(profile: Readonly<Profile>): Promise<ProfileDescription>;
   run(run: EngineRun): Promise<void>;
   /**
    * Releases what the engine holds for a Worker (e.g. tool server processes). Called after the

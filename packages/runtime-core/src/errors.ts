@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'unauthorized',
   'browser_access_denied',
   'forbidden_host',
+  'insufficient_scope',
   'worker_not_found',
   'run_not_found',
   'route_not_found',

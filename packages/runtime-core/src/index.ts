@@ -1,7 +1,7 @@
 // Engines: the interface and the built-in echo engine
 export type { EchoProfile, ParsedEchoProfile } from './echo-engine.js';
 export { createEchoEngine, EchoProfileSchema } from './echo-engine.js';
-export type { AppendEntry, EngineRun, EngineWorker, WorkerEngine } from './engine.js';
+export type { AppendEntry, EngineRun, EngineWorker, ProfileDescription, WorkerEngine } from './engine.js';
 // Errors
 export type { ErrorCode, ErrorDetails } from './errors.js';
 export { ERROR_CODES, isRuntimeError, RuntimeError } from './errors.js';
@@ -18,7 +18,16 @@ export type { ProfileCatalogOptions } from './profiles.js';
 export { BUILTIN_DEFAULT_PROFILE, toConfigIssues } from './profiles.js';
 
 // Runtime: the embeddable host of Workers
-export type { EventListener, RuntimeOptions, StoreFailureListener, WorkerAddress } from './runtime.js';
+export type {
+  EventListener,
+  RunEnded,
+  RunEndStatus,
+  RuntimeMetricsSnapshot,
+  RuntimeObserver,
+  RuntimeOptions,
+  StoreFailureListener,
+  WorkerAddress,
+} from './runtime.js';
 export { Runtime } from './runtime.js';
 // Wire schemas (valibot) and the types inferred from them
 export type { ErrorBody, WorkerRef } from './schemas/common.js';

@@ -126,3 +126,93 @@ describe('profile types', () => {
     expectTypeOf<EchoProfile['delay_ms']>().toEqualTypeOf<number | undefined>();
   });
 });
+
+describe('capabilities that depend on a profile (profileCapabilities, describeProfile)', () => {
+  /** An engine offering `tools` to profiles with a `tools` option, and describing them. */
+  function toolEngine(): WorkerEngine {
+    return {
+      name: 'tooling',
+      profileSchema: v.strictObject({
+        ...PROFILE_COMMON_ENTRIES,
+        engine: v.literal('tooling'),
+        tools: v.optional(v.array(v.string())),
+      }) as NonNullable<WorkerEngine['profileSchema']>,
+      profileCapabilities: (profile: Profile) => ((profile.tools as string[] | undefined)?.length ? ['tools'] : []),
+      describeProfile: async (profile: Profile) => {
+        const tools = profile.tools as string[];
+        return tools.includes('broken')
+          ? { tools: [], error: 'server "broken" could not start' }
+          : { tools, error: null };
+      },
+      async run(): Promise<void> {},
+    };
+  }
+
+  test('a Worker asking for tools on a profile without tools is refused; one with tools is created', async () => {
+    const runtime = await Runtime.open({
+      engines: [toolEngine()],
+      profiles: { plain: { engine: 'tooling' }, tooled: { engine: 'tooling', tools: ['search'] } },
+    });
+    try {
+      const create = (profile: string) =>
+        runtime.createWorker({
+          intent: { kind: 'assistant' },
+          profile: { kind: 'named', value: profile },
+          requested_capabilities: [{ name: 'tools' }],
+        });
+      await expect(create('plain')).rejects.toMatchObject({
+        code: 'unsupported_capability',
+        details: { unsupported: ['tools'], available: [] },
+      });
+      expect((await create('tooled')).worker_id).toBeTruthy();
+      expect((await runtime.capabilities()).capabilities).toContain('tools');
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  test('the summary lists a tool profile’s tools once its engine described them (in the background)', async () => {
+    const runtime = await Runtime.open({
+      engines: [toolEngine()],
+      profiles: {
+        plain: { engine: 'tooling' },
+        tooled: { engine: 'tooling', tools: ['search', 'fetch'] },
+        broken: { engine: 'tooling', tools: ['broken'] },
+      },
+    });
+    try {
+      const first = await runtime.summary();
+      // The first summary does not wait for the engine: it reports what is known (nothing yet).
+      expect(first.profiles.find((p) => p.name === 'tooled')?.tools).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const profiles = (await runtime.summary()).profiles;
+      expect(profiles.find((p) => p.name === 'tooled')).toMatchObject({
+        capabilities: ['tools'],
+        tools: ['search', 'fetch'],
+        tools_error: null,
+      });
+      expect(profiles.find((p) => p.name === 'broken')).toMatchObject({
+        tools: [],
+        tools_error: 'server "broken" could not start',
+      });
+      const plain = profiles.find((p) => p.name === 'plain');
+      expect(plain?.capabilities).toEqual([]);
+      expect(plain && 'tools' in plain).toBe(false);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  test('a profile’s own capabilities win over the engine’s', async () => {
+    const runtime = await Runtime.open({
+      engines: [toolEngine()],
+      profiles: { declared: { engine: 'tooling', tools: ['search'], capabilities: ['vision'] } },
+    });
+    try {
+      const info = (await runtime.summary()).profiles.find((p) => p.name === 'declared');
+      expect(info?.capabilities).toEqual(['vision']);
+    } finally {
+      await runtime.close();
+    }
+  });
+});

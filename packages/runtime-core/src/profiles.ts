@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { createEchoEngine } from './echo-engine.js';
-import type { WorkerEngine } from './engine.js';
+import type { ProfileDescription, WorkerEngine } from './engine.js';
 import { RuntimeError } from './errors.js';
 import { type Profile, type ProfileInfo, ProfileSchema } from './schemas/runtime.js';
 import type { ProfileRef } from './schemas/worker.js';
@@ -56,12 +56,19 @@ function profileError(name: string, issues: ValidationIssue[]): RuntimeError {
   );
 }
 
+function capabilitiesOf(profile: Profile, engine: WorkerEngine | undefined): readonly string[] {
+  return profile.capabilities ?? engine?.profileCapabilities?.(profile) ?? engine?.capabilities ?? [];
+}
+
 /** Named profiles plus the engines that run them; resolves a Worker's `profile` reference. */
 export class ProfileCatalog {
   readonly defaultName: string;
   readonly #profiles = new Map<string, Profile>();
   readonly #builtinEcho: Profile;
   readonly #engines: Map<string, WorkerEngine>;
+  /** What engines reported of tool profiles, by profile name, once they answered. */
+  readonly #descriptions = new Map<string, ProfileDescription>();
+  readonly #describing = new Set<string>();
 
   /**
    * Validates every profile with its engine's `profileSchema`.
@@ -109,18 +116,44 @@ export class ProfileCatalog {
     const engine = profile ? this.#engines.get(profile.engine) : undefined;
     if (!profile || !engine)
       throw new RuntimeError('unknown_profile', `profile "${name}" is not configured on this runtime`);
-    return { name, profile, engine, capabilities: profile.capabilities ?? engine.capabilities ?? [] };
+    return { name, profile, engine, capabilities: capabilitiesOf(profile, engine) };
   }
 
-  /** Profiles as shown to clients (names, engines, capabilities; never engine options). */
+  /**
+   * Profiles as shown to clients (names, engines, capabilities; never engine options). A profile
+   * with capability `tools` lists its tool names once its engine described it: the first call
+   * asks the engine in the background (it may start tool servers), later calls report the answer.
+   */
   list(): ProfileInfo[] {
-    return [...this.#profiles].map(([name, profile]) => ({
-      name,
-      engine: profile.engine,
-      description: profile.description ?? null,
-      capabilities: [...(profile.capabilities ?? this.#engines.get(profile.engine)?.capabilities ?? [])],
-      default: name === this.defaultName,
-    }));
+    return [...this.#profiles].map(([name, profile]) => {
+      const engine = this.#engines.get(profile.engine);
+      const capabilities = [...capabilitiesOf(profile, engine)];
+      if (engine?.describeProfile && capabilities.includes('tools')) this.#describe(name, profile, engine);
+      const described = this.#descriptions.get(name);
+      return {
+        name,
+        engine: profile.engine,
+        description: profile.description ?? null,
+        capabilities,
+        default: name === this.defaultName,
+        ...(described ? { tools: [...described.tools], tools_error: described.error } : {}),
+      };
+    });
+  }
+
+  /** Asks the engine to describe a tool profile unless it is already asked; keeps the answer. */
+  #describe(name: string, profile: Profile, engine: WorkerEngine): void {
+    if (this.#describing.has(name)) return;
+    this.#describing.add(name);
+    const described = engine.describeProfile?.(profile) ?? Promise.resolve(null);
+    void described
+      .then(
+        (description) => {
+          if (description) this.#descriptions.set(name, description);
+        },
+        () => undefined,
+      )
+      .finally(() => this.#describing.delete(name));
   }
 
   /** Engine names available to profiles. */

@@ -4,6 +4,7 @@ import { RuntimeError } from './errors.js';
 import type { OutputDeltas } from './output-deltas.js';
 import type { ProfileCatalog } from './profiles.js';
 import type { RunExecutor } from './run-executor.js';
+import type { RuntimeMetrics } from './runtime-metrics.js';
 import type { Limits, RuntimeStatus } from './schemas/runtime.js';
 import type { RuntimeStore } from './store.js';
 import type { Timestamps } from './timestamps.js';
@@ -42,6 +43,8 @@ export interface RuntimeContext {
   readonly executor: RunExecutor;
   readonly deltas: OutputDeltas;
   readonly gate: RuntimeGate;
+  /** Tallies of durable batches and the observers of run ends and commit durations. */
+  readonly metrics: RuntimeMetrics;
   /** Open watches (`Runtime#watch`), fed by the log and the delta channel. */
   readonly watches: WatchHub;
 }

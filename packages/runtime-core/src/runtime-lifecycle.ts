@@ -8,6 +8,7 @@ import { ProfileCatalog } from './profiles.js';
 import { planRecovery } from './recovery.js';
 import { RunExecutor } from './run-executor.js';
 import { type RuntimeContext, RuntimeGate } from './runtime-context.js';
+import { RuntimeMetrics } from './runtime-metrics.js';
 import { getRun } from './runtime-reads.js';
 import { createRuntimeWatchHub } from './runtime-watches.js';
 import { DisplayNameSchema } from './schemas/common.js';
@@ -63,7 +64,9 @@ export async function openRuntime(options: RuntimeOptions): Promise<RuntimeConte
   });
   const { runtime_id, display_name } = snapshot.runtime;
   const workers = new WorkerRegistry(runtime_id);
+  const metrics = new RuntimeMetrics();
   const log = new CommitLog({
+    metrics,
     store,
     clock,
     workers,
@@ -96,6 +99,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<RuntimeConte
     executor,
     deltas,
     gate,
+    metrics,
     watches: createRuntimeWatchHub({
       store,
       log,

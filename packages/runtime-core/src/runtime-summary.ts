@@ -1,4 +1,5 @@
 import type { RuntimeContext } from './runtime-context.js';
+import type { RuntimeMetricsSnapshot } from './runtime-metrics.js';
 import type { RuntimeCapabilities, RuntimeSummary } from './schemas/runtime.js';
 import { VERSION } from './version.js';
 import { workerStatus } from './worker-state.js';
@@ -14,8 +15,8 @@ export function capabilities(ctx: RuntimeContext): RuntimeCapabilities {
   };
 }
 
-/** Ids, status, counts, limits, capabilities and profiles of this Runtime. */
-export function summary(ctx: RuntimeContext): RuntimeSummary {
+/** Workers by status and the inputs queued across them. */
+function workerCounts(ctx: RuntimeContext): { workers: RuntimeSummary['workers']; queued: number } {
   const workers = { total: 0, idle: 0, running: 0, stopped: 0 };
   let queued = 0;
   for (const state of ctx.workers.values()) {
@@ -23,6 +24,27 @@ export function summary(ctx: RuntimeContext): RuntimeSummary {
     workers[workerStatus(state)]++;
     queued += state.queue.length;
   }
+  return { workers, queued };
+}
+
+/** Counters and gauges for monitoring (what `/metrics` exposes). */
+export function metricsSnapshot(ctx: RuntimeContext): RuntimeMetricsSnapshot {
+  const { workers, queued } = workerCounts(ctx);
+  return {
+    store: ctx.store.kind,
+    workers: { idle: workers.idle, running: workers.running, stopped: workers.stopped },
+    active_runs: workers.running,
+    queued_inputs: queued,
+    ...ctx.metrics.counters(),
+    store_failed: ctx.log.failure !== null,
+    watches: ctx.watches.size,
+    last_event_id: ctx.log.lastEventId,
+  };
+}
+
+/** Ids, status, counts, limits, capabilities and profiles of this Runtime. */
+export function summary(ctx: RuntimeContext): RuntimeSummary {
+  const { workers, queued } = workerCounts(ctx);
   return {
     runtime_id: ctx.runtime_id,
     display_name: ctx.display_name,

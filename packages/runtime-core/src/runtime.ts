@@ -3,8 +3,9 @@ import type { RuntimeError } from './errors.js';
 import { InputAdmission } from './input-admission.js';
 import type { RuntimeContext } from './runtime-context.js';
 import { closeRuntime, openRuntime, type RuntimeOptions } from './runtime-lifecycle.js';
+import type { RuntimeMetricsSnapshot, RuntimeObserver } from './runtime-metrics.js';
 import { getRun, listRuns, listWorkers, readEvents, transcript } from './runtime-reads.js';
-import { capabilities, summary } from './runtime-summary.js';
+import { capabilities, metricsSnapshot, summary } from './runtime-summary.js';
 import { MAX_TIMER_MS } from './schemas/common.js';
 import type { EventBatch } from './schemas/event.js';
 import type { ControlAck, ControlRequest, InputAck, InputRequest } from './schemas/input.js';
@@ -21,6 +22,7 @@ import { toDetail } from './worker-state.js';
 
 export type { EventListener, StoreFailureListener } from './commit-log.js';
 export type { RuntimeOptions } from './runtime-lifecycle.js';
+export type { RunEnded, RunEndStatus, RuntimeMetricsSnapshot, RuntimeObserver } from './runtime-metrics.js';
 export type { WorkerAddress } from './worker-address.js';
 
 /**
@@ -169,6 +171,22 @@ export class Runtime {
   /** How many watches are open (each live stream is one). */
   get watchCount(): number {
     return this.#ctx.watches.size;
+  }
+
+  /**
+   * Counters (since open) and gauges for monitoring: workers by status, active runs, queued
+   * inputs, runs ended by status, events by kind, diagnostics by severity, store failures, watches.
+   */
+  metrics(): RuntimeMetricsSnapshot {
+    return metricsSnapshot(this.#ctx);
+  }
+
+  /**
+   * Calls `observer` as runs end (with their duration) and batches commit (with their latency),
+   * for histograms. Returns a function that removes it.
+   */
+  observe(observer: RuntimeObserver): () => void {
+    return this.#ctx.metrics.observe(observer);
   }
 
   // ---------------------------------------------------------------- mutations

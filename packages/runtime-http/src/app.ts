@@ -1,6 +1,7 @@
 import { type Runtime, RuntimeError } from '@worker-runtime/core';
 import { type Context, Hono } from 'hono';
 import { basePath } from 'hono/route';
+import * as v from 'valibot';
 import { webBody } from './body-source.js';
 import { createDispatcher, type Dispatcher, type DispatchRequest } from './dispatch.js';
 import { errorOutcome } from './http-errors.js';
@@ -9,13 +10,22 @@ import { toResponse } from './reply.js';
 import { resolveRequestId } from './request-id.js';
 import { RUNTIME_ROUTES } from './routes/index.js';
 import { createGate } from './security.js';
+import { type RuntimeToken, RuntimeTokensSchema, tokenIssue } from './tokens.js';
 
 /** Options of {@link createRuntimeApp}. */
 export interface RuntimeAppOptions {
   /** The Runtime to expose; the app only translates HTTP to its methods. */
   runtime: Runtime;
-  /** Bearer token required on every `/v1` route. A backend-to-Runtime credential: never hand it to a browser. */
+  /**
+   * Bearer token required on every `/v1` route and `/metrics`, with scope `admin`. A
+   * backend-to-Runtime credential: never hand it to a browser.
+   */
   token?: string | undefined;
+  /**
+   * Scoped tokens (`read` ⊂ `control` ⊂ `admin`), accepted besides `token`: a valid token without
+   * the route's scope gets `403 insufficient_scope`. Logs show a token's `name`, never the token.
+   */
+  tokens?: readonly RuntimeToken[] | undefined;
   /** Extra `Host` names accepted when `loopbackOnly` (e.g. a container name the backend uses). */
   allowedHosts?: readonly string[] | undefined;
   /** Largest request body in bytes (default: `runtime.limits.max_body_bytes`). */
@@ -31,9 +41,13 @@ export interface RuntimeAppOptions {
   signal?: AbortSignal | undefined;
 }
 
-function validateOptions(token: string | undefined, maxBodyBytes: number): void {
+function validateOptions(token: string | undefined, tokens: unknown, maxBodyBytes: number): void {
   if (token !== undefined && !/^[\x21-\x7e]{1,4096}$/.test(token)) {
     throw new RuntimeError('invalid_request', 'the token must be 1-4096 visible ASCII characters without spaces');
+  }
+  if (tokens !== undefined) {
+    const parsed = v.safeParse(RuntimeTokensSchema, tokens);
+    if (!parsed.success) throw new RuntimeError('invalid_request', `invalid ${tokenIssue(parsed.issues, 'tokens')}`);
   }
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
     throw new RuntimeError('invalid_request', 'maxBodyBytes must be a positive integer');
@@ -44,17 +58,18 @@ function validateOptions(token: string | undefined, maxBodyBytes: number): void 
 export function createRuntimeDispatcher({
   runtime,
   token,
+  tokens,
   allowedHosts = [],
   maxBodyBytes = runtime.limits.max_body_bytes,
   loopbackOnly = true,
   log,
   signal,
 }: RuntimeAppOptions): Dispatcher {
-  validateOptions(token, maxBodyBytes);
+  validateOptions(token, tokens, maxBodyBytes);
   return createDispatcher({
     runtime,
     routes: RUNTIME_ROUTES,
-    gate: createGate({ token, loopbackOnly, allowedHosts }),
+    gate: createGate({ token, tokens, loopbackOnly, allowedHosts }),
     maxBodyBytes,
     log,
     signal,

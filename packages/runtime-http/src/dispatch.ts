@@ -5,11 +5,12 @@ import { EVENT_STREAM_HEADERS, runEventStream } from './event-stream.js';
 import { errorOutcome, HttpRuntimeError } from './http-errors.js';
 import type { RuntimeHttpLogger } from './log.js';
 import { createMatcher } from './matcher.js';
+import { createHttpMetrics, type HttpMetrics } from './metrics.js';
 import { assertNoQuery } from './query.js';
 import { bytesReply, JSON_CONTENT_TYPE, jsonReply, type Reply } from './reply.js';
 import { resolveRequestId } from './request-id.js';
 import type { RouteDef, RouteResult, Scope } from './route.js';
-import type { Gate } from './security.js';
+import type { Gate, GateCaller } from './security.js';
 
 /** One request as both transports hand it over, whatever carried it. */
 export interface DispatchRequest {
@@ -28,6 +29,8 @@ export interface DispatchRequest {
 export interface Dispatcher {
   /** Answers one request, errors included (this never throws). */
   handle(request: DispatchRequest): Promise<Reply>;
+  /** Stops the metrics observing the Runtime (the server closes). */
+  close(): void;
 }
 
 /** What {@link createDispatcher} needs. */
@@ -38,6 +41,8 @@ export interface DispatcherOptions {
   maxBodyBytes: number;
   log: RuntimeHttpLogger | undefined;
   signal: AbortSignal | undefined;
+  /** Where requests are counted and `/metrics` reads from (default: new metrics over `runtime`). */
+  metrics?: HttpMetrics | undefined;
 }
 
 // An unknown path under /v1 still needs a token, so an unauthenticated caller learns nothing.
@@ -51,7 +56,15 @@ function unmatchedScope(path: string): Scope | null {
  * by the gate (token for the route's scope, Origin, Host), answered in one of the reply kinds and
  * logged here, and every failure goes through {@link errorOutcome}.
  */
-export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, signal }: DispatcherOptions): Dispatcher {
+export function createDispatcher({
+  runtime,
+  routes,
+  gate,
+  maxBodyBytes,
+  log,
+  signal,
+  metrics = createHttpMetrics(runtime),
+}: DispatcherOptions): Dispatcher {
   const workerCache = new DetailCache();
   const match = createMatcher(routes);
 
@@ -59,7 +72,8 @@ export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, sig
     request: DispatchRequest,
     route: RouteDef | null,
     requestId: string,
-    started: number,
+    tokenName: string | undefined,
+    seconds: number,
     status: number,
     code?: string,
   ): void {
@@ -70,8 +84,9 @@ export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, sig
       method: request.method,
       path: request.path,
       ...(route !== null ? { route: route.path } : {}),
+      ...(tokenName !== undefined ? { token_name: tokenName } : {}),
       status,
-      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      duration_ms: Math.round(seconds * 1_000_000) / 1000,
       ...(code !== undefined ? { code } : {}),
     });
   }
@@ -100,16 +115,22 @@ export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, sig
 
   return {
     async handle(request) {
-      const started = log ? performance.now() : 0;
+      const started = performance.now();
       const requestId = resolveRequestId(request.header('x-request-id'));
       let route: RouteDef | null = null;
+      const caller: GateCaller = {};
+      const done = (status: number, code?: string): void => {
+        const seconds = (performance.now() - started) / 1000;
+        metrics.request(route, status, seconds);
+        if (log) logRequest(request, route, requestId, caller.token_name, seconds, status, code);
+      };
       try {
         if (request.header('host') === undefined) {
           throw new RuntimeError('invalid_request', 'the request has no Host header');
         }
         const found = match(request.method, request.path);
         route = found !== null && 'route' in found ? found.route : null;
-        gate(route ? route.scope : unmatchedScope(request.path), request.header);
+        gate(route ? route.scope : unmatchedScope(request.path), request.header, caller);
         if (found === null) throw new RuntimeError('route_not_found', 'no route matches this method and path');
         if (!('route' in found)) {
           throw new HttpRuntimeError('method_not_allowed', `this route only accepts ${found.allow}`, {
@@ -126,15 +147,17 @@ export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, sig
           header: request.header,
           maxBodyBytes,
           signal,
+          metrics,
         });
         const reply = toReply(result, request, requestId);
-        if (log) logRequest(request, route, requestId, started, reply.status);
+        done(reply.status);
         return reply;
       } catch (error) {
         const outcome = failure(error, request, requestId);
-        if (log) logRequest(request, route, requestId, started, outcome.status, outcome.code);
+        done(outcome.status, outcome.code);
         return outcome.reply;
       }
     },
+    close: () => metrics.close(),
   };
 }

@@ -12,6 +12,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   unauthorized: 401,
   browser_access_denied: 403,
   forbidden_host: 403,
+  insufficient_scope: 403,
   worker_not_found: 404,
   run_not_found: 404,
   route_not_found: 404,

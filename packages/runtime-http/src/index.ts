@@ -24,6 +24,8 @@ export {
 export { ERROR_STATUS, RETRY_AFTER_SECONDS } from './http-errors.js';
 // Logging
 export type { LogEntry, RuntimeHttpLogger } from './log.js';
+// Prometheus metrics (GET /metrics)
+export { UNMATCHED_ROUTE } from './metrics.js';
 // OpenAPI document
 export type {
   OpenApiDocument,
@@ -39,3 +41,6 @@ export { isLoopbackAddress } from './security.js';
 // Node server
 export type { RuntimeServer, ServeRuntimeOptions, ServerTimeouts } from './server.js';
 export { SERVER_TIMEOUTS, serveRuntime } from './server.js';
+// Scoped tokens (SPEC §14): what `tokens` and the CLI's token file hold
+export type { RuntimeToken } from './tokens.js';
+export { RuntimeTokenSchema, RuntimeTokensSchema, TOKEN_SCOPES, TokenFileSchema, tokenIssue } from './tokens.js';

@@ -7,6 +7,8 @@ export interface LogEntry {
   path?: string;
   /** The matched route's template (`/v1/workers/:worker_id`), never a raw path; absent when none matched. */
   route?: string;
+  /** The name of the token the request presented (never the token). */
+  token_name?: string;
   status?: number;
   duration_ms?: number;
   code?: string;

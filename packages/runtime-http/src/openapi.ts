@@ -3,7 +3,7 @@ import { type ErrorCode, ErrorCodeSchema, VERSION } from '@worker-runtime/core';
 import type * as v from 'valibot';
 import { ERROR_STATUS } from './http-errors.js';
 import { componentSchemas, ERROR_SCHEMA_REF, jsonSchemaOf } from './openapi-schemas.js';
-import type { RouteDef } from './route.js';
+import type { RouteDef, Scope } from './route.js';
 
 /** One parameter of an operation. */
 export interface OpenApiParameter {
@@ -27,6 +27,8 @@ export interface OpenApiOperation {
   description?: string;
   tags: string[];
   security: Array<Record<string, string[]>>;
+  /** The token scope the operation needs (SPEC §14), when it needs a token. */
+  'x-required-scope'?: Scope;
   parameters?: OpenApiParameter[];
   requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> };
   responses: Record<string, OpenApiResponse>;
@@ -51,7 +53,7 @@ export interface OpenApiDocumentOptions {
 const DEFAULT_SERVER = 'http://127.0.0.1:7420';
 
 const TAGS: OpenApiDocument['tags'] = [
-  { name: 'runtime', description: 'The Runtime as a whole: summary, diagnostics, this document.' },
+  { name: 'runtime', description: 'The Runtime as a whole: summary, diagnostics, metrics, this document.' },
   { name: 'workers', description: 'Create Workers, send them input, cancel and stop them.' },
   { name: 'runs', description: "A Worker's runs and transcript." },
   { name: 'events', description: 'The durable event log, read by cursor.' },
@@ -99,7 +101,10 @@ function errorResponse(status: number, description: string): OpenApiResponse {
 
 function errorResponses(route: RouteDef): Record<string, OpenApiResponse> {
   const codes = new Set<ErrorCode>([...route.doc.errors, ...EVERY_ROUTE_ERRORS]);
-  if (route.scope !== null) codes.add('unauthorized');
+  if (route.scope !== null) {
+    codes.add('unauthorized');
+    codes.add('insufficient_scope');
+  }
   const byStatus = new Map<number, string>();
   for (const code of ErrorCodeSchema.options) {
     if (!codes.has(code)) continue;
@@ -143,12 +148,15 @@ function operation(route: RouteDef): OpenApiOperation {
     content: { [CONTENT_TYPES[doc.success.kind ?? 'json']]: { schema: jsonSchemaOf(doc.success.schema) } },
   };
   const list = parameters(route);
+  const scopeNote = route.scope !== null ? `Needs a token with scope \`${route.scope}\` (or stronger).` : '';
+  const description = [doc.description, scopeNote].filter(Boolean).join(' ');
   return {
     operationId: doc.operationId,
     summary: doc.summary,
-    ...(doc.description !== undefined ? { description: doc.description } : {}),
+    ...(description !== '' ? { description } : {}),
     tags: doc.tags,
     security: route.scope !== null ? [{ bearerAuth: [] }] : [],
+    ...(route.scope !== null ? { 'x-required-scope': route.scope } : {}),
     ...(list.length > 0 ? { parameters: list } : {}),
     ...(doc.body
       ? {
@@ -204,7 +212,10 @@ export function buildOpenApiDocument(
         bearerAuth: {
           type: 'http',
           scheme: 'bearer',
-          description: 'The Runtime token: a backend-to-Runtime credential, never given to a browser.',
+          description:
+            'A Runtime token: a backend-to-Runtime credential, never given to a browser. Tokens hold scopes ' +
+            '(`read` ⊂ `control` ⊂ `admin`); each operation names the one it needs in `x-required-scope`, and a ' +
+            'valid token without it gets 403 `insufficient_scope` with `details.required`.',
         },
       },
     },

@@ -3,6 +3,7 @@ import type * as v from 'valibot';
 import type { BodySource } from './body-source.js';
 import type { DetailCache } from './detail-cache.js';
 import type { EventStreamProducer } from './event-stream.js';
+import type { HttpMetrics } from './metrics.js';
 import type { CoreQuerySchema } from './query.js';
 
 /**
@@ -29,6 +30,8 @@ export interface RouteContext {
   workerCache: DetailCache;
   /** Aborted when the server shuts down: long-polls answer at once, streams end. */
   signal: AbortSignal | undefined;
+  /** The app's Prometheus metrics (`GET /metrics`). */
+  metrics: HttpMetrics;
 }
 
 /**

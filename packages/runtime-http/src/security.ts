@@ -1,27 +1,50 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { HttpRuntimeError } from './http-errors.js';
 import type { Scope } from './route.js';
+import { type Credential, type RuntimeToken, TOKEN_SCOPES, toCredentials, tokenDigest } from './tokens.js';
 
 /** What the gate needs to know to admit a request (SPEC §8). */
 export interface GateOptions {
-  /** Bearer token required on every `/v1` route; none means no authentication. */
+  /** One bearer token with scope `admin` (kept for compatibility; `tokens` holds scoped ones). */
   token?: string | undefined;
+  /** Scoped tokens (SPEC §14). With neither `token` nor `tokens` there is no authentication. */
+  tokens?: readonly RuntimeToken[] | undefined;
   /** When true, the `Host` header must be a loopback name or one of `allowedHosts` (DNS-rebinding defence). */
   loopbackOnly: boolean;
   /** Extra `Host` names accepted while `loopbackOnly` (e.g. a name the backend reaches this host by). */
   allowedHosts: readonly string[];
 }
 
+/** Who called, as far as the gate found out (for the request's log line). */
+export interface GateCaller {
+  /** The name of the valid token presented, set even when its scope then falls short. */
+  token_name?: string;
+}
+
 /**
  * Admits or rejects one request by its headers; throws the HTTP error to answer. `scope` is what
  * the matched route needs (null: no token needed); a token's scopes are checked against it here.
+ * The name of the token presented is written to `caller`.
  */
-export type Gate = (scope: Scope | null, header: (name: string) => string | undefined) => void;
+export type Gate = (scope: Scope | null, header: (name: string) => string | undefined, caller?: GateCaller) => void;
 
 const IPV4_LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+/**
+ * The credential whose digest matches `presented`, comparing with every credential in constant
+ * time and without stopping at a match, so timing tells neither which one matched nor where.
+ */
+function findCredential(credentials: readonly Credential[], presented: Buffer): Credential | undefined {
+  let found: Credential | undefined;
+  for (const credential of credentials) {
+    const equal = timingSafeEqual(presented, credential.digest);
+    found = equal && found === undefined ? credential : found;
+  }
+  return found;
+}
+
+function unauthorized(): HttpRuntimeError {
+  return new HttpRuntimeError('unauthorized', 'a valid bearer token is required', { 'www-authenticate': 'Bearer' });
 }
 
 /** The hostname part of a `Host` header value, lowercased (`[::1]:80` → `[::1]`). */
@@ -49,21 +72,28 @@ export function isLoopbackAddress(address: string): boolean {
 /**
  * Builds the gate every request passes before any route logic: the bearer token first on routes
  * with a scope (SPEC §8: before anything else), then browser requests (`Origin`) are refused, then
- * the `Host` header is checked. The token is compared as SHA-256 digests with `timingSafeEqual`,
- * so timing reveals neither content nor length. The one configured token grants every scope;
- * scoped tokens (SPEC §14) compare the token's scopes with `scope` right after the digest check.
+ * the `Host` header is checked. Tokens are compared as SHA-256 digests with `timingSafeEqual`, so
+ * timing reveals neither content nor length; then the token's strongest scope must include the
+ * route's (`read` ⊂ `control` ⊂ `admin`), else `403 insufficient_scope` with `details.required`.
  */
-export function createGate({ token, loopbackOnly, allowedHosts }: GateOptions): Gate {
-  const expected = token === undefined ? null : digest(token);
+export function createGate({ token, tokens, loopbackOnly, allowedHosts }: GateOptions): Gate {
+  const credentials = toCredentials(token, tokens);
   const allowed = new Set(allowedHosts.map((host) => host.trim().toLowerCase()));
-  return function gate(scope, header) {
-    if (expected !== null && scope !== null) {
+  return function gate(scope, header, caller = {}) {
+    if (credentials.length > 0 && scope !== null) {
       const authorization = header('authorization') ?? '';
       const match = /^bearer +(\S+) *$/i.exec(authorization);
-      if (!match || !timingSafeEqual(digest(match[1] as string), expected)) {
-        throw new HttpRuntimeError('unauthorized', 'a valid bearer token is required', {
-          'www-authenticate': 'Bearer',
-        });
+      if (!match) throw unauthorized();
+      const credential = findCredential(credentials, tokenDigest(match[1] as string));
+      if (credential === undefined) throw unauthorized();
+      caller.token_name = credential.name;
+      if (credential.rank < TOKEN_SCOPES.indexOf(scope)) {
+        throw new HttpRuntimeError(
+          'insufficient_scope',
+          `this token lacks the "${scope}" scope this route needs`,
+          {},
+          { required: scope },
+        );
       }
     }
     if (header('origin') !== undefined) {

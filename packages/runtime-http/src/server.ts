@@ -7,6 +7,7 @@ import { createNodeListener } from './node-listener.js';
 import { JSON_CONTENT_TYPE } from './reply.js';
 import { resolveRequestId } from './request-id.js';
 import { isLoopbackAddress } from './security.js';
+import type { RuntimeToken } from './tokens.js';
 
 /** Options of {@link serveRuntime}. */
 export interface ServeRuntimeOptions {
@@ -16,8 +17,10 @@ export interface ServeRuntimeOptions {
   host?: string;
   /** Port (default 7420; 0 picks a free one, reported in `port` and `url`). */
   port?: number;
-  /** Bearer token required on every `/v1` route. A backend credential: never hand it to a browser. */
+  /** Bearer token required on every `/v1` route and `/metrics` (scope `admin`). A backend credential: never hand it to a browser. */
   token?: string | undefined;
+  /** Scoped tokens (SPEC §14), accepted besides `token`; see `RuntimeAppOptions.tokens`. */
+  tokens?: readonly RuntimeToken[] | undefined;
   /** Extra `Host` names accepted while bound to loopback. */
   allowedHosts?: readonly string[] | undefined;
   /** Largest request body in bytes (default: `runtime.limits.max_body_bytes`). */
@@ -158,6 +161,7 @@ export async function serveRuntime({
   host = '127.0.0.1',
   port = 7420,
   token,
+  tokens,
   allowedHosts,
   maxBodyBytes,
   log,
@@ -168,7 +172,7 @@ export async function serveRuntime({
   }
   const timeouts = resolveTimeouts(timeoutOverrides);
   const loopbackOnly = isLoopbackAddress(host);
-  if (!loopbackOnly && token === undefined) {
+  if (!loopbackOnly && token === undefined && (tokens === undefined || tokens.length === 0)) {
     throw new RuntimeError(
       'invalid_request',
       `refusing to bind ${host} without a token: a non-loopback address needs a bearer token (or bind 127.0.0.1)`,
@@ -178,6 +182,7 @@ export async function serveRuntime({
   const dispatcher = createRuntimeDispatcher({
     runtime,
     token,
+    tokens,
     allowedHosts,
     maxBodyBytes,
     loopbackOnly,
@@ -217,7 +222,10 @@ export async function serveRuntime({
     if (socket.writable && !socket.writableEnded) socket.end(clientErrorResponse(error));
     else socket.destroy();
   });
-  const bound = await listen(server, host, port);
+  const bound = await listen(server, host, port).catch((error: unknown) => {
+    dispatcher.close();
+    throw error;
+  });
   let closing: Promise<void> | undefined;
   return {
     url: formatUrl(host, bound),
@@ -230,6 +238,7 @@ export async function serveRuntime({
         for (const outgoing of inFlight) if (!outgoing.headersSent) outgoing.shouldKeepAlive = false;
         server.close(() => resolve());
         shutdown.abort();
+        dispatcher.close();
         server.closeIdleConnections();
       });
       return closing;

@@ -44,6 +44,10 @@ export const ProfileInfoSchema = v.object({
   description: v.nullable(v.string()),
   capabilities: v.array(v.string()),
   default: v.boolean(),
+  /** A tool profile's tool names, once its engine listed them. */
+  tools: v.optional(v.array(v.string())),
+  /** Why a tool profile's tools could not be listed (null when they were). */
+  tools_error: v.optional(v.nullable(v.string())),
 });
 export type ProfileInfo = v.InferOutput<typeof ProfileInfoSchema>;
 

@@ -1,6 +1,7 @@
 import { buildOpenApiDocument, type OpenApiDocument, type OpenApiDocumentOptions } from '../openapi.js';
 import type { RouteDef } from '../route.js';
 import { healthRoute, readyRoute } from './health-routes.js';
+import { metricsRoute } from './metrics-route.js';
 import { openApiRoute } from './openapi-route.js';
 import { getRunRoute, listRunsRoute, transcriptRoute } from './run-routes.js';
 import { getDiagnosticsRoute, getRuntimeRoute, readEventsRoute } from './runtime-routes.js';
@@ -31,6 +32,7 @@ export const RUNTIME_ROUTES: readonly RouteDef[] = [
   readEventsRoute,
   getDiagnosticsRoute,
   openApiRoute(() => RUNTIME_ROUTES),
+  metricsRoute,
   healthRoute,
   readyRoute,
 ];
