@@ -162,7 +162,7 @@ export class CommitLog {
       .then(
         () => {
           this.#workers.apply(records, changes);
-          this.#publish(records);
+          this.#publish(records, changes);
         },
         (error: unknown) => {
           if (!this.#failure) {
@@ -228,7 +228,7 @@ export class CommitLog {
     return structuredClone(this.#diagnostics);
   }
 
-  #publish(records: readonly StoreRecord[]): void {
+  #publish(records: readonly StoreRecord[], changes: readonly WorkerChange[]): void {
     for (const record of records) {
       if (record.type === 'diagnostic') {
         this.#diagnostics.push(record.diagnostic);
@@ -239,7 +239,7 @@ export class CommitLog {
       this.#lastEventId = event.id;
       for (const listener of this.#listeners) notify(listener, structuredClone(event));
     }
-    this.changes.notify();
+    this.changes.notify(changes);
   }
 }
 
