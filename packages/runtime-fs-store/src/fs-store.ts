@@ -38,7 +38,10 @@ export interface FsStoreOptions {
   data_dir: string;
   /** Journal size (bytes) that triggers a checkpoint. Smaller: faster reopen, more fsyncs. */
   checkpoint_bytes?: number;
-  /** How many materialized files may stay open for appending. */
+  /**
+   * How many materialized files may stay open for appending (default 1024). Each active worker
+   * appends to about four files; below that many descriptors, every group reopens (and truncates) some.
+   */
   max_open_files?: number;
   /**
    * Also receives diagnostics found after open, e.g. a corrupt record skipped by a read. (A Runtime
@@ -416,7 +419,7 @@ export class FsStore implements RuntimeStore {
 export function createFsStore({
   data_dir,
   checkpoint_bytes = 8 * 1024 * 1024,
-  max_open_files = 256,
+  max_open_files = 1024,
   on_diagnostic = () => undefined,
   fs = nodeFs,
 }: FsStoreOptions): FsStore {
