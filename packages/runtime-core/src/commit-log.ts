@@ -79,13 +79,15 @@ export class CommitLog {
 
   /** Adds an event to a batch; returns its id. */
   event(records: StoreRecord[], kind: EventKind, message: string, at: EventTarget = {}): number {
-    // Fields assigned in wire order rather than spread in: spreading small objects costs several µs each.
-    const event = { id: this.#nextEventId++, kind } as RuntimeEvent;
-    if (at.worker !== undefined) event.worker_ref = at.worker;
-    if (at.run_id !== undefined) event.run_id = at.run_id;
-    event.message = message;
-    event.created_at = this.#clock.iso();
-    if (at.data !== undefined) event.data = at.data;
+    const event: RuntimeEvent = {
+      id: this.#nextEventId++,
+      kind,
+      ...(at.worker !== undefined ? { worker_ref: at.worker } : {}),
+      ...(at.run_id !== undefined ? { run_id: at.run_id } : {}),
+      message,
+      created_at: this.#clock.iso(),
+      ...(at.data !== undefined ? { data: at.data } : {}),
+    };
     records.push({ type: 'event', event });
     return event.id;
   }
