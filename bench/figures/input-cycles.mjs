@@ -1,5 +1,8 @@
-// input_cycles_vs_fsync / input_cycles_vs_sqlite: input → run completed cycles/s on the fs store, 64 workers
-// in parallel, against loops that write the same records with one fsync each, and with SQLite.
+// input_cycles_vs_sqlite_wal / memory_cycles_vs_sqlite_wal / durability_cost (and, for reference,
+// input_cycles_vs_fsync / input_cycles_vs_sqlite): input → run completed cycles/s with 64 workers in
+// parallel on the fs store and on the memory store, against single-threaded loops that write the
+// same records: better-sqlite3 in WAL mode (synchronous=FULL), one fsync per record, and SQLite's
+// rollback journal. CPU per cycle (process.cpuUsage: main thread and libuv's pool) for every side.
 import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -9,15 +12,22 @@ import { captureRecords } from '../lib/records.mjs';
 
 const { tmp, seconds = 3, baseline_seconds = 2, reference_seconds = 1.5, rounds = 2, workers = 64 } = figureOptions();
 
-/** Runs `cycle()` until `ms` passed (or MAX_CYCLES); returns cycles per second. */
+/** CPU µs (user + system, every thread of this process) since `start` (a `process.cpuUsage()`). */
+function cpuSince(start) {
+  const { user, system } = process.cpuUsage(start);
+  return user + system;
+}
+
+/** Runs `cycle()` until `ms` passed (or MAX_CYCLES); returns cycles per second and CPU µs per cycle. */
 function syncLoop(ms, cycle) {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   let cycles = 0;
   while (cycles < MAX_CYCLES && performance.now() - start < ms) {
     cycle();
     cycles++;
   }
-  return cycles / ((performance.now() - start) / 1000);
+  return { rate: cycles / ((performance.now() - start) / 1000), cpu: cpuSince(cpu) / cycles };
 }
 
 /** Baseline: each record of a cycle appended as one JSONL line, one fdatasync per line (or per cycle). */
@@ -57,45 +67,101 @@ function sqliteLoop(path, records, seconds, wal) {
   }
 }
 
-/** Ours: opens the fs-store Runtime with `workers` workers; `measure(ms)` runs cycles on all of them for `ms`. */
-async function openRuntimeCycles(core, createFsStore) {
-  const runtime = await core.Runtime.open({ store: createFsStore({ data_dir: join(tmp, 'cycles-fs') }) });
-  return { measure: await workerCycles(runtime, workers), close: () => runtime.close() };
+/**
+ * Ours: a Runtime with `workers` workers on `store`; `measure(ms)` runs cycles on all of them for
+ * `ms` and returns cycles/s and CPU µs per cycle.
+ */
+async function openRuntimeCycles(core, store) {
+  const runtime = await core.Runtime.open(store ? { store } : {});
+  const cycles = await workerCycles(runtime, workers);
+  return {
+    measure: async (ms) => {
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      const rate = await cycles(ms);
+      return { rate, cpu: cpuSince(cpu) / (rate * ((performance.now() - start) / 1000)) };
+    },
+    close: () => runtime.close(),
+  };
 }
 
+/** The best of each side over the rounds: the highest rate and, separately, the lowest CPU per cycle. */
+function keep(best, side, { rate, cpu }) {
+  const was = best[side] ?? { rate: 0, cpu: Infinity };
+  best[side] = { rate: Math.max(was.rate, rate), cpu: Math.min(was.cpu, cpu) };
+}
+
+const KEYS = [
+  'input_cycles_vs_sqlite_wal',
+  'memory_cycles_vs_sqlite_wal',
+  'durability_cost',
+  'input_cycles_vs_fsync',
+  'input_cycles_vs_sqlite',
+];
 const dir = join(tmp, 'cycles-baseline');
 mkdirSync(dir, { recursive: true });
-let ours;
+let fsSide;
+let memorySide;
 try {
   const core = await loadPackage('@worker-runtime/core');
   const records = (await captureRecords(core)).cycle.flat();
   progress(`one cycle commits ${records.length} records (${records.map((record) => record.type).join(', ')})`);
-  const { createFsStore } = await loadPackage('@worker-runtime/fs-store');
-  ours = await openRuntimeCycles(core, createFsStore);
-  await ours.measure(1000);
+  const { createFsStore, nodeFs } = await loadPackage('@worker-runtime/fs-store');
+  // Counts the journal's fdatasyncs (the only fdatasync the store issues) for records per fdatasync.
+  const counted = { fdatasync: 0 };
+  const fs = {
+    ...nodeFs,
+    fdatasync: (fd) => {
+      counted.fdatasync++;
+      return nodeFs.fdatasync(fd);
+    },
+  };
+  fsSide = await openRuntimeCycles(core, createFsStore({ data_dir: join(tmp, 'cycles-fs'), fs }));
+  memorySide = await openRuntimeCycles(core, undefined);
+  await fsSide.measure(1000);
+  await memorySide.measure(1000);
   // Alternating rounds, best of each: the machine (and its disk) is shared, so noise should hit every side.
-  const best = { ours: 0, perRecord: 0, sqlite: 0 };
+  const best = {};
+  let fsCycles = 0;
+  let fsSyncs = 0;
   for (let round = 0; round < rounds; round++) {
-    best.ours = Math.max(best.ours, await ours.measure(seconds * 1000));
+    const syncsBefore = counted.fdatasync;
+    const start = performance.now();
+    const fsRound = await fsSide.measure(seconds * 1000);
+    fsCycles += fsRound.rate * ((performance.now() - start) / 1000);
+    fsSyncs += counted.fdatasync - syncsBefore;
+    keep(best, 'fs', fsRound);
+    keep(best, 'memory', await memorySide.measure(seconds * 1000));
     const file = join(dir, `round-${round}`);
-    best.perRecord = Math.max(best.perRecord, appendLoop(`${file}.jsonl`, records, baseline_seconds, true));
-    best.sqlite = Math.max(best.sqlite, sqliteLoop(`${file}.sqlite`, records, baseline_seconds, false));
+    keep(best, 'wal', sqliteLoop(`${file}-wal.sqlite`, records, baseline_seconds, true));
+    keep(best, 'perRecord', appendLoop(`${file}.jsonl`, records, baseline_seconds, true));
+    keep(best, 'rollback', sqliteLoop(`${file}.sqlite`, records, baseline_seconds, false));
     progress(
-      `round ${round + 1}: best so far ours ${fmt(best.ours)}, fdatasync per record ${fmt(best.perRecord)}, SQLite ${fmt(best.sqlite)} cycles/s`,
+      `round ${round + 1}: best so far fs ${fmt(best.fs.rate)}, memory ${fmt(best.memory.rate)}, SQLite WAL ${fmt(best.wal.rate)}, fdatasync per record ${fmt(best.perRecord.rate)}, SQLite rollback ${fmt(best.rollback.rate)} cycles/s`,
     );
   }
-  // References for the human line only: cheaper variants of each baseline.
+  // Reference for the human line only: the naive log with one fdatasync per input.
   const perInput = appendLoop(join(dir, 'per-input.jsonl'), records, reference_seconds, false);
-  const wal = sqliteLoop(join(dir, 'wal.sqlite'), records, reference_seconds, true);
-  emit('input_cycles_vs_fsync', figure(best.ours, best.perRecord, 'cycles/s'), {
-    line: `fs store ${fmt(best.ours)} cycles/s (${workers} workers) vs ${records.length} JSONL appends with one fdatasync each ${fmt(best.perRecord)} cycles/s (one fdatasync per input: ${fmt(perInput)})`,
+  const cpuLine = `CPU µs per cycle: fs ${fmt(best.fs.cpu)}, memory ${fmt(best.memory.cpu)}, SQLite WAL ${fmt(best.wal.cpu)}`;
+  const perSync = `journal: ${fmt((fsCycles * records.length) / fsSyncs)} records (${fmt(fsCycles / fsSyncs)} cycles) per fdatasync`;
+  emit('input_cycles_vs_sqlite_wal', figure(best.fs.rate, best.wal.rate, 'cycles/s'), {
+    line: `fs store ${fmt(best.fs.rate)} cycles/s (${workers} workers, durable acks) vs better-sqlite3 WAL (synchronous=FULL, one transaction per input) ${fmt(best.wal.rate)} cycles/s; ${cpuLine}; ${perSync}`,
   });
-  emit('input_cycles_vs_sqlite', figure(best.ours, best.sqlite, 'cycles/s'), {
-    line: `fs store ${fmt(best.ours)} cycles/s vs better-sqlite3 (synchronous=FULL, rollback journal, one transaction per input) ${fmt(best.sqlite)} cycles/s (WAL: ${fmt(wal)})`,
+  emit('memory_cycles_vs_sqlite_wal', figure(best.memory.rate, best.wal.rate, 'cycles/s'), {
+    line: `memory store ${fmt(best.memory.rate)} cycles/s (${workers} workers) vs better-sqlite3 WAL ${fmt(best.wal.rate)} cycles/s`,
+  });
+  emit('durability_cost', figure(best.fs.rate, best.memory.rate, 'cycles/s'), {
+    line: `fs store ${fmt(best.fs.rate)} cycles/s vs memory store ${fmt(best.memory.rate)} cycles/s (CPU µs per cycle ${fmt(best.fs.cpu)} vs ${fmt(best.memory.cpu)})`,
+  });
+  emit('input_cycles_vs_fsync', figure(best.fs.rate, best.perRecord.rate, 'cycles/s'), {
+    line: `fs store vs ${records.length} JSONL appends with one fdatasync each ${fmt(best.perRecord.rate)} cycles/s (one fdatasync per input: ${fmt(perInput.rate)})`,
+  });
+  emit('input_cycles_vs_sqlite', figure(best.fs.rate, best.rollback.rate, 'cycles/s'), {
+    line: `fs store vs better-sqlite3 (synchronous=FULL, rollback journal, one transaction per input) ${fmt(best.rollback.rate)} cycles/s`,
   });
 } catch (error) {
-  emit('input_cycles_vs_fsync', null, { reason: reasonOf(error) });
-  emit('input_cycles_vs_sqlite', null, { reason: reasonOf(error) });
+  for (const key of KEYS) emit(key, null, { reason: reasonOf(error) });
 } finally {
-  await ours?.close();
+  await fsSide?.close();
+  await memorySide?.close();
 }

@@ -35,7 +35,8 @@ export function runFigureScript(script, options, { timeoutMs, nodeArgs = [] }) {
 
 /**
  * Starts a server script that prints one `READY {json}` line on stdout and exits when its stdin
- * closes. Resolves with that JSON and a `stop()` that closes stdin and waits for the exit.
+ * closes. Resolves with that JSON, a `stop()` that closes stdin and waits for the exit, and `cpu()`,
+ * the server process's `process.cpuUsage()` (µs) as it answers a `cpu` line on its stdin.
  */
 export function startServer(script, args, { timeoutMs = 30_000, nodeArgs = [] } = {}) {
   return new Promise((resolve, reject) => {
@@ -51,10 +52,20 @@ export function startServer(script, args, { timeoutMs = 30_000, nodeArgs = [] } 
       await exited;
       clearTimeout(killer);
     };
+    const cpuAnswers = [];
+    const cpu = () =>
+      new Promise((answer) => {
+        cpuAnswers.push(answer);
+        child.stdin.write('cpu\n');
+      });
     createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.startsWith('CPU ')) {
+        cpuAnswers.shift()?.(JSON.parse(line.slice('CPU '.length)));
+        return;
+      }
       if (!line.startsWith('READY ')) return;
       clearTimeout(timer);
-      resolve({ info: JSON.parse(line.slice('READY '.length)), stop });
+      resolve({ info: JSON.parse(line.slice('READY '.length)), stop, cpu });
     });
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -63,11 +74,16 @@ export function startServer(script, args, { timeoutMs = 30_000, nodeArgs = [] } 
   });
 }
 
-/** In a server script: exit once the parent closes our stdin (so no server outlives the bench). */
+/**
+ * In a server script: exit once the parent closes our stdin (so no server outlives the bench), and
+ * answer each `cpu` line with a `CPU {user,system}` line (this process's CPU time so far, µs).
+ */
 export function exitWhenParentCloses(cleanup) {
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line === 'cpu') process.stdout.write(`CPU ${JSON.stringify(process.cpuUsage())}\n`);
+  });
   process.stdin.on('end', async () => {
     await cleanup();
     process.exit(0);
   });
-  process.stdin.resume();
 }

@@ -168,7 +168,7 @@ export class CommitLog {
       .then(
         () => {
           this.#workers.apply(records, changes);
-          this.#publish(records);
+          this.#publish(records, changes);
           this.#metrics?.committed(records, (performance.now() - started) / 1000);
         },
         (error: unknown) => {
@@ -236,7 +236,7 @@ export class CommitLog {
     return structuredClone(this.#diagnostics);
   }
 
-  #publish(records: readonly StoreRecord[]): void {
+  #publish(records: readonly StoreRecord[], changes: readonly WorkerChange[]): void {
     for (const record of records) {
       if (record.type === 'diagnostic') {
         this.#diagnostics.push(record.diagnostic);
@@ -247,7 +247,7 @@ export class CommitLog {
       this.#lastEventId = event.id;
       for (const listener of this.#listeners) notify(listener, structuredClone(event));
     }
-    this.changes.notify();
+    this.changes.notify(changes);
   }
 }
 

@@ -74,7 +74,11 @@ export class InputAdmission {
     const input: Admitted = {
       ...req,
       on_busy,
-      fingerprint: JSON.stringify([req.kind, req.content, on_busy, req.timeout_ms ?? null]),
+      // Only keyed inputs are ever compared.
+      fingerprint:
+        req.idempotency_key === undefined
+          ? ''
+          : JSON.stringify([req.kind, req.content, on_busy, req.timeout_ms ?? null]),
     };
     if (input.kind === 'user' && on_busy === 'interrupt') return this.#interrupt(state, input);
     return state.lock.run(async () => (await this.#replay(state, input)) ?? this.#admit(state, input));

@@ -50,3 +50,34 @@ describe('conformance suite hooks', () => {
     expect(openDuringCase).toBeGreaterThanOrEqual(calls.beforeEach);
   });
 });
+
+describe('memory store event retention', () => {
+  test('keeps exactly the newest max_retained_events across compactions', async () => {
+    const store = new MemoryStore();
+    await store.open({
+      generate_id: () => 'rt',
+      now: new Date(0).toISOString(),
+      max_diagnostics: 10,
+      max_retained_events: 5,
+    });
+    const created_at = new Date(0).toISOString();
+    for (let id = 1; id <= 3000; id++) {
+      await store.commit([{ type: 'event', event: { id, kind: 'runtime_started', message: 'm', created_at } }]);
+      if (id % 997 === 0 || id === 1030) {
+        await expect(store.readEvents({ after: id - 6, limit: 10 })).rejects.toMatchObject({
+          code: 'cursor_expired',
+          details: { oldest_available: id - 4 },
+        });
+        expect((await store.readEvents({ after: id - 5, limit: 10 })).map((event) => event.id)).toEqual([
+          id - 4,
+          id - 3,
+          id - 2,
+          id - 1,
+          id,
+        ]);
+        expect((await store.readEvents({ after: id - 2, limit: 1 })).map((event) => event.id)).toEqual([id - 1]);
+      }
+    }
+    await store.close();
+  });
+});

@@ -34,7 +34,9 @@ export class MemoryStore implements RuntimeStore {
   readonly kind = 'memory';
   #runtime: RuntimeRecord | null = null;
   #workers = new Map<string, MemoryWorker>();
+  /** Retained events are `#events[#eventsStart..]`: trimming moves the start (O(1)), compaction is amortized. */
   #events: RuntimeEvent[] = [];
+  #eventsStart = 0;
   #lastEventId = 0;
   #diagnostics: Diagnostic[] = [];
   #maxDiagnostics = 1000;
@@ -113,8 +115,14 @@ export class MemoryStore implements RuntimeStore {
           const worker = this.#workers.get(event.worker_ref.worker_id);
           if (worker) tallyEvent(worker, event);
         }
-        if (this.#events.length > this.#maxRetainedEvents) {
-          this.#events.splice(0, this.#events.length - this.#maxRetainedEvents);
+        if (this.#events.length - this.#eventsStart > this.#maxRetainedEvents) {
+          this.#eventsStart = this.#events.length - this.#maxRetainedEvents;
+          // Splicing on every event once full cost O(retained) per event; compacting in steps of an
+          // eighth keeps it O(1) amortized while holding at most that many expired events.
+          if (this.#eventsStart >= Math.max(1024, this.#maxRetainedEvents >> 3)) {
+            this.#events.splice(0, this.#eventsStart);
+            this.#eventsStart = 0;
+          }
         }
         return;
       }
@@ -146,7 +154,8 @@ export class MemoryStore implements RuntimeStore {
   }
 
   async readEvents(query: { after: number; limit: number; worker_id?: string }): Promise<RuntimeEvent[]> {
-    const oldest = this.#events[0]?.id ?? this.#lastEventId + 1;
+    const start = this.#eventsStart;
+    const oldest = this.#events[start]?.id ?? this.#lastEventId + 1;
     if (query.after < oldest - 1) {
       throw new RuntimeError('cursor_expired', `events after ${query.after} are no longer retained`, {
         details: { oldest_available: oldest },
@@ -154,7 +163,11 @@ export class MemoryStore implements RuntimeStore {
     }
     // Ids are dense, so the first event after `after` sits at a computable index.
     const items: RuntimeEvent[] = [];
-    for (let i = Math.max(0, query.after + 1 - oldest); i < this.#events.length && items.length < query.limit; i++) {
+    for (
+      let i = start + Math.max(0, query.after + 1 - oldest);
+      i < this.#events.length && items.length < query.limit;
+      i++
+    ) {
       const event = this.#events[i] as RuntimeEvent;
       if (query.worker_id === undefined || event.worker_ref?.worker_id === query.worker_id) items.push(event);
     }

@@ -26,4 +26,45 @@ describe('Notifier', () => {
     changes.notify();
     expect(await settledWithin(waiting, 5000)).toBe(true);
   });
+
+  test('a watch wakes only for notifies naming its key', async () => {
+    const changes = new Notifier();
+    const mine = {};
+    const other = {};
+    const watch = changes.watch(mine, 60_000, changes.version);
+    try {
+      const waiting = watch.next();
+      changes.notify([{ state: other }]);
+      expect(await settledWithin(waiting, 50)).toBe(false);
+      changes.notify([{ state: mine }]);
+      expect(await settledWithin(waiting, 5000)).toBe(true);
+      // A notify while nobody waits is kept for the next call.
+      changes.notify([{ state: mine }]);
+      expect(await settledWithin(watch.next(), 5000)).toBe(true);
+      expect(await settledWithin(watch.next(), 50)).toBe(false);
+    } finally {
+      watch.end();
+    }
+  });
+
+  test('a watch counts any notify after the version it began from, and close wakes it', async () => {
+    const changes = new Notifier();
+    const key = {};
+    const seen = changes.version;
+    changes.notify();
+    const watch = changes.watch(key, 60_000, seen);
+    expect(await settledWithin(watch.next(), 5000)).toBe(true);
+    const waiting = watch.next();
+    expect(await settledWithin(waiting, 50)).toBe(false);
+    changes.close();
+    expect(await settledWithin(waiting, 5000)).toBe(true);
+    watch.end();
+  });
+
+  test('a watch ends waiting at its deadline', async () => {
+    const changes = new Notifier();
+    const watch = changes.watch({}, 20, changes.version);
+    expect(await settledWithin(watch.next(), 5000)).toBe(true);
+    watch.end();
+  });
 });

@@ -126,7 +126,7 @@ export class RunExecutor {
       resolveFinished = resolve;
     });
     const control: RunControl = {
-      controller: new AbortController(),
+      controller: null,
       outcome: null,
       fenced: false,
       finalized: false,
@@ -152,6 +152,7 @@ export class RunExecutor {
     if (control.finalized || control.outcome) return;
     control.outcome = outcome;
     control.fenced = true;
+    control.controller ??= new AbortController();
     control.controller.abort(new RuntimeError('runtime_unavailable', outcome.error.message));
     control.timers.add(setTimeout(() => void this.#finish(state, active, outcome), grace_ms));
   }
@@ -221,7 +222,11 @@ export class RunExecutor {
       },
       run_id: active.record.run_id,
       input: content,
-      signal: active.control.controller.signal,
+      // An AbortController costs several µs to make; most runs end without their engine reading it.
+      get signal(): AbortSignal {
+        active.control.controller ??= new AbortController();
+        return active.control.controller.signal;
+      },
       history: async (limit: number): Promise<TranscriptEntry[]> => {
         const count = Math.max(0, Math.min(Math.floor(limit), state.transcript_len));
         return count === 0 ? [] : this.#store.readTranscript(worker_id, state.transcript_len - count, count);

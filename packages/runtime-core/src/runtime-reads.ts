@@ -66,13 +66,18 @@ export async function getRun(
   const state = ctx.workers.get(worker);
   assertValidId(run_id, 'run_id');
   const { wait_ms = 0 } = parseOrThrow(GetRunOptionsSchema, options, 'options');
-  return longPoll(ctx.log.changes, Math.min(wait_ms, ctx.limits.max_wait_ms), async () => {
-    const run = await findRun(ctx, state, run_id);
-    if (!run) {
-      throw new RuntimeError('run_not_found', `run ${run_id} does not exist on worker ${state.record.worker_id}`);
-    }
-    return { done: TERMINAL_RUN_STATUSES.includes(run.status), value: run };
-  });
+  return longPoll(
+    ctx.log.changes,
+    Math.min(wait_ms, ctx.limits.max_wait_ms),
+    async () => {
+      const run = await findRun(ctx, state, run_id);
+      if (!run) {
+        throw new RuntimeError('run_not_found', `run ${run_id} does not exist on worker ${state.record.worker_id}`);
+      }
+      return { done: TERMINAL_RUN_STATUSES.includes(run.status), value: run };
+    },
+    state,
+  );
 }
 
 /** A worker's runs, oldest first. */

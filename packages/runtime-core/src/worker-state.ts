@@ -17,7 +17,8 @@ export interface AbortOutcome {
  * never depends on it, and nothing else changes it.
  */
 export interface RunControl {
-  controller: AbortController;
+  /** Made when the engine first reads its signal or the run is aborted (most runs need neither). */
+  controller: AbortController | null;
   /** Set once the run is being aborted; decides its terminal status. */
   outcome: AbortOutcome | null;
   /** True once aborted: output from the engine is dropped from then on. */

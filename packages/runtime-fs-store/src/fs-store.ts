@@ -20,7 +20,7 @@ import { FileWriter } from './file-writer.js';
 import { type FsLike, nodeFs } from './fs-like.js';
 import { GroupCommit, signal } from './group-commit.js';
 import { IndexedReads } from './indexed-reads.js';
-import type { Journal } from './journal.js';
+import type { Journal, JournalBatch } from './journal.js';
 import { RUNTIME_FILES, RuntimeLayout } from './layout.js';
 import { parseLine } from './log-reads.js';
 import { type SerializedBatch, serializeBatch, workerOf } from './record-json.js';
@@ -38,7 +38,10 @@ export interface FsStoreOptions {
   data_dir: string;
   /** Journal size (bytes) that triggers a checkpoint. Smaller: faster reopen, more fsyncs. */
   checkpoint_bytes?: number;
-  /** How many materialized files may stay open for appending. */
+  /**
+   * How many materialized files may stay open for appending (default 1024). Each active worker
+   * appends to about four files; below that many descriptors, every group reopens (and truncates) some.
+   */
   max_open_files?: number;
   /**
    * Also receives diagnostics found after open, e.g. a corrupt record skipped by a read. (A Runtime
@@ -54,7 +57,7 @@ interface OpenState {
   state: StoreState;
   journal: Journal;
   writer: FileWriter;
-  group: GroupCommit<SerializedBatch>;
+  group: GroupCommit<SerializedBatch, WrittenGroup>;
   /**
    * Workers created by batches enqueued but not applied yet (later batches may name them). Applied
    * workers are in `state.workers`, so this never holds more than the commits in flight.
@@ -64,6 +67,12 @@ interface OpenState {
   published: { promise: Promise<void>; resolve: () => void };
   tables: RecordTables;
   reads: IndexedReads;
+}
+
+/** A group whose journal append is durable: its numbered batches, and whether a checkpoint is due after it. */
+interface WrittenGroup {
+  batches: JournalBatch[];
+  checkpoint: boolean;
 }
 
 /**
@@ -153,7 +162,11 @@ export class FsStore implements RuntimeStore {
         state,
         journal,
         writer,
-        group: new GroupCommit((group) => this.#flush(group)),
+        group: new GroupCommit({
+          write: (group) => this.#write(group),
+          publish: (group, written) => this.#publish(group, written),
+          overlaps: (written) => !written.checkpoint,
+        }),
         creating: new Set(),
         nextBatch: state.lastBatch + 1,
         published: signal(),
@@ -215,7 +228,12 @@ export class FsStore implements RuntimeStore {
     return open.group.enqueue(batch);
   }
 
-  async #flush(group: readonly SerializedBatch[]): Promise<void> {
+  /**
+   * The first stage of a group: numbers its batches and appends them to the journal with one write
+   * and one fdatasync (the commit point). The next group's write may run while this one is published
+   * unless a checkpoint is due: a checkpoint empties the journal, so nothing may be appended meanwhile.
+   */
+  async #write(group: readonly SerializedBatch[]): Promise<WrittenGroup> {
     const open = this.#open;
     if (!open) throw new RuntimeError('store_unavailable', 'the store is closed');
     if (this.#failure) throw this.#failure;
@@ -225,6 +243,16 @@ export class FsStore implements RuntimeStore {
     } catch (error) {
       throw this.#fail(error, 'write its journal');
     }
+    return { batches, checkpoint: open.journal.size >= this.#checkpointBytes };
+  }
+
+  /** The second stage, one group at a time in order: apply, write the log files, publish, snapshot, checkpoint. */
+  async #publish(group: readonly SerializedBatch[], { batches, checkpoint }: WrittenGroup): Promise<void> {
+    const open = this.#open;
+    if (!open) throw new RuntimeError('store_unavailable', 'the store is closed');
+    // An earlier group failed after this one was journaled: it is durable (reopening replays it)
+    // but is never applied here.
+    if (this.#failure) throw this.#failure;
     try {
       for (const batch of batches) open.state.apply(batch);
       for (const { records } of batches) {
@@ -247,7 +275,7 @@ export class FsStore implements RuntimeStore {
         this.#fail(error, 'write a worker snapshot'),
       );
     }
-    if (!this.#failure && open.journal.size >= this.#checkpointBytes) {
+    if (!this.#failure && checkpoint) {
       // This group is already durable; a failed checkpoint only stops later commits.
       await writeCheckpoint(this.#fs, open).catch((error: unknown) => this.#fail(error, 'write a checkpoint'));
     }
@@ -391,7 +419,7 @@ export class FsStore implements RuntimeStore {
 export function createFsStore({
   data_dir,
   checkpoint_bytes = 8 * 1024 * 1024,
-  max_open_files = 256,
+  max_open_files = 1024,
   on_diagnostic = () => undefined,
   fs = nodeFs,
 }: FsStoreOptions): FsStore {
