@@ -9,6 +9,13 @@ export { ERROR_CODES, isRuntimeError, RuntimeError } from './errors.js';
 export { assertValidId, displayRef, generateId, ID_MAX_LENGTH, ID_PATTERN, isValidId } from './identity.js';
 // Limits
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
+// Retention
+export type { ResolvedRetention, RetentionOptions } from './schemas/retention.js';
+export {
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  DEFAULT_SWEEP_INTERVAL_MS,
+  RetentionOptionsSchema,
+} from './schemas/retention.js';
 // The in-memory store
 export { createMemoryStore, MemoryStore } from './memory-store.js';
 export type { OutputDelta, OutputDeltaListener } from './output-deltas.js';
@@ -40,11 +47,21 @@ export {
   EventQuerySchema,
   RuntimeEventSchema,
 } from './schemas/event.js';
-export type { BusyPolicy, ControlAck, ControlRequest, InputAck, InputRequest } from './schemas/input.js';
+export type {
+  BusyPolicy,
+  ControlAck,
+  ControlRequest,
+  DeleteAck,
+  DeleteRequest,
+  InputAck,
+  InputRequest,
+} from './schemas/input.js';
 export {
   BusyPolicySchema,
   ControlAckSchema,
   ControlRequestSchema,
+  DeleteAckSchema,
+  DeleteRequestSchema,
   InputAckSchema,
   InputRequestSchema,
 } from './schemas/input.js';
