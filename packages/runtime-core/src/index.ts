@@ -9,21 +9,12 @@ export { ERROR_CODES, isRuntimeError, RuntimeError } from './errors.js';
 export { assertValidId, displayRef, generateId, ID_MAX_LENGTH, ID_PATTERN, isValidId } from './identity.js';
 // Limits
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
-// Retention
-export type { ResolvedRetention, RetentionOptions } from './schemas/retention.js';
-export {
-  DEFAULT_IDEMPOTENCY_TTL_MS,
-  DEFAULT_SWEEP_INTERVAL_MS,
-  RetentionOptionsSchema,
-} from './schemas/retention.js';
 // The in-memory store
 export { createMemoryStore, MemoryStore } from './memory-store.js';
 export type { OutputDelta, OutputDeltaListener } from './output-deltas.js';
-
 // Profiles
 export type { ProfileCatalogOptions } from './profiles.js';
 export { BUILTIN_DEFAULT_PROFILE, toConfigIssues } from './profiles.js';
-
 // Runtime: the embeddable host of Workers
 export type { EventListener, RuntimeOptions, StoreFailureListener, WorkerAddress } from './runtime.js';
 export { Runtime } from './runtime.js';
@@ -65,6 +56,13 @@ export {
   InputAckSchema,
   InputRequestSchema,
 } from './schemas/input.js';
+// Retention
+export type { ResolvedRetention, RetentionOptions } from './schemas/retention.js';
+export {
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  DEFAULT_SWEEP_INTERVAL_MS,
+  RetentionOptionsSchema,
+} from './schemas/retention.js';
 export type { GetRunOptions, ListRunsQuery, RunError, RunPage, RunRecord, RunStatus } from './schemas/run.js';
 export {
   GetRunOptionsSchema,

@@ -64,7 +64,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<RuntimeConte
     generate_id: () => generateId(),
     now: clock.iso(),
     max_diagnostics: limits.max_diagnostics,
-    max_retained_events: Math.min(limits.max_retained_events, retention.max_retained_events ?? Number.POSITIVE_INFINITY),
+    max_retained_events: Math.min(
+      limits.max_retained_events,
+      retention.max_retained_events ?? Number.POSITIVE_INFINITY,
+    ),
     ...(retention.max_retained_events !== undefined ? { retained_events: retention.max_retained_events } : {}),
   });
   const { runtime_id, display_name } = snapshot.runtime;

@@ -280,7 +280,9 @@ export function describeRuntimeStore(name: string, fixture: () => Promise<StoreF
       for (const id of ['gone', 'kept']) {
         await store.commit([{ type: 'worker', worker: workerRecord(id) }, b.event('worker_created', id)]);
         await store.commit(b.entry(id, `hello ${id}`));
-        await store.commit([{ type: 'run', run: { worker_id: id, run: runRecord('r1', { status: 'completed' }), input: null } }]);
+        await store.commit([
+          { type: 'run', run: { worker_id: id, run: runRecord('r1', { status: 'completed' }), input: null } },
+        ]);
         const ack = {
           worker_ref: { runtime_id, worker_id: id },
           status: 'idle' as const,
