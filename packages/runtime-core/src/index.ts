@@ -52,6 +52,7 @@ export {
   ControlAckSchema,
   ControlRequestSchema,
   DeleteAckSchema,
+  DeleteQuerySchema,
   DeleteRequestSchema,
   InputAckSchema,
   InputRequestSchema,

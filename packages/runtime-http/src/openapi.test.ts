@@ -48,7 +48,7 @@ describe('OpenAPI document', () => {
       Object.keys(item ?? {}).map((method) => `${method} ${path}`),
     );
     expect(documented.sort()).toEqual([...new Set(served)].sort());
-    expect(documented).toHaveLength(15);
+    expect(documented).toHaveLength(16);
 
     const transcript = document.paths['/v1/workers/{worker_id}/transcript']?.get;
     expect(transcript?.parameters).toEqual(

@@ -54,6 +54,9 @@ export const DeleteRequestSchema = v.strictObject({
 });
 export type DeleteRequest = v.InferInput<typeof DeleteRequestSchema>;
 
+/** `DELETE /v1/workers/{id}` query: `force=true|false`, the same option as the body's `force`. */
+export const DeleteQuerySchema = v.strictObject({ force: v.optional(v.picklist(['true', 'false'])) });
+
 /** What `deleteWorker` answers once the `worker_deleted` event is durable and the data is gone. */
 export const DeleteAckSchema = v.object({
   worker_ref: WorkerRefSchema,

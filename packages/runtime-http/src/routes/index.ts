@@ -7,6 +7,7 @@ import { getDiagnosticsRoute, getRuntimeRoute, readEventsRoute } from './runtime
 import {
   cancelWorkerRoute,
   createWorkerRoute,
+  deleteWorkerRoute,
   getWorkerRoute,
   listWorkersRoute,
   sendInputRoute,
@@ -25,6 +26,7 @@ export const RUNTIME_ROUTES: readonly RouteDef[] = [
   sendInputRoute,
   cancelWorkerRoute,
   stopWorkerRoute,
+  deleteWorkerRoute,
   listRunsRoute,
   getRunRoute,
   transcriptRoute,
