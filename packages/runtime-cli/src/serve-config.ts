@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { DisplayNameSchema, isValidId, type Limits, LimitsSchema } from '@worker-runtime/core';
+import { DisplayNameSchema, isValidId, type Limits, LimitsSchema, type RetentionOptions } from '@worker-runtime/core';
 import * as v from 'valibot';
 import { booleanFlag, listFlag, type ParsedArgs, parseInteger, stringFlag } from './args.js';
 import {
@@ -12,6 +12,7 @@ import {
 } from './config-file.js';
 import type { EngineModuleSource } from './engine-modules.js';
 import { envName, flagName, LIMIT_NAMES } from './serve-options.js';
+import { resolveRetention } from './serve-retention.js';
 import { readTokenFile } from './token.js';
 import { UsageError } from './usage-error.js';
 
@@ -29,6 +30,8 @@ export interface ServeConfig {
   allowed_hosts: string[];
   log_level: LogLevel;
   limits: Partial<Limits>;
+  /** `RuntimeOptions.retention` (stopped-worker TTL, idempotency TTL, event retention). */
+  retention: RetentionOptions;
   /** Profiles as the config file holds them; the Runtime checks each with its engine's schema. */
   profiles: Record<string, unknown>;
   default_profile: string | undefined;
@@ -230,12 +233,14 @@ export async function parseServeConfig(sources: ServeConfigSources): Promise<Ser
     allowed_hosts: resolveAllowedHosts(sources, file),
     log_level: logLevel ? oneOf(logLevel, LOG_LEVELS) : (fileConfig.log_level ?? 'info'),
     limits: resolveLimitsFrom(sources, file),
+    retention: {},
     profiles,
     default_profile: defaultProfile?.value ?? fileConfig.default_profile,
     engine_modules: { specifiers: fileConfig.engine_modules ?? [], dir: file?.dir ?? cwd, file: file?.name ?? '' },
     config_file: file?.name,
     postgres: undefined,
   };
+  config.retention = resolveRetention(args, env, file, config.limits);
   if (config.store === 'postgres') config.postgres = resolvePostgres(sources, file);
   config.token = await resolveToken(sources, file);
   if (config.token === undefined && !isLoopbackHost(config.host)) {

@@ -63,6 +63,7 @@ export {
   DEFAULT_IDEMPOTENCY_TTL_MS,
   DEFAULT_SWEEP_INTERVAL_MS,
   RetentionOptionsSchema,
+  resolveRetention,
 } from './schemas/retention.js';
 export type { GetRunOptions, ListRunsQuery, RunError, RunPage, RunRecord, RunStatus } from './schemas/run.js';
 export {

@@ -12,7 +12,7 @@ import { type RuntimeContext, RuntimeGate } from './runtime-context.js';
 import { getRun } from './runtime-reads.js';
 import { createRuntimeWatchHub } from './runtime-watches.js';
 import { DisplayNameSchema } from './schemas/common.js';
-import { type RetentionOptions, RetentionOptionsSchema } from './schemas/retention.js';
+import { type RetentionOptions, resolveRetention } from './schemas/retention.js';
 import type { Diagnostic, Limits, ProfileInput } from './schemas/runtime.js';
 import type { RuntimeStore, StoreRecord } from './store.js';
 import { Timestamps } from './timestamps.js';
@@ -51,7 +51,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<RuntimeConte
   const limits = Object.freeze(resolveLimits(options.limits ?? {}));
   if (options.runtime_id !== undefined) assertValidId(options.runtime_id, 'runtime_id');
   if (options.display_name !== undefined) parseOrThrow(DisplayNameSchema, options.display_name, 'display_name');
-  const retention = Object.freeze(parseOrThrow(RetentionOptionsSchema, options.retention ?? {}, 'retention'));
+  const retention = Object.freeze(resolveRetention(options.retention ?? {}));
   const catalog = new ProfileCatalog(options);
   const store = options.store ?? new MemoryStore();
   const clock = new Timestamps(options.clock ?? Date.now);

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { parseOrThrow } from '../validation.js';
 import { durationMs } from './common.js';
 
 /** A positive whole number of milliseconds (not a timer: a TTL may be months). */
@@ -17,12 +18,29 @@ export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
 export const RetentionOptionsSchema = v.strictObject({
   /** Stopped workers whose last event (their stop) is older than this are deleted (`deleteWorker`). */
   stopped_worker_ttl_ms: v.optional(TtlSchema),
-  /** Idempotency records older than this expire: the same key is then a new input. */
-  idempotency_ttl_ms: v.optional(TtlSchema, DEFAULT_IDEMPOTENCY_TTL_MS),
+  /** Idempotency records older than this expire: the same key is then a new input (default 24 h). */
+  idempotency_ttl_ms: v.optional(TtlSchema),
   /** Persistent stores keep only about the newest this many events (the memory store: `limits.max_retained_events`). */
   max_retained_events: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** How often the background sweep runs (default 60 s; tests make it short). */
-  sweep_interval_ms: v.optional(durationMs(1), DEFAULT_SWEEP_INTERVAL_MS),
+  sweep_interval_ms: v.optional(durationMs(1)),
 });
 export type RetentionOptions = v.InferInput<typeof RetentionOptionsSchema>;
-export type ResolvedRetention = v.InferOutput<typeof RetentionOptionsSchema>;
+/** Retention options with their defaults filled in. */
+export type ResolvedRetention = v.InferOutput<typeof RetentionOptionsSchema> & {
+  idempotency_ttl_ms: number;
+  sweep_interval_ms: number;
+};
+
+/**
+ * Validates retention options and fills in the defaults.
+ * @throws RuntimeError `invalid_request`
+ */
+export function resolveRetention(options: unknown = {}): ResolvedRetention {
+  const parsed = parseOrThrow(RetentionOptionsSchema, options, 'retention');
+  return {
+    ...parsed,
+    idempotency_ttl_ms: parsed.idempotency_ttl_ms ?? DEFAULT_IDEMPOTENCY_TTL_MS,
+    sweep_interval_ms: parsed.sweep_interval_ms ?? DEFAULT_SWEEP_INTERVAL_MS,
+  };
+}
