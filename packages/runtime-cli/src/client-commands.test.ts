@@ -107,6 +107,24 @@ describe('client commands with --json', () => {
     expect(refused.stdout).toBe('');
   });
 
+  test('workers delete refuses a live worker, --force deletes it; the id stays reserved', async () => {
+    await json('workers', 'create', '--id', 'to-delete');
+    const refused = await cli('workers', 'delete', 'to-delete');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error worker_not_stopped: /);
+    const deleted = await json('workers', 'delete', 'to-delete', '--force');
+    expect(deleted).toMatchObject({ worker_ref: { worker_id: 'to-delete' }, status: 'deleted' });
+    const shown = await cli('workers', 'show', 'to-delete');
+    expect(shown.code).toBe(1);
+    expect(shown.stderr).toMatch(/^error worker_not_found: /);
+    const again = await cli('workers', 'create', '--id', 'to-delete');
+    expect(again.stderr).toMatch(/^error duplicate_worker: /);
+    await json('workers', 'create', '--id', 'done');
+    await json('workers', 'stop', 'done');
+    const text = await cli('workers', 'delete', 'done');
+    expect(text).toMatchObject({ code: 0, stdout: 'deleted worker done\n' });
+  });
+
   test('events --follow streams JSON lines until SIGINT, then exits 0', async () => {
     const follower = startCli(['events', '--follow', '--json', '--worker', 'delta', '--url', server.url]);
     await json('workers', 'create', '--id', 'delta');
@@ -202,8 +220,8 @@ describe('events against a server with short retention', () => {
       const ids = JSON.parse(batch.stdout).items.map((event: { id: number }) => event.id);
       expect(ids).toHaveLength(5);
       expect(ids[0]).toBeGreaterThan(1);
-      // An explicit cursor behind retention is still an error to report.
-      const stale = await runCli(['events', '--after', '0', '--url', short.url]);
+      // An explicit cursor behind retention is still an error to report (0 means "from the oldest").
+      const stale = await runCli(['events', '--after', '1', '--url', short.url]);
       expect(stale.code).toBe(1);
       expect(stale.stderr).toMatch(/^error cursor_expired: /);
 

@@ -5,6 +5,7 @@ import {
   IdSchema,
   isRuntimeError,
   PartialLimitsSchema,
+  RetentionOptionsSchema,
   RuntimeError,
   toConfigIssues,
   type ValidationIssue,
@@ -40,6 +41,7 @@ export const ConfigFileSchema = v.strictObject({
   allowed_hosts: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
   log_level: v.optional(v.picklist(LOG_LEVELS)),
   limits: v.optional(PartialLimitsSchema),
+  retention: v.optional(RetentionOptionsSchema),
   // Each profile is checked by the engine it names, when the Runtime opens (see profileErrorInFile).
   profiles: v.optional(v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(128)), v.unknown())),
   default_profile: v.optional(v.pipe(v.string(), v.minLength(1))),

@@ -4,6 +4,7 @@ import type { Command } from './command.js';
 import { runServe } from './serve.js';
 import { parseServeConfig } from './serve-config.js';
 import { envName, flagName, LIMIT_NAMES, SERVE_OPTIONS, SERVE_SETTINGS } from './serve-options.js';
+import { RETENTION_SETTINGS } from './serve-retention.js';
 
 const COMMAND = 'serve';
 
@@ -26,6 +27,10 @@ ${row('(no flag)', envName('token'), '', 'the bearer token itself; never a flag,
 
 Limits (SPEC §11; in a config file under "limits"):
 ${LIMIT_NAMES.map((name) => row(`--${flagName(name)} <n>`, envName(name), String(DEFAULT_LIMITS[name]), '')).join('\n')}
+
+Retention (SPEC §13; in a config file under "retention"; --max-retained-events above also
+bounds the postgres event log; the fs store keeps every event for now):
+${RETENTION_SETTINGS.map((s) => row(`--${flagName(s.key)} <ms>`, envName(s.key), s.fallback, s.description)).join('\n')}
 
 Exit codes: 0 clean shutdown; 1 runtime failure (port in use, store locked, bad config or
 token file); 2 usage error (including a non-loopback --host without a token); 130/143 when

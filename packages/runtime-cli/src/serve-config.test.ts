@@ -34,6 +34,7 @@ describe('parseServeConfig', () => {
       allowed_hosts: [],
       log_level: 'info',
       limits: {},
+      retention: {},
       profiles: {},
       default_profile: undefined,
       engine_modules: { specifiers: [], dir, file: '' },
@@ -68,6 +69,37 @@ describe('parseServeConfig', () => {
       limits: { max_workers: 12, cancel_grace_ms: 0 },
       token: 'env-token',
     });
+  });
+
+  test('retention comes from flags, WORKER_RUNTIME_* variables and the config file, in that order', async () => {
+    await writeFile(
+      join(dir, 'rt.json'),
+      JSON.stringify({ retention: { stopped_worker_ttl_ms: 5, idempotency_ttl_ms: 6, max_retained_events: 7 } }),
+    );
+    expect((await parse(['--config', 'rt.json'])).retention).toEqual({
+      stopped_worker_ttl_ms: 5,
+      idempotency_ttl_ms: 6,
+      max_retained_events: 7,
+    });
+    const config = await parse(
+      ['--config', 'rt.json', '--stopped-worker-ttl-ms', '1000', '--max-retained-events', '50'],
+      {
+        WORKER_RUNTIME_STOPPED_WORKER_TTL_MS: '2000',
+        WORKER_RUNTIME_IDEMPOTENCY_TTL_MS: '3000',
+      },
+    );
+    // --max-retained-events is the memory store's limit and the persistent stores' retention at once.
+    expect(config.retention).toEqual({
+      stopped_worker_ttl_ms: 1000,
+      idempotency_ttl_ms: 3000,
+      max_retained_events: 50,
+    });
+    expect(config.limits.max_retained_events).toBe(50);
+    await expect(parse(['--idempotency-ttl-ms', '0'])).rejects.toMatchObject({
+      message: expect.stringContaining('--idempotency-ttl-ms must be an integer ≥ 1'),
+    });
+    await writeFile(join(dir, 'bad.json'), JSON.stringify({ retention: { stopped_worker_ttl: 5 } }));
+    await expect(parse(['--config', 'bad.json'])).rejects.toMatchObject({ code: 'invalid_request' });
   });
 
   test('an empty variable counts as unset', async () => {

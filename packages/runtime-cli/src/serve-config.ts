@@ -1,5 +1,12 @@
 import { isAbsolute, resolve } from 'node:path';
-import { cleanIssueMessage, DisplayNameSchema, isValidId, type Limits, LimitsSchema } from '@worker-runtime/core';
+import {
+  cleanIssueMessage,
+  DisplayNameSchema,
+  isValidId,
+  type Limits,
+  LimitsSchema,
+  type RetentionOptions,
+} from '@worker-runtime/core';
 import { isLoopbackAddress, type RuntimeToken } from '@worker-runtime/http';
 import * as v from 'valibot';
 import { booleanFlag, listFlag, type ParsedArgs, parseInteger, stringFlag } from './args.js';
@@ -13,6 +20,7 @@ import {
 } from './config-file.js';
 import type { EngineModuleSource } from './engine-modules.js';
 import { envName, flagName, LIMIT_NAMES } from './serve-options.js';
+import { resolveRetention } from './serve-retention.js';
 import { readTokenFile, type TokenFileContent } from './token.js';
 import { UsageError } from './usage-error.js';
 
@@ -32,6 +40,8 @@ export interface ServeConfig {
   allowed_hosts: string[];
   log_level: LogLevel;
   limits: Partial<Limits>;
+  /** `RuntimeOptions.retention` (stopped-worker TTL, idempotency TTL, event retention). */
+  retention: RetentionOptions;
   /** Profiles as the config file holds them; the Runtime checks each with its engine's schema. */
   profiles: Record<string, unknown>;
   default_profile: string | undefined;
@@ -227,12 +237,14 @@ export async function parseServeConfig(sources: ServeConfigSources): Promise<Ser
     allowed_hosts: resolveAllowedHosts(sources, file),
     log_level: logLevel ? oneOf(logLevel, LOG_LEVELS) : (fileConfig.log_level ?? 'info'),
     limits: resolveLimitsFrom(sources, file),
+    retention: {},
     profiles,
     default_profile: defaultProfile?.value ?? fileConfig.default_profile,
     engine_modules: { specifiers: fileConfig.engine_modules ?? [], dir: file?.dir ?? cwd, file: file?.name ?? '' },
     config_file: file?.name,
     postgres: undefined,
   };
+  config.retention = resolveRetention(args, env, file, config.limits);
   if (config.store === 'postgres') config.postgres = resolvePostgres(sources, file);
   const credentials = await resolveToken(sources, file);
   config.token = credentials?.token;

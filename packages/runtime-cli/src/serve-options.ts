@@ -171,5 +171,7 @@ export const SERVE_OPTIONS: OptionSpec = {
   'default-profile': { type: 'string' },
   'log-level': { type: 'string' },
   config: { type: 'string' },
+  'stopped-worker-ttl-ms': { type: 'string' },
+  'idempotency-ttl-ms': { type: 'string' },
   ...Object.fromEntries(LIMIT_NAMES.map((name) => [flagName(name), { type: 'string' as const }])),
 };

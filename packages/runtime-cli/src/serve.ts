@@ -39,6 +39,7 @@ async function openRuntime(config: ServeConfig, io: CliIo, logger: Logger, event
         profiles: config.profiles as Record<string, ProfileInput>,
         engines,
         limits: config.limits,
+        retention: config.retention,
       });
     });
   } catch (error) {

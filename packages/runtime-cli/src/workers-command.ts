@@ -221,6 +221,21 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
       return 0;
     },
   },
+  delete: {
+    usage: 'workers delete <worker> [--force]',
+    description:
+      'Deletes a stopped Worker and its transcript, runs and idempotency records; --force stops it first. Its id stays reserved.',
+    options: { ...CLIENT_OPTIONS, force: { type: 'boolean' } },
+    positionals: ['worker'],
+    async run(args, { client, json, io }) {
+      const ack = await client.deleteWorker(
+        args.positionals[0] as string,
+        args.values.force === true ? { force: true } : {},
+      );
+      io.stdout(json ? formatJson(ack) : `deleted worker ${ack.worker_ref.worker_id}\n`);
+      return 0;
+    },
+  },
 };
 
 function subcommandHelp(sub: Subcommand): string {
@@ -232,7 +247,7 @@ ${CLIENT_OPTIONS_HELP}
 `;
 }
 
-const HELP = `Usage: worker-runtime workers <list|create|show|stop|cancel> [options]
+const HELP = `Usage: worker-runtime workers <list|create|show|stop|cancel|delete> [options]
 
 ${Object.values(SUBCOMMANDS)
   .map((sub) => `  ${sub.usage.split('\n')[0]}\n      ${sub.description}`)
@@ -251,21 +266,25 @@ async function runSubcommand(name: string, sub: Subcommand, argv: readonly strin
   return withClient(args, io, command, (context) => sub.run(args, context));
 }
 
-/** `worker-runtime workers list|create|show|stop|cancel`. */
+/** `worker-runtime workers list|create|show|stop|cancel|delete`. */
 export const workersCommand: Command = {
   name: 'workers',
-  summary: 'list, create, show, stop or cancel Workers',
+  summary: 'list, create, show, stop, cancel or delete Workers',
   help: HELP,
   subcommandHelp: Object.fromEntries(Object.entries(SUBCOMMANDS).map(([name, sub]) => [name, subcommandHelp(sub)])),
   async run(argv, io) {
     const [name, ...rest] = argv;
-    if (name === undefined) throw new UsageError('missing subcommand: list, create, show, stop or cancel', 'workers');
+    if (name === undefined)
+      throw new UsageError('missing subcommand: list, create, show, stop, cancel or delete', 'workers');
     // A flag before the subcommand: --help (answered by main) or an unknown option.
     if (name.startsWith('-')) parseCommandArgs([name], {}, 'workers');
     // hasOwn: a name such as "constructor" must not reach Object.prototype.
     const sub = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
     if (sub === undefined) {
-      throw new UsageError(`unknown workers subcommand "${name}" (list, create, show, stop, cancel)`, 'workers');
+      throw new UsageError(
+        `unknown workers subcommand "${name}" (list, create, show, stop, cancel, delete)`,
+        'workers',
+      );
     }
     return runSubcommand(name, sub, rest, io);
   },

@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'worker_busy',
   'queue_full',
   'worker_stopped',
+  'worker_not_stopped',
   'duplicate_worker',
   'idempotency_conflict',
   'capacity_exceeded',

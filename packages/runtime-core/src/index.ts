@@ -12,11 +12,9 @@ export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
 // The in-memory store
 export { createMemoryStore, MemoryStore } from './memory-store.js';
 export type { OutputDelta, OutputDeltaListener } from './output-deltas.js';
-
 // Profiles
 export type { ProfileCatalogOptions } from './profiles.js';
 export { BUILTIN_DEFAULT_PROFILE, toConfigIssues } from './profiles.js';
-
 // Runtime: the embeddable host of Workers
 export type {
   EventListener,
@@ -49,14 +47,33 @@ export {
   EventQuerySchema,
   RuntimeEventSchema,
 } from './schemas/event.js';
-export type { BusyPolicy, ControlAck, ControlRequest, InputAck, InputRequest } from './schemas/input.js';
+export type {
+  BusyPolicy,
+  ControlAck,
+  ControlRequest,
+  DeleteAck,
+  DeleteRequest,
+  InputAck,
+  InputRequest,
+} from './schemas/input.js';
 export {
   BusyPolicySchema,
   ControlAckSchema,
   ControlRequestSchema,
+  DeleteAckSchema,
+  DeleteQuerySchema,
+  DeleteRequestSchema,
   InputAckSchema,
   InputRequestSchema,
 } from './schemas/input.js';
+// Retention
+export type { ResolvedRetention, RetentionOptions } from './schemas/retention.js';
+export {
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  DEFAULT_SWEEP_INTERVAL_MS,
+  RetentionOptionsSchema,
+  resolveRetention,
+} from './schemas/retention.js';
 export type { GetRunOptions, ListRunsQuery, RunError, RunPage, RunRecord, RunStatus } from './schemas/run.js';
 export {
   GetRunOptionsSchema,

@@ -1,6 +1,7 @@
 import type * as v from 'valibot';
 import { RuntimeError } from './errors.js';
 import { Mutex } from './mutex.js';
+import { idempotencyExpired } from './retention.js';
 import type { RuntimeContext } from './runtime-context.js';
 import { type InputAck, type InputRequest, InputRequestSchema } from './schemas/input.js';
 import type { StoreRecord } from './store.js';
@@ -25,7 +26,13 @@ function ack(
   return { worker_ref: { ...state.ref }, ...fields, replayed: false };
 }
 
-function withIdempotency(records: StoreRecord[], state: WorkerState, input: Admitted, made: InputAck): void {
+function withIdempotency(
+  ctx: RuntimeContext,
+  records: StoreRecord[],
+  state: WorkerState,
+  input: Admitted,
+  made: InputAck,
+): void {
   if (input.idempotency_key === undefined) return;
   records.push({
     type: 'idempotency',
@@ -34,6 +41,7 @@ function withIdempotency(records: StoreRecord[], state: WorkerState, input: Admi
       key: input.idempotency_key,
       fingerprint: input.fingerprint,
       ack: made,
+      created_at: ctx.clock.iso(),
     },
   });
 }
@@ -89,7 +97,8 @@ export class InputAdmission {
     this.#ctx.gate.assertWritable();
     if (input.idempotency_key === undefined) return null;
     const previous = await this.#ctx.store.getIdempotency(state.record.worker_id, input.idempotency_key);
-    if (!previous) return null;
+    // An expired key is a new input (retention.idempotency_ttl_ms); its new record replaces the old.
+    if (!previous || idempotencyExpired(this.#ctx, previous.created_at)) return null;
     if (previous.fingerprint !== input.fingerprint) {
       throw new RuntimeError('idempotency_conflict', 'this idempotency_key was already used with a different input', {
         details: { idempotency_key: input.idempotency_key },
@@ -168,7 +177,7 @@ export class InputAdmission {
       queue_position: null,
       event_id,
     });
-    withIdempotency(records, state, input, made);
+    withIdempotency(this.#ctx, records, state, input, made);
     await log.commit(records, [{ kind: 'entry_appended', state, transcript_len: sequence }]);
     return made;
   }
@@ -208,7 +217,7 @@ export class InputAdmission {
       queue_position,
       event_id,
     });
-    withIdempotency(records, state, input, made);
+    withIdempotency(this.#ctx, records, state, input, made);
     await log.commit(records, [{ kind: 'run_queued', state, queued: { record: run, input: pending } }]);
     return made;
   }
@@ -234,7 +243,7 @@ export class InputAdmission {
       queue_position: null,
       event_id,
     });
-    withIdempotency(records, state, input, made);
+    withIdempotency(this.#ctx, records, state, input, made);
     await log.commit(records, [{ kind: 'run_started', state, active, dequeued: false }]);
     executor.launch(state, active, pending.input);
     return made;

@@ -34,6 +34,8 @@ export class MemoryStore implements RuntimeStore {
   readonly kind = 'memory';
   #runtime: RuntimeRecord | null = null;
   #workers = new Map<string, MemoryWorker>();
+  /** Tombstones of deleted workers. */
+  #deleted = new Set<string>();
   /** Retained events are `#events[#eventsStart..]`: trimming moves the start (O(1)), compaction is amortized. */
   #events: RuntimeEvent[] = [];
   #eventsStart = 0;
@@ -63,6 +65,7 @@ export class MemoryStore implements RuntimeStore {
         storedWorker(worker.record, worker.transcript?.length ?? 0, worker),
       ),
       last_event_id: this.#lastEventId,
+      deleted_workers: [...this.#deleted],
       diagnostics: structuredClone(this.#diagnostics),
       recovery_diagnostics: [],
     };
@@ -134,6 +137,11 @@ export class MemoryStore implements RuntimeStore {
           worker.idempotency.set(record.record.key, structuredClone(record.record));
         }
         return;
+      case 'worker_deleted':
+        this.#worker(record.worker_id);
+        this.#workers.delete(record.worker_id);
+        this.#deleted.add(record.worker_id);
+        return;
       case 'diagnostic':
         this.#diagnostics.push(record.diagnostic);
         if (this.#diagnostics.length > this.#maxDiagnostics) {
@@ -187,6 +195,17 @@ export class MemoryStore implements RuntimeStore {
 
   async getIdempotency(worker_id: string, key: string): Promise<IdempotencyRecord | null> {
     return structuredClone(this.#workers.get(worker_id)?.idempotency?.get(key) ?? null);
+  }
+
+  /** Drops idempotency records made before `before` (records without a time are kept). */
+  async expireIdempotency(before: string): Promise<void> {
+    for (const worker of this.#workers.values()) {
+      if (!worker.idempotency) continue;
+      for (const [key, record] of worker.idempotency) {
+        if (record.created_at !== undefined && record.created_at < before) worker.idempotency.delete(key);
+      }
+      if (worker.idempotency.size === 0) worker.idempotency = null;
+    }
   }
 
   async close(): Promise<void> {

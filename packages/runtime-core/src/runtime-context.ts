@@ -3,8 +3,10 @@ import type { WorkerEngine } from './engine.js';
 import { RuntimeError } from './errors.js';
 import type { OutputDeltas } from './output-deltas.js';
 import type { ProfileCatalog } from './profiles.js';
+import type { RetentionSweep } from './retention.js';
 import type { RunExecutor } from './run-executor.js';
 import type { RuntimeMetrics } from './runtime-metrics.js';
+import type { ResolvedRetention } from './schemas/retention.js';
 import type { Limits, RuntimeStatus } from './schemas/runtime.js';
 import type { RuntimeStore } from './store.js';
 import type { Timestamps } from './timestamps.js';
@@ -32,6 +34,9 @@ export interface RuntimeContext {
   readonly runtime_id: string;
   readonly display_name: string | null;
   readonly limits: Readonly<Limits>;
+  readonly retention: Readonly<ResolvedRetention>;
+  /** The background retention sweep (started once the Runtime has opened). */
+  readonly sweep: RetentionSweep;
   readonly started_at: string;
   readonly store: RuntimeStore;
   readonly catalog: ProfileCatalog;

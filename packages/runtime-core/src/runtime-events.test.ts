@@ -91,14 +91,15 @@ describe('events', () => {
     const rt = await runtime({ limits: { max_retained_events: 5 } });
     await rt.createWorker({ ...echo, worker_id: 'w' });
     await converse(rt, 'w', 2);
-    const error = await rt.readEvents({ after: 0 }).catch((e: unknown) => e);
+    const error = await rt.readEvents({ after: 1 }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'cursor_expired', details: { oldest_available: expect.any(Number) } });
     const oldest = (error as { details: { oldest_available: number } }).details.oldest_available;
     expect((await rt.readEvents({ after: oldest - 1 })).items).toHaveLength(5);
-    // Without a cursor a reader starts at the oldest retained event instead of failing.
-    const fromStart = await rt.readEvents();
-    expect(fromStart.items[0]?.id).toBe(oldest);
-    expect(fromStart.items).toHaveLength(5);
+    // Without a cursor (or with after=0) a reader starts at the oldest retained event instead of failing.
+    for (const fromStart of [await rt.readEvents(), await rt.readEvents({ after: 0 })]) {
+      expect(fromStart.items[0]?.id).toBe(oldest);
+      expect(fromStart.items).toHaveLength(5);
+    }
   });
 
   test('subscribers see every committed event in order, and unsubscribe', async () => {

@@ -6,12 +6,14 @@ import { MemoryStore } from './memory-store.js';
 import { OutputDeltas } from './output-deltas.js';
 import { ProfileCatalog } from './profiles.js';
 import { planRecovery } from './recovery.js';
+import { RetentionSweep } from './retention.js';
 import { RunExecutor } from './run-executor.js';
 import { type RuntimeContext, RuntimeGate } from './runtime-context.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { getRun } from './runtime-reads.js';
 import { createRuntimeWatchHub } from './runtime-watches.js';
 import { DisplayNameSchema } from './schemas/common.js';
+import { type RetentionOptions, resolveRetention } from './schemas/retention.js';
 import type { Diagnostic, Limits, ProfileInput } from './schemas/runtime.js';
 import type { RuntimeStore, StoreRecord } from './store.js';
 import { Timestamps } from './timestamps.js';
@@ -37,6 +39,8 @@ export interface RuntimeOptions {
   limits?: Partial<Limits>;
   /** Milliseconds since the epoch (default `Date.now`); used for timestamps, not timers. */
   clock?: () => number;
+  /** How long history is kept: stopped workers, idempotency keys, events (SPEC §13). */
+  retention?: RetentionOptions;
 }
 
 /**
@@ -48,6 +52,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<RuntimeConte
   const limits = Object.freeze(resolveLimits(options.limits ?? {}));
   if (options.runtime_id !== undefined) assertValidId(options.runtime_id, 'runtime_id');
   if (options.display_name !== undefined) parseOrThrow(DisplayNameSchema, options.display_name, 'display_name');
+  const retention = Object.freeze(resolveRetention(options.retention ?? {}));
   const catalog = new ProfileCatalog(options);
   const store = options.store ?? new MemoryStore();
   const clock = new Timestamps(options.clock ?? Date.now);
@@ -60,10 +65,14 @@ export async function openRuntime(options: RuntimeOptions): Promise<RuntimeConte
     generate_id: () => generateId(),
     now: clock.iso(),
     max_diagnostics: limits.max_diagnostics,
-    max_retained_events: limits.max_retained_events,
+    max_retained_events: Math.min(
+      limits.max_retained_events,
+      retention.max_retained_events ?? Number.POSITIVE_INFINITY,
+    ),
+    ...(retention.max_retained_events !== undefined ? { retained_events: retention.max_retained_events } : {}),
   });
   const { runtime_id, display_name } = snapshot.runtime;
-  const workers = new WorkerRegistry(runtime_id);
+  const workers = new WorkerRegistry(runtime_id, snapshot.deleted_workers);
   const metrics = new RuntimeMetrics();
   const log = new CommitLog({
     metrics,
@@ -89,6 +98,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<RuntimeConte
     runtime_id,
     display_name,
     limits,
+    retention,
+    sweep: new RetentionSweep(retention),
     started_at: clock.iso(),
     store,
     catalog,
@@ -118,6 +129,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<RuntimeConte
     });
     await log.commit(plan.records, plan.changes);
     for (const state of plan.resume) void executor.pump(state);
+    ctx.sweep.start(ctx);
   } catch (error) {
     await store.close().catch(() => undefined);
     throw error;
@@ -141,6 +153,7 @@ function recordLateDiagnostic(ctx: RuntimeContext, diagnostic: Diagnostic): void
 export async function closeRuntime(ctx: RuntimeContext, grace_ms: number): Promise<void> {
   const { log, executor, gate } = ctx;
   gate.status = 'closing';
+  await ctx.sweep.stop();
   executor.shutdown();
   const records: StoreRecord[] = [];
   log.event(records, 'runtime_stopping', `runtime ${ctx.runtime_id} is stopping`);

@@ -132,7 +132,7 @@ export async function readEvents(ctx: RuntimeContext, query: EventQuery): Promis
   if (query.worker_id !== undefined) assertValidId(query.worker_id, 'worker_id');
   const q = parseOrThrow(EventQuerySchema, query, 'query');
   const limit = pageLimit(q.limit, ctx.limits.max_event_batch, DEFAULT_PAGE_SIZE);
-  // No cursor means "from the oldest event still retained", so a default read never expires.
+  // No cursor (or 0) means "from the oldest event still retained", so such a read never expires.
   let after = q.after ?? 0;
   const last = ctx.log.lastEventId;
   if (after > last) {
@@ -151,7 +151,7 @@ export async function readEvents(ctx: RuntimeContext, query: EventQuery): Promis
       } catch (error) {
         const oldest =
           isRuntimeError(error) && error.code === 'cursor_expired' ? error.details?.oldest_available : undefined;
-        if (q.after !== undefined || typeof oldest !== 'number' || oldest - 1 <= after) throw error;
+        if ((q.after ?? 0) !== 0 || typeof oldest !== 'number' || oldest - 1 <= after) throw error;
         after = oldest - 1;
       }
     }

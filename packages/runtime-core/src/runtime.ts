@@ -8,7 +8,7 @@ import { getRun, listRuns, listWorkers, readEvents, transcript } from './runtime
 import { capabilities, metricsSnapshot, summary } from './runtime-summary.js';
 import { MAX_TIMER_MS } from './schemas/common.js';
 import type { EventBatch } from './schemas/event.js';
-import type { ControlAck, ControlRequest, InputAck, InputRequest } from './schemas/input.js';
+import type { ControlAck, ControlRequest, DeleteAck, DeleteRequest, InputAck, InputRequest } from './schemas/input.js';
 import type { GetRunOptions, ListRunsQuery, RunPage, RunRecord } from './schemas/run.js';
 import type { Diagnostic, Limits, RuntimeCapabilities, RuntimeStatus, RuntimeSummary } from './schemas/runtime.js';
 import type { TranscriptPage, TranscriptQuery } from './schemas/transcript.js';
@@ -18,6 +18,7 @@ import type { WatchOptions } from './watch-hub.js';
 import type { WorkerAddress } from './worker-address.js';
 import { cancelWorker, stopWorker } from './worker-control.js';
 import { WorkerCreation } from './worker-creation.js';
+import { deleteWorker } from './worker-deletion.js';
 import { toDetail } from './worker-state.js';
 
 export type { EventListener, StoreFailureListener } from './commit-log.js';
@@ -228,6 +229,18 @@ export class Runtime {
    */
   async stopWorker(worker: WorkerAddress, request: ControlRequest = {}): Promise<ControlAck> {
     return stopWorker(this.#ctx, worker, request);
+  }
+
+  /**
+   * Deletes a stopped Worker: a durable `worker_deleted` event, then its transcript, runs and
+   * idempotency records are removed from the store. Reads then answer `worker_not_found`; the id
+   * stays reserved (`duplicate_worker`), also after a restart. With `force`, a Worker that is not
+   * stopped is stopped first.
+   * @throws RuntimeError `invalid_id`, `worker_not_found`, `worker_not_stopped`, `invalid_request`,
+   *   `runtime_unavailable`, `store_unavailable`
+   */
+  async deleteWorker(worker: WorkerAddress, request: DeleteRequest = {}): Promise<DeleteAck> {
+    return deleteWorker(this.#ctx, worker, request);
   }
 
   /**

@@ -47,6 +47,11 @@ export interface StoreSnapshot {
   workers: StoredWorker[];
   /** The highest event id ever committed (0 when none); new ids continue after it. */
   last_event_id: number;
+  /**
+   * Tombstones: ids of deleted workers (committed `worker_deleted` records), which stay reserved.
+   * A store keeps O(1) small data per deleted worker (its id), nothing else of it.
+   */
+  deleted_workers: string[];
   /** The newest persisted diagnostics, oldest first. */
   diagnostics: Diagnostic[];
   /**
@@ -75,6 +80,11 @@ export interface StoreOpenRequest {
   max_diagnostics: number;
   /** Stores that trim events keep at least this many (the memory store's retention). */
   max_retained_events: number;
+  /**
+   * `retention.max_retained_events`: when set, persistent stores (which otherwise keep every event)
+   * also keep only about the newest this many; older cursors get `cursor_expired`.
+   */
+  retained_events?: number;
 }
 
 /**
@@ -89,6 +99,13 @@ export interface StoreOpenRequest {
  * - Reads may see a batch that is written but whose `commit` has not resolved yet; the Runtime
  *   bounds what it reads by what it has seen committed (event ids, transcript lengths).
  * - Store errors are `RuntimeError`s (`store_unavailable`, `store_locked`, `cursor_expired`).
+ * - Deletion is a record in the batch, `{type: 'worker_deleted', worker_id}`, committed with the
+ *   `worker_deleted` event. That batch is the commit point: when it resolves the worker's
+ *   transcript, runs, idempotency records and worker record are gone from the store (reads answer
+ *   empty/null, the next snapshot lists the id in `deleted_workers` and not in `workers`). A crash
+ *   before the batch is durable leaves the worker intact; after it, `open` finishes the removal
+ *   before it answers. So a delete is never seen half done, and no other record needs ordering
+ *   against it. Events that named the worker stay (they are the runtime's history) until trimmed.
  */
 export interface RuntimeStore {
   /** A short name for summaries: `memory`, `fs`. */
@@ -110,6 +127,12 @@ export interface RuntimeStore {
   listRuns(worker_id: string, query: { after_run_id?: string; limit: number }): Promise<RunRecord[]>;
   /** The idempotency record for a worker's key, or null. */
   getIdempotency(worker_id: string, key: string): Promise<IdempotencyRecord | null>;
+  /**
+   * Drops idempotency records whose `created_at` is before `before` (ISO-8601), so their memory and
+   * disk are reclaimed (`retention.idempotency_ttl_ms`). Optional: the Runtime ignores expired
+   * records by age anyway; a store without it keeps them until their worker is deleted.
+   */
+  expireIdempotency?(before: string): Promise<void>;
   /** Flushes and releases the store (locks, file handles). Idempotent. */
   close(): Promise<void>;
 }

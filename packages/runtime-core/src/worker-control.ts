@@ -125,7 +125,7 @@ async function commitStop(ctx: RuntimeContext, state: WorkerState, message: stri
 }
 
 /** Lets the worker's engine release what it holds for it; a failure becomes a warning diagnostic. */
-async function releaseWorker(ctx: RuntimeContext, state: WorkerState): Promise<void> {
+export async function releaseWorker(ctx: RuntimeContext, state: WorkerState): Promise<void> {
   let engine: ReturnType<typeof ctx.catalog.resolve>['engine'];
   try {
     engine = ctx.catalog.resolve(state.record.profile).engine;

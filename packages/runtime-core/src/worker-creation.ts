@@ -95,7 +95,11 @@ export class WorkerCreation {
         }
       }
       const worker_id = req.worker_id ?? generateId(ctx.clock.millis());
-      if (ctx.workers.has(worker_id)) throw new RuntimeError('duplicate_worker', `worker ${worker_id} already exists`);
+      if (ctx.workers.isTaken(worker_id))
+        throw new RuntimeError(
+          'duplicate_worker',
+          `worker ${worker_id} already exists (or existed: ids are never reused)`,
+        );
       if (ctx.workers.size >= ctx.limits.max_workers) {
         throw new RuntimeError(
           'capacity_exceeded',

@@ -21,7 +21,9 @@ export type WorkerChange =
   /** Queued runs were cancelled by the stop; `last_run` is the newest of them, if any. */
   | { kind: 'worker_stopped'; state: WorkerState; record: WorkerRecord; last_run: RunRecord | null }
   /** A run found unfinished at open was closed (interrupted). */
-  | { kind: 'run_closed'; state: WorkerState; record: RunRecord };
+  | { kind: 'run_closed'; state: WorkerState; record: RunRecord }
+  /** The worker was deleted: it leaves the table, its id stays reserved. */
+  | { kind: 'worker_deleted'; state: WorkerState };
 
 /**
  * The one owner of worker state: the table of live workers, in creation order. Nothing else
@@ -32,9 +34,12 @@ export class WorkerRegistry {
   readonly #byId = new Map<string, WorkerState>();
   /** Create idempotency keys (one scope per runtime) → the worker each created. */
   readonly #byCreateKey = new Map<string, WorkerState>();
+  /** Ids of deleted workers (tombstones): never given to a new worker. */
+  readonly #deleted: Set<string>;
 
-  constructor(runtime_id: string) {
+  constructor(runtime_id: string, deleted: Iterable<string> = []) {
     this.runtime_id = runtime_id;
+    this.#deleted = new Set(deleted);
   }
 
   /** How many workers this runtime holds. */
@@ -44,6 +49,11 @@ export class WorkerRegistry {
 
   has(worker_id: string): boolean {
     return this.#byId.has(worker_id);
+  }
+
+  /** Whether a worker holds the id now or held it before it was deleted. */
+  isTaken(worker_id: string): boolean {
+    return this.#byId.has(worker_id) || this.#deleted.has(worker_id);
   }
 
   /** Workers in creation order. */
@@ -125,6 +135,11 @@ export class WorkerRegistry {
         return;
       case 'run_closed':
         state.last_run = change.record;
+        return;
+      case 'worker_deleted':
+        this.#byId.delete(state.record.worker_id);
+        if (state.record.idempotency) this.#byCreateKey.delete(state.record.idempotency.key);
+        this.#deleted.add(state.record.worker_id);
         return;
     }
   }

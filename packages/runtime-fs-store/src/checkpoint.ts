@@ -1,3 +1,4 @@
+import type { StoreRecord } from '@worker-runtime/core';
 import { writeAtomic } from './file-io.js';
 import { FORMAT } from './file-schemas.js';
 import { DIR_CHANGED, type FileWriter } from './file-writer.js';
@@ -84,7 +85,13 @@ export async function writeCheckpoint(
       JSON.stringify({ format: FORMAT, ...state.runtime }, null, 2),
     );
   }
-  const checkpoint = { format: FORMAT, batch, events: state.events, diagnostics: state.diagnostics };
+  const checkpoint = {
+    format: FORMAT,
+    batch,
+    events: state.events,
+    diagnostics: state.diagnostics,
+    deleted_workers: [...state.deleted],
+  };
   await writeAtomic(fs, layout.file(RUNTIME_FILES.checkpoint), JSON.stringify(checkpoint, null, 2));
   state.checkpointBatch = batch;
   state.runtimeDirty = false;
@@ -115,4 +122,19 @@ export async function writeWorkerSnapshots(
       JSON.stringify(unit.toFile(batch), null, 2),
     );
   }
+}
+
+/** The workers whose record a group creates or replaces: rare (creation, stop), never an input. */
+export function replacedWorkers(
+  state: StoreState,
+  group: readonly { records: readonly StoreRecord[] }[],
+): WorkerUnit[] {
+  const units = new Set<WorkerUnit>();
+  for (const { records } of group) {
+    for (const record of records) {
+      const unit = record.type === 'worker' ? state.workers.get(record.worker.worker_id) : undefined;
+      if (unit) units.add(unit);
+    }
+  }
+  return [...units];
 }

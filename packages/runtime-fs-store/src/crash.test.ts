@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type InputAck, Runtime } from '@worker-runtime/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFsStore } from './fs-store.js';
+import { listFsRuntimes } from './runtime-dirs.js';
 import { startReadyChild } from './test-support/ready-child.js';
 import { tempDir } from './test-support/temp-dir.js';
 
@@ -73,4 +76,66 @@ describe('crash safety', () => {
     }
     expect(acked.length).toBeGreaterThan(ROUNDS);
   }, 60_000);
+});
+
+// Deletes run in their own data dir: a create/fill/delete loop in a child, killed at random moments.
+const deleteChild = new URL('./test-support/delete-crash-child.mjs', import.meta.url).pathname;
+const DELETE_ROUNDS = 24;
+const create = { intent: { kind: 'assistant' as const }, profile: { kind: 'runtime_default' as const } };
+
+describe('crash safety of deletes', () => {
+  test(`a SIGKILL at any point of a delete leaves the worker intact or fully deleted (${DELETE_ROUNDS} rounds)`, async () => {
+    const deletesDir = join(dir, 'deletes');
+    let deletions = 0;
+    let intact = 0;
+    for (let round = 0; round < DELETE_ROUNDS; round++) {
+      const checkpointBytes = round % 2 === 0 ? 2048 : 1 << 20;
+      const running = await startReadyChild(deleteChild, [deletesDir, String(round), String(checkpointBytes)]);
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(Math.random() * 300)));
+      const lines = (await running.crash()).split('\n').slice(1, -1);
+      const printed = lines.map((line) => JSON.parse(line) as { complete?: string; deleted?: string });
+      const complete = printed.flatMap((p) => (p.complete ? [p.complete] : []));
+      const deleted = new Set(printed.flatMap((p) => (p.deleted ? [p.deleted] : [])));
+      // The worker being created when the kill came may exist without being complete; it is checked too.
+      const started = [...complete, `d${round}-${complete.length}`];
+
+      const runtime = await Runtime.open({ store: createFsStore({ data_dir: deletesDir }) });
+      try {
+        const [runtime_id] = await listFsRuntimes(deletesDir);
+        const workersDir = join(deletesDir, 'runtimes', runtime_id as string, 'workers');
+        const listed = (await runtime.listWorkers({ limit: 1000 })).workers.map((w) => w.worker_id);
+        // Nothing on disk that the runtime does not know, nothing known without its directory.
+        expect((await readdir(workersDir)).sort()).toEqual([...listed].sort());
+        for (const worker_id of started) {
+          const onDisk = existsSync(join(workersDir, worker_id));
+          const known = listed.includes(worker_id);
+          expect(onDisk).toBe(known);
+          if (deleted.has(worker_id)) expect(known).toBe(false);
+          if (known) {
+            if (complete.includes(worker_id)) {
+              intact++;
+              const items = (await runtime.transcript(worker_id)).items.map((e) => e.content);
+              expect(items.slice(0, 3)).toEqual(['one', 'two', 'echo: two']);
+              expect((await runtime.listRuns(worker_id)).runs).toHaveLength(1);
+            }
+            continue;
+          }
+          if (complete.includes(worker_id)) {
+            deletions++;
+            await expect(runtime.getWorker(worker_id)).rejects.toMatchObject({ code: 'worker_not_found' });
+            await expect(runtime.createWorker({ ...create, worker_id })).rejects.toMatchObject({
+              code: 'duplicate_worker',
+            });
+          }
+        }
+        // Leave no live worker behind for the next round's listing.
+        for (const worker_id of listed) await runtime.deleteWorker(worker_id, { force: true });
+      } finally {
+        await runtime.close();
+      }
+    }
+    expect(deletions).toBeGreaterThan(DELETE_ROUNDS / 2);
+    // Some kills landed between "complete" and the delete's ack, where either outcome is right.
+    expect(deletions + intact).toBeGreaterThan(DELETE_ROUNDS);
+  }, 90_000);
 });

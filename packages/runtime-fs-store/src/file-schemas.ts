@@ -30,6 +30,8 @@ export const CheckpointFileSchema = v.object({
   batch: count,
   events: LogSizeSchema,
   diagnostics: v.array(DiagnosticSchema),
+  /** Tombstones: ids of deleted workers (absent in files written before deletion existed). */
+  deleted_workers: v.optional(v.array(v.string())),
 });
 
 const OrderedRunSchema = v.object({ ordinal: count, stored: StoredRunSchema });

@@ -1,4 +1,5 @@
 import { constants } from 'node:fs';
+import { sep } from 'node:path';
 import { errnoCode, writeAll } from './file-io.js';
 import type { FsLike } from './fs-like.js';
 
@@ -87,6 +88,19 @@ export class FileWriter {
   async sync(files: readonly string[], dirs: readonly string[]): Promise<void> {
     await Promise.all(files.map((path) => this.#syncPath(path)));
     await Promise.all(dirs.map((path) => this.#syncPath(path)));
+  }
+
+  /**
+   * Closes the cached descriptors of files under `dir` (a worker directory about to be removed).
+   * Call between flushes: nothing may be queued for those files.
+   */
+  async forget(dir: string): Promise<void> {
+    const prefix = `${dir}${sep}`;
+    for (const [path, fd] of [...this.#fds]) {
+      if (!path.startsWith(prefix)) continue;
+      this.#fds.delete(path);
+      await this.#fs.close(fd).catch(() => undefined);
+    }
   }
 
   /** Closes every cached descriptor. */

@@ -33,6 +33,8 @@ export interface FsLike {
   /** Creates a directory (and its parents); no error when it exists. */
   mkdirp(path: string): Promise<void>;
   readdir(path: string): Promise<DirEntry[]>;
+  /** Removes a directory and everything in it; no error when it does not exist. */
+  removeTree(path: string): Promise<void>;
 }
 
 const callbacks = {
@@ -96,6 +98,7 @@ export const nodeFs: FsLike = {
   rename: (from, to) => fs.promises.rename(from, to),
   unlink: (path) => fs.promises.unlink(path),
   mkdirp: makeDirs,
+  removeTree: (path) => fs.promises.rm(path, { recursive: true, force: true }),
   readdir: async (path) =>
     (await fs.promises.readdir(path, { withFileTypes: true })).map((entry) => ({
       name: entry.name,

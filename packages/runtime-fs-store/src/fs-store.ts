@@ -14,7 +14,7 @@ import {
   TranscriptEntrySchema,
 } from '@worker-runtime/core';
 import type * as v from 'valibot';
-import { writeCheckpoint, writeWorkerSnapshots } from './checkpoint.js';
+import { replacedWorkers, writeCheckpoint, writeWorkerSnapshots } from './checkpoint.js';
 import { storeUnavailable } from './file-io.js';
 import { FileWriter } from './file-writer.js';
 import { type FsLike, nodeFs } from './fs-like.js';
@@ -30,7 +30,7 @@ import { pickRuntimeId } from './runtime-dirs.js';
 import { acquireLock, releaseLock } from './runtime-lock.js';
 import { idempotencyDamaged, storeDiagnostic } from './store-diagnostics.js';
 import type { StoreState } from './store-state.js';
-import type { WorkerUnit } from './worker-unit.js';
+import { removeWorkerDirs } from './worker-removal.js';
 
 /** Options of {@link createFsStore}. */
 export interface FsStoreOptions {
@@ -188,6 +188,7 @@ export class FsStore implements RuntimeStore {
         runtime: { ...state.runtime },
         workers: [...state.workers.values()].sort((a, b) => a.ordinal - b.ordinal).map((unit) => unit.toStored()),
         last_event_id: state.events.count,
+        deleted_workers: [...state.deleted],
         diagnostics: structuredClone(state.diagnostics),
         recovery_diagnostics: recovered.diagnostics,
       };
@@ -243,7 +244,10 @@ export class FsStore implements RuntimeStore {
     } catch (error) {
       throw this.#fail(error, 'write its journal');
     }
-    return { batches, checkpoint: open.journal.size >= this.#checkpointBytes };
+    // A delete is followed by a checkpoint (see #publish); like any checkpoint it must not overlap
+    // the next group's journal append.
+    const deletes = batches.some(({ records }) => records.some((record) => record.type === 'worker_deleted'));
+    return { batches, checkpoint: deletes || open.journal.size >= this.#checkpointBytes };
   }
 
   /** The second stage, one group at a time in order: apply, write the log files, publish, snapshot, checkpoint. */
@@ -253,6 +257,7 @@ export class FsStore implements RuntimeStore {
     // An earlier group failed after this one was journaled: it is durable (reopening replays it)
     // but is never applied here.
     if (this.#failure) throw this.#failure;
+    let removals: string[] = [];
     try {
       for (const batch of batches) open.state.apply(batch);
       for (const { records } of batches) {
@@ -260,6 +265,9 @@ export class FsStore implements RuntimeStore {
       }
       for (const id of open.creating) if (open.state.workers.has(id)) open.creating.delete(id);
       await open.writer.flush();
+      removals = open.state.removals;
+      open.state.removals = [];
+      await removeWorkerDirs(this.#fs, open.layout, open.writer, removals);
     } catch (error) {
       // The group is durable in the journal (reopening replays it) but not readable here.
       throw this.#fail(error, 'write its log files');
@@ -268,29 +276,19 @@ export class FsStore implements RuntimeStore {
     const published = open.published;
     open.published = signal();
     published.resolve();
-    const replaced = this.#replacedWorkers(open, group);
+    const replaced = replacedWorkers(open.state, group);
     if (replaced.length > 0) {
       // Like a checkpoint: the group is already durable, a failed snapshot only stops later commits.
       await writeWorkerSnapshots(this.#fs, open, replaced).catch((error: unknown) =>
         this.#fail(error, 'write a worker snapshot'),
       );
     }
+    // After a delete the journal still holds the worker's older records: the checkpoint #write
+    // scheduled for it empties the journal, so no file keeps the deleted worker's data.
     if (!this.#failure && checkpoint) {
       // This group is already durable; a failed checkpoint only stops later commits.
       await writeCheckpoint(this.#fs, open).catch((error: unknown) => this.#fail(error, 'write a checkpoint'));
     }
-  }
-
-  /** The workers whose record a group creates or replaces: rare (creation, stop), never an input. */
-  #replacedWorkers(open: OpenState, group: readonly SerializedBatch[]): WorkerUnit[] {
-    const units = new Set<WorkerUnit>();
-    for (const { records } of group) {
-      for (const record of records) {
-        const unit = record.type === 'worker' ? open.state.workers.get(record.worker.worker_id) : undefined;
-        if (unit) units.add(unit);
-      }
-    }
-    return [...units];
   }
 
   #fail(error: unknown, doing: string): RuntimeError {

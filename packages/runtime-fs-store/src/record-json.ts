@@ -9,6 +9,7 @@ const VALUE_KEY: Readonly<Record<StoreRecord['type'], string>> = {
   event: 'event',
   idempotency: 'record',
   diagnostic: 'diagnostic',
+  worker_deleted: 'worker_id',
 };
 
 /** A batch serialized once, when `commit` is called: the journal line and every log line come from it. */
@@ -31,6 +32,8 @@ export function workerOf(record: StoreRecord): string | null {
       return record.entry.worker_ref.worker_id;
     case 'idempotency':
       return record.record.worker_id;
+    case 'worker_deleted':
+      return record.worker_id;
     case 'event':
       return record.event.worker_ref?.worker_id ?? null;
     default:
@@ -56,6 +59,7 @@ function malformed(record: StoreRecord): string | null {
   const type = (record as { type?: unknown } | null)?.type;
   if (typeof type !== 'string' || !Object.hasOwn(VALUE_KEY, type)) return 'a malformed record';
   const value = (record as unknown as Record<string, unknown>)[VALUE_KEY[type as StoreRecord['type']]];
+  if (type === 'worker_deleted') return typeof value === 'string' && isValidId(value) ? null : 'invalid_id';
   if (!isObject(value)) return `a malformed ${type} record`;
   switch (record.type) {
     case 'worker':

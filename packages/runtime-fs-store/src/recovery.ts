@@ -19,6 +19,7 @@ import { INDEX_WIDTH, readIndex } from './offset-index.js';
 import { type FsStoreDiagnosticCode, storeDiagnostic } from './store-diagnostics.js';
 import { type LogSize, StoreState } from './store-state.js';
 import { eventsOf, rebuildWorker } from './worker-rebuild.js';
+import { removeWorkerDirs } from './worker-removal.js';
 import { WorkerUnit } from './worker-unit.js';
 
 const KNOWN_RUNTIME_ENTRIES = new Set<string>(Object.values(RUNTIME_FILES));
@@ -99,18 +100,23 @@ export async function recoverRuntime(
   }
 
   const checkpoint = await readJson(fs, layout.file(RUNTIME_FILES.checkpoint), CheckpointFileSchema);
+  if (checkpoint !== null && (await fileSize(fs, layout.file(RUNTIME_FILES.journal))) === null) {
+    note('store_corrupt_record', 'journal.jsonl was missing; what was committed after the last checkpoint is lost');
+  }
+  const { journal, scan } = await Journal.open(fs, layout.file(RUNTIME_FILES.journal));
+  const deleted = tombstones(checkpoint !== 'corrupt' ? checkpoint : null, scan.batches);
   const workerDirs: string[] = [];
+  const unfinishedDeletes: string[] = [];
   for (const entry of await fs.readdir(layout.workersDir)) {
     if (!entry.isDirectory || !isValidId(entry.name)) {
       note('store_stray_entry', `an unexpected entry in workers/ was ignored${printable(entry.name)}`, 'info');
       continue;
     }
-    workerDirs.push(entry.name);
+    if (deleted.has(entry.name)) unfinishedDeletes.push(entry.name);
+    else workerDirs.push(entry.name);
   }
-  if (checkpoint !== null && (await fileSize(fs, layout.file(RUNTIME_FILES.journal))) === null) {
-    note('store_corrupt_record', 'journal.jsonl was missing; what was committed after the last checkpoint is lost');
-  }
-  const { journal, scan } = await Journal.open(fs, layout.file(RUNTIME_FILES.journal));
+  // A delete is final once its journal line is durable: finish one that a crash interrupted.
+  await removeWorkerDirs(fs, layout, writer, unfinishedDeletes);
   // Acks rest on the journal alone, so its directory entry must be durable before the first one.
   await fsyncPath(fs, layout.dir);
   if (scan.torn_bytes > 0) {
@@ -158,6 +164,7 @@ export async function recoverRuntime(
     events,
     diagnostics: usable?.diagnostics ?? [],
     maxDiagnostics: request.max_diagnostics,
+    deleted,
   });
   // The lock (and any rewritten runtime.json) changed the runtime directory.
   state.dirty |= DIR_CHANGED;
@@ -224,6 +231,18 @@ export async function recoverRuntime(
       note('store_stray_entry', `the folder of worker ${id} has no worker.json; it was ignored`, 'info');
   }
   return { state, journal, replayed: scan.batches.length > 0 || repaired, diagnostics };
+}
+
+/** Ids of deleted workers: the checkpoint's tombstones and the journal's `worker_deleted` records. */
+function tombstones(
+  checkpoint: { deleted_workers?: string[] | undefined } | null,
+  batches: readonly JournalBatch[],
+): Set<string> {
+  const deleted = new Set(checkpoint?.deleted_workers ?? []);
+  for (const { records } of batches) {
+    for (const record of records) if (record.type === 'worker_deleted') deleted.add(record.worker_id);
+  }
+  return deleted;
 }
 
 /** The id of the first event naming worker `id` in the journal (infinity when none). */

@@ -31,6 +31,10 @@ export class StoreState implements DirtyMask {
   diagnostics: Diagnostic[];
   maxDiagnostics: number;
   readonly workers = new Map<string, WorkerUnit>();
+  /** Tombstones: ids of deleted workers (persisted in `checkpoint.json`, replayed from the journal). */
+  readonly deleted: Set<string>;
+  /** Workers deleted by applied batches whose directory is still to be removed (see `worker-removal.ts`). */
+  removals: string[] = [];
   /** Runtime-level files and directories written since the checkpoint (`RUNTIME_BITS`, `DIR_CHANGED`). */
   dirty = 0;
   readonly #touched = new Set<WorkerUnit>();
@@ -41,8 +45,16 @@ export class StoreState implements DirtyMask {
   constructor(
     layout: RuntimeLayout,
     writer: FileWriter,
-    init: { runtime: RuntimeRecord; batch: number; events: LogSize; diagnostics: Diagnostic[]; maxDiagnostics: number },
+    init: {
+      runtime: RuntimeRecord;
+      batch: number;
+      events: LogSize;
+      diagnostics: Diagnostic[];
+      maxDiagnostics: number;
+      deleted: Iterable<string>;
+    },
   ) {
+    this.deleted = new Set(init.deleted);
     this.#layout = layout;
     this.#writer = writer;
     this.runtime = init.runtime;
@@ -103,6 +115,8 @@ export class StoreState implements DirtyMask {
         this.runtimeDirty = true;
         return;
       case 'worker': {
+        // A deleted worker's older records (replayed from the journal) are dropped with it.
+        if (this.deleted.has(record.worker.worker_id)) return;
         if (!this.workers.has(record.worker.worker_id)) {
           const unit = WorkerUnit.create(record.worker, this.#nextOrdinal++, batch - 1);
           this.workers.set(unit.worker_id, unit);
@@ -179,6 +193,16 @@ export class StoreState implements DirtyMask {
         this.#writer.append(path, unit.event_ids * INDEX_WIDTH, indexEntry(event.id), unit, LOG_BITS.eventIds);
         unit.event_ids++;
         tallyEvent(unit, event);
+        return;
+      }
+      case 'worker_deleted': {
+        const unit = this.workers.get(record.worker_id);
+        if (unit) {
+          this.workers.delete(record.worker_id);
+          this.#touched.delete(unit);
+        }
+        if (!this.deleted.has(record.worker_id) || unit) this.removals.push(record.worker_id);
+        this.deleted.add(record.worker_id);
         return;
       }
       case 'diagnostic':

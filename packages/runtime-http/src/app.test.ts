@@ -284,8 +284,11 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     test('an expired event cursor answers 410 cursor_expired', async () => {
       const { call } = await setup({ limits: { max_retained_events: 2 } });
       for (const id of ['a', 'b', 'c']) await call('/v1/workers', { body: { ...CREATE_ASSISTANT, worker_id: id } });
-      const error = await expectError(await call('/v1/events?after=0'), 410, 'cursor_expired');
+      const error = await expectError(await call('/v1/events?after=1'), 410, 'cursor_expired');
       expect(error.details).toHaveProperty('oldest_available');
+      // after=0 means "from the oldest retained", like no cursor.
+      const fromOldest = await call('/v1/events?after=0');
+      expect(fromOldest.status).toBe(200);
     });
   });
 
@@ -294,9 +297,9 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
       const { call } = await setup();
       await expectError(await call('/v1/nope'), 404, 'route_not_found');
       await expectError(await call('/nope'), 404, 'route_not_found');
-      const wrong = await call('/v1/workers/w', { method: 'DELETE' });
+      const wrong = await call('/v1/workers/w', { method: 'PUT' });
       await expectError(wrong, 405, 'method_not_allowed');
-      expect(wrong.headers.get('allow')).toBe('GET, HEAD');
+      expect(wrong.headers.get('allow')).toBe('GET, HEAD, DELETE');
       const put = await call('/v1/workers', { method: 'PUT' });
       expect(put.headers.get('allow')).toBe('GET, HEAD, POST');
     });

@@ -111,3 +111,11 @@ describe('createRuntimeClient', () => {
     await expect(client.summary()).rejects.toMatchObject({ code: 'runtime_unavailable', status: 502 });
   });
 });
+
+test('the typed client deletes a worker', async () => {
+  const { client } = await start();
+  await client.createWorker({ ...CREATE_HOLD, worker_id: 'w' });
+  await expect(client.deleteWorker('w')).rejects.toMatchObject({ code: 'worker_not_stopped', status: 409 });
+  expect(await client.deleteWorker('w', { force: true })).toMatchObject({ status: 'deleted' });
+  await expect(client.getWorker('w')).rejects.toMatchObject({ code: 'worker_not_found' });
+});

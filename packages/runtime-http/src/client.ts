@@ -24,6 +24,7 @@ export type RemoteRuntimeApi = Pick<
   | 'sendInput'
   | 'cancelWorker'
   | 'stopWorker'
+  | 'deleteWorker'
   | 'getRun'
   | 'listRuns'
   | 'transcript'
@@ -194,6 +195,8 @@ export function createRuntimeClient({ baseUrl, token, fetch: fetchImpl = fetch }
       call('cancelWorker', await workerParams(worker), 'ack', { body: request }),
     stopWorker: async (worker, request = {}) =>
       call('stopWorker', await workerParams(worker), 'ack', { body: request }),
+    deleteWorker: async (worker, request = {}) =>
+      call('deleteWorker', await workerParams(worker), 'ack', { body: request }),
     getRun: async (worker, run_id, options = {}) =>
       call('getRun', { ...(await workerParams(worker)), run_id: assertValidId(run_id, 'run_id') }, 'run', {
         query: options as Query,

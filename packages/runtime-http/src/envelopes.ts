@@ -1,5 +1,6 @@
 import {
   ControlAckSchema,
+  DeleteAckSchema,
   DiagnosticSchema,
   EventBatchSchema,
   InputAckSchema,
@@ -24,6 +25,8 @@ export const WorkerEnvelopeSchema = v.object({ worker: WorkerDetailSchema });
 export const InputAckEnvelopeSchema = v.object({ ack: InputAckSchema });
 /** `POST …/cancel`, `POST …/stop` → `{ ack }`. */
 export const ControlAckEnvelopeSchema = v.object({ ack: ControlAckSchema });
+/** `DELETE /v1/workers/{id}` answer. */
+export const DeleteAckEnvelopeSchema = v.object({ ack: DeleteAckSchema });
 /** `GET …/runs` → `{ runs, next_cursor }`. */
 export const RunPageEnvelopeSchema = RunPageSchema;
 /** `GET …/runs/{run_id}` → `{ run }`. */

@@ -20,6 +20,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   worker_busy: 409,
   queue_full: 409,
   worker_stopped: 409,
+  worker_not_stopped: 409,
   duplicate_worker: 409,
   idempotency_conflict: 409,
   capacity_exceeded: 409,

@@ -8,6 +8,7 @@ export { createRuntimeClient, RuntimeHttpError } from './client.js';
 export type { Health, Ready } from './envelopes.js';
 export {
   ControlAckEnvelopeSchema,
+  DeleteAckEnvelopeSchema,
   DiagnosticsEnvelopeSchema,
   EventsEnvelopeSchema,
   HealthSchema,

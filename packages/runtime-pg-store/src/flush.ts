@@ -23,6 +23,16 @@ interface GroupRows {
   events: RuntimeEvent[];
   idempotency: Map<string, IdempotencyRecord>;
   diagnostics: Diagnostic[];
+  /** Workers deleted by the group: their rows go after every other statement of the group. */
+  deleted: string[];
+}
+
+/** Retention work a group carries out in its transaction (fenced like its writes). */
+export interface GroupRetention {
+  /** Keep only the newest this many events. */
+  retained_events?: number;
+  /** Drop idempotency records made before this time (ISO-8601). */
+  idempotency_before?: string;
 }
 
 function collect(records: readonly StoreRecord[]): GroupRows {
@@ -34,6 +44,7 @@ function collect(records: readonly StoreRecord[]): GroupRows {
     events: [],
     idempotency: new Map(),
     diagnostics: [],
+    deleted: [],
   };
   for (const record of records) {
     switch (record.type) {
@@ -58,6 +69,9 @@ function collect(records: readonly StoreRecord[]): GroupRows {
         break;
       case 'diagnostic':
         rows.diagnostics.push(record.diagnostic);
+        break;
+      case 'worker_deleted':
+        rows.deleted.push(record.worker_id);
         break;
     }
   }
@@ -123,6 +137,7 @@ export async function flushGroup(
   s: string,
   lease: Lease,
   records: readonly StoreRecord[],
+  retention: GroupRetention = {},
 ): Promise<void> {
   const rows = collect(records);
   const rt = lease.runtime_id;
@@ -228,6 +243,24 @@ export async function flushGroup(
        SELECT $1, d.diagnostic FROM unnest($2::text[]) WITH ORDINALITY AS d(diagnostic, ord) ORDER BY d.ord`,
       [rt, rows.diagnostics.map(json)],
     );
+  }
+  if (rows.deleted.length > 0) {
+    // Runs, transcript and idempotency rows go with the worker row (ON DELETE CASCADE).
+    add(`DELETE FROM ${s}.workers WHERE runtime_id = $1 AND worker_id = ANY($2::text[])`, [rt, rows.deleted]);
+    add(
+      `INSERT INTO ${s}.deleted_workers (runtime_id, worker_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
+      [rt, rows.deleted],
+    );
+  }
+  const last = rows.events.at(-1)?.id ?? 0;
+  if (retention.retained_events !== undefined && last > retention.retained_events) {
+    add(`DELETE FROM ${s}.events WHERE runtime_id = $1 AND id <= $2`, [rt, last - retention.retained_events]);
+  }
+  if (retention.idempotency_before !== undefined) {
+    add(`DELETE FROM ${s}.idempotency WHERE runtime_id = $1 AND (record::json ->> 'created_at') < $2`, [
+      rt,
+      retention.idempotency_before,
+    ]);
   }
   try {
     await client.query(`BEGIN;\n${statements.join(';\n')};\nCOMMIT`);

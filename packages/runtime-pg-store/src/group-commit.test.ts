@@ -1,4 +1,4 @@
-import { generateId, type StoreOpenRequest, type StoreRecord } from '@worker-runtime/core';
+import { generateId, type RuntimeEvent, type StoreOpenRequest, type StoreRecord } from '@worker-runtime/core';
 import pg from 'pg';
 import { afterEach, expect, test } from 'vitest';
 import { createPgStore } from './pg-store.js';
@@ -81,4 +81,25 @@ test('any text a client can send round-trips exactly (quotes, backslashes, $1, N
   expect((await again.readTranscript('w', 0, 10))[0]?.content).toBe(content);
   expect((await again.readEvents({ after: 0, limit: 10 }))[0]?.message).toBe(content);
   await again.close();
+});
+
+function event(id: number): StoreRecord {
+  const event: RuntimeEvent = { id, kind: 'runtime_started', message: `e${id}`, created_at: NOW };
+  return { type: 'event', event };
+}
+
+test('with retained_events the oldest event rows are deleted and older cursors expire', async () => {
+  const store = createPgStore({ connection_string: databaseUrl(), schema });
+  await store.open({ ...OPEN, max_retained_events: 100_000, retained_events: 5 });
+  try {
+    for (let id = 1; id <= 12; id++) await store.commit([event(id)]);
+    const kept = await store.readEvents({ after: 7, limit: 100 });
+    expect(kept.map((e) => e.id)).toEqual([8, 9, 10, 11, 12]);
+    await expect(store.readEvents({ after: 3, limit: 100 })).rejects.toMatchObject({
+      code: 'cursor_expired',
+      details: { oldest_available: 8 },
+    });
+  } finally {
+    await store.close();
+  }
 });

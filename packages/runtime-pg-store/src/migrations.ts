@@ -90,6 +90,13 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
         RAISE EXCEPTION 'lease lost' USING ERRCODE = 'WR001';
       END IF;
     END $fence$;`,
+  // Tombstones of deleted workers: their ids stay reserved (SPEC §13).
+  (s) => `
+    CREATE TABLE ${s}.deleted_workers (
+      runtime_id text NOT NULL REFERENCES ${s}.runtimes ON DELETE CASCADE,
+      worker_id text NOT NULL,
+      PRIMARY KEY (runtime_id, worker_id)
+    );`,
 ];
 
 /** The schema version this package writes. */

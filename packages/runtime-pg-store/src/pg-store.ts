@@ -68,6 +68,10 @@ export class PgStore implements RuntimeStore {
   #failure: RuntimeError | null = null;
   #waiting: Waiter[] = [];
   #draining: Promise<void> | null = null;
+  /** `retention.max_retained_events`, when set: older event rows are deleted as groups commit. */
+  #retainedEvents: number | undefined;
+  /** An idempotency expiry waiting for the next group. */
+  #idempotencyBefore: string | undefined;
 
   constructor(options: PgStoreOptions) {
     this.#options = options;
@@ -118,6 +122,7 @@ export class PgStore implements RuntimeStore {
       const { taken_over, ...lease } = acquired;
       this.#lease = lease;
       this.#failure = null;
+      this.#retainedEvents = request.retained_events;
       const snapshot = await readSnapshot(client, this.#schema, runtime_id, request.max_diagnostics);
       this.#keeper = keepLease({
         pool,
@@ -168,11 +173,17 @@ export class PgStore implements RuntimeStore {
         if (this.#failure) throw this.#failure;
         const client = this.#client as pg.PoolClient;
         const lease = this.#lease as Lease;
+        const retention = {
+          ...(this.#retainedEvents !== undefined ? { retained_events: this.#retainedEvents } : {}),
+          ...(this.#idempotencyBefore !== undefined ? { idempotency_before: this.#idempotencyBefore } : {}),
+        };
+        this.#idempotencyBefore = undefined;
         await flushGroup(
           client,
           this.#schema,
           lease,
           group.flatMap((waiter) => waiter.records),
+          retention,
         );
         for (const waiter of group) waiter.resolve();
       } catch (error) {
@@ -199,7 +210,28 @@ export class PgStore implements RuntimeStore {
     return rows.map((row) => decode(TranscriptEntrySchema, row.entry));
   }
 
+  /**
+   * Deletes idempotency records made before `before`, in the next commit group's transaction (so
+   * the lease fences it like every write).
+   */
+  expireIdempotency(before: string): Promise<void> {
+    this.#idempotencyBefore = before;
+    return this.commit([]);
+  }
+
   async readEvents(query: { after: number; limit: number; worker_id?: string }): Promise<RuntimeEvent[]> {
+    if (this.#retainedEvents !== undefined) {
+      const [oldest] = await this.#read<{ id: string | null }>(
+        `SELECT min(id) AS id FROM ${this.#schema}.events WHERE runtime_id = $1`,
+        [],
+      );
+      const first = oldest?.id === null || oldest === undefined ? null : Number(oldest.id);
+      if (first !== null && query.after < first - 1) {
+        throw new RuntimeError('cursor_expired', `events after ${query.after} are no longer retained`, {
+          details: { oldest_available: first },
+        });
+      }
+    }
     const byWorker = query.worker_id !== undefined;
     const rows = await this.#read<{ event: string }>(
       `SELECT event FROM ${this.#schema}.events WHERE runtime_id = $1 AND id > $2

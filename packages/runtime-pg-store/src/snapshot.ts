@@ -70,6 +70,10 @@ export async function readSnapshot(
        SELECT position FROM ${s}.diagnostics WHERE runtime_id = $1 ORDER BY position DESC OFFSET $2 LIMIT 1)`,
     [runtime_id, max_diagnostics],
   );
+  const deleted = await client.query<{ worker_id: string }>(
+    `SELECT worker_id FROM ${s}.deleted_workers WHERE runtime_id = $1`,
+    [runtime_id],
+  );
   const diagnostics = await client.query<{ diagnostic: string }>(
     `SELECT diagnostic FROM ${s}.diagnostics WHERE runtime_id = $1 ORDER BY position`,
     [runtime_id],
@@ -97,6 +101,7 @@ export async function readSnapshot(
     runtime: decode(RuntimeRecordSchema, row.record),
     workers: [...byId.values()],
     last_event_id: Number(row.last_event_id),
+    deleted_workers: deleted.rows.map((d) => d.worker_id),
     diagnostics: diagnostics.rows.map((d) => decode(DiagnosticSchema, d.diagnostic)),
   };
 }

@@ -16,6 +16,7 @@ export const EVENT_KINDS = [
   'run_timed_out',
   'run_interrupted',
   'worker_stopped',
+  'worker_deleted',
   'diagnostic_recorded',
 ] as const;
 export const EventKindSchema = v.picklist(EVENT_KINDS);

@@ -46,3 +46,22 @@ export const ControlAckSchema = v.object({
   event_id: v.nullable(CountSchema),
 });
 export type ControlAck = v.InferOutput<typeof ControlAckSchema>;
+
+/** `deleteWorker` options (`DELETE /v1/workers/{id}` query or body); may be empty. */
+export const DeleteRequestSchema = v.strictObject({
+  /** Stop the worker first (through the normal stop) instead of refusing a worker that is not stopped. */
+  force: v.optional(v.boolean()),
+});
+export type DeleteRequest = v.InferInput<typeof DeleteRequestSchema>;
+
+/** `DELETE /v1/workers/{id}` query: `force=true|false`, the same option as the body's `force`. */
+export const DeleteQuerySchema = v.strictObject({ force: v.optional(v.picklist(['true', 'false'])) });
+
+/** What `deleteWorker` answers once the `worker_deleted` event is durable and the data is gone. */
+export const DeleteAckSchema = v.object({
+  worker_ref: WorkerRefSchema,
+  status: v.literal('deleted'),
+  /** The `worker_deleted` event. */
+  event_id: CountSchema,
+});
+export type DeleteAck = v.InferOutput<typeof DeleteAckSchema>;

@@ -54,17 +54,23 @@ export const StoredRunSchema = v.object({
   input: v.nullable(PendingInputSchema),
 });
 
-/** A durable idempotency record: the original ack and a fingerprint of the input that made it. */
+/**
+ * A durable idempotency record: the original ack and a fingerprint of the input that made it.
+ * `created_at` lets it expire (`retention.idempotency_ttl_ms`); records written before it existed
+ * have none and count as made when the Runtime opened.
+ */
 export const IdempotencyRecordSchema = v.object({
   worker_id: IdSchema,
   key: v.string(),
   fingerprint: v.string(),
   ack: InputAckSchema,
+  created_at: v.optional(TimestampSchema),
 });
 
 /**
  * One durable effect. `runtime`/`worker` replace the record, `run` replaces the run with that
- * `run_id` (latest wins), the others append.
+ * `run_id` (latest wins), `worker_deleted` removes the worker's data and leaves a tombstone (its id
+ * stays reserved), the others append.
  */
 export const StoreRecordSchema = v.variant('type', [
   v.object({ type: v.literal('runtime'), runtime: RuntimeRecordSchema }),
@@ -74,4 +80,5 @@ export const StoreRecordSchema = v.variant('type', [
   v.object({ type: v.literal('event'), event: RuntimeEventSchema }),
   v.object({ type: v.literal('idempotency'), record: IdempotencyRecordSchema }),
   v.object({ type: v.literal('diagnostic'), diagnostic: DiagnosticSchema }),
+  v.object({ type: v.literal('worker_deleted'), worker_id: IdSchema }),
 ]);

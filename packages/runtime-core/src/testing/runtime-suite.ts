@@ -138,6 +138,61 @@ export function describeRuntimeConformance(
       });
     });
 
+    test('a deleted worker is gone and its id stays reserved across a restart', async () => {
+      const { open } = await setup();
+      const first = await open();
+      await first.createWorker({ ...create, worker_id: 'w' });
+      await first.createWorker({ ...create, worker_id: 'other' });
+      await first.sendInput('w', { kind: 'system', content: 'secret', idempotency_key: 'k' });
+      await expect(first.deleteWorker('w')).rejects.toMatchObject({ code: 'worker_not_stopped' });
+      const ack = await first.deleteWorker('w', { force: true });
+      expect(ack).toMatchObject({ worker_ref: { runtime_id: first.runtime_id, worker_id: 'w' }, status: 'deleted' });
+      const event = (await first.readEvents({ limit: 1000 })).items.find((e) => e.id === ack.event_id);
+      expect(event).toMatchObject({ kind: 'worker_deleted', worker_ref: { worker_id: 'w' } });
+      for (const read of [() => first.getWorker('w'), () => first.transcript('w'), () => first.listRuns('w')]) {
+        await expect(read()).rejects.toMatchObject({ code: 'worker_not_found' });
+      }
+      await expect(first.deleteWorker('w')).rejects.toMatchObject({ code: 'worker_not_found' });
+      await first.close();
+      const second = await open();
+      await expect(second.getWorker('w')).rejects.toMatchObject({ code: 'worker_not_found' });
+      await expect(second.createWorker({ ...create, worker_id: 'w' })).rejects.toMatchObject({
+        code: 'duplicate_worker',
+      });
+      expect((await second.listWorkers()).workers.map((w) => w.worker_id)).toEqual(['other']);
+    });
+
+    test('the retention sweep deletes stopped workers past their TTL; idempotency keys expire', async () => {
+      const { open } = await setup();
+      let now = Date.parse('2026-06-01T00:00:00.000Z');
+      const runtime = await open({
+        clock: () => now,
+        retention: { stopped_worker_ttl_ms: 60_000, idempotency_ttl_ms: 1000, sweep_interval_ms: 10 },
+      });
+      await runtime.createWorker({ ...create, worker_id: 'old' });
+      await runtime.createWorker({ ...create, worker_id: 'live' });
+      const first = await runtime.sendInput('live', { kind: 'system', content: 'a', idempotency_key: 'k' });
+      expect((await runtime.sendInput('live', { kind: 'system', content: 'a', idempotency_key: 'k' })).replayed).toBe(
+        true,
+      );
+      await runtime.stopWorker('old');
+      now += 30_000;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await runtime.getWorker('old')).status).toBe('stopped');
+      // Expired: the same key is a new input.
+      const again = await runtime.sendInput('live', { kind: 'system', content: 'a', idempotency_key: 'k' });
+      expect(again.replayed).toBe(false);
+      expect(again.transcript_sequence).toBe((first.transcript_sequence as number) + 1);
+      now += 31_000;
+      for (let i = 0; i < 200; i++) {
+        const listed = (await runtime.listWorkers()).workers.map((w) => w.worker_id);
+        if (!listed.includes('old')) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await expect(runtime.getWorker('old')).rejects.toMatchObject({ code: 'worker_not_found' });
+      expect((await runtime.getWorker('live')).status).toBe('idle');
+    });
+
     test('diagnostics survive a restart', async () => {
       const { open } = await setup();
       const first = await open();

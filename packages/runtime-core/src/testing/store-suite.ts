@@ -275,6 +275,73 @@ export function describeRuntimeStore(name: string, fixture: () => Promise<StoreF
       expect((await store.readEvents({ after: 0, limit: 1000 })).length).toBe(b.lastEventId);
     });
 
+    test('a deleted worker leaves only a tombstone, also after a restart', async () => {
+      const { fx, store, runtime_id, b } = await setup();
+      for (const id of ['gone', 'kept']) {
+        await store.commit([{ type: 'worker', worker: workerRecord(id) }, b.event('worker_created', id)]);
+        await store.commit(b.entry(id, `hello ${id}`));
+        await store.commit([
+          { type: 'run', run: { worker_id: id, run: runRecord('r1', { status: 'completed' }), input: null } },
+        ]);
+        const ack = {
+          worker_ref: { runtime_id, worker_id: id },
+          status: 'idle' as const,
+          run_id: null,
+          run_status: null,
+          transcript_sequence: 1,
+          queue_position: null,
+          event_id: b.lastEventId,
+          replayed: false,
+        };
+        await store.commit([{ type: 'idempotency', record: { worker_id: id, key: 'k', fingerprint: 'fp', ack } }]);
+      }
+      await store.commit([b.event('worker_deleted', 'gone'), { type: 'worker_deleted', worker_id: 'gone' }]);
+      const check = async (s: RuntimeStore): Promise<void> => {
+        expect(await s.readTranscript('gone', 0, 10)).toEqual([]);
+        expect(await s.getRun('gone', 'r1')).toBeNull();
+        expect(await s.listRuns('gone', { limit: 10 })).toEqual([]);
+        expect(await s.getIdempotency('gone', 'k')).toBeNull();
+        expect((await s.readTranscript('kept', 0, 10)).map((e) => e.content)).toEqual(['hello kept']);
+        expect(await s.getRun('kept', 'r1')).toMatchObject({ status: 'completed' });
+        expect(await s.getIdempotency('kept', 'k')).toMatchObject({ key: 'k' });
+        // The runtime's history stays: the deletion itself is an event.
+        const events = await s.readEvents({ after: 0, limit: 100 });
+        expect(events.at(-1)).toMatchObject({ kind: 'worker_deleted', worker_ref: { worker_id: 'gone' } });
+      };
+      await check(store);
+      const again = await restart(fx, store);
+      const snapshot = await again.open(openRequest());
+      expect(snapshot.workers.map((w) => w.worker.worker_id)).toEqual(['kept']);
+      expect(snapshot.deleted_workers).toEqual(['gone']);
+      expect(snapshot.last_event_id).toBe(b.lastEventId);
+      await check(again);
+      await again.commit([b.event('runtime_started')]);
+      const third = await restart(fx, again);
+      expect((await third.open(openRequest())).deleted_workers).toEqual(['gone']);
+    });
+
+    test('expireIdempotency drops records made before the cutoff and keeps newer ones', async (ctx) => {
+      const { store, runtime_id, b } = await setup();
+      if (!store.expireIdempotency) ctx.skip();
+      await store.commit([{ type: 'worker', worker: workerRecord('w') }, b.event('worker_created', 'w')]);
+      const ack = {
+        worker_ref: { runtime_id, worker_id: 'w' },
+        status: 'idle' as const,
+        run_id: null,
+        run_status: null,
+        transcript_sequence: 1,
+        queue_position: null,
+        event_id: 1,
+        replayed: false,
+      };
+      const record = (key: string, created_at: string) => ({ worker_id: 'w', key, fingerprint: 'fp', ack, created_at });
+      await store.commit([{ type: 'idempotency', record: record('old', '2026-01-01T00:00:00.000Z') }]);
+      await store.commit([{ type: 'idempotency', record: record('new', '2026-01-03T00:00:00.000Z') }]);
+      await store.expireIdempotency?.('2026-01-02T00:00:00.000Z');
+      expect(await store.getIdempotency('w', 'old')).toBeNull();
+      expect(await store.getIdempotency('w', 'new')).toMatchObject({ key: 'new' });
+    });
+
     test('a store cannot be opened twice at once', async () => {
       const { fx } = await setup();
       const second = fx.open();

@@ -8,6 +8,7 @@ import { getDiagnosticsRoute, getRuntimeRoute, readEventsRoute } from './runtime
 import {
   cancelWorkerRoute,
   createWorkerRoute,
+  deleteWorkerRoute,
   getWorkerRoute,
   listWorkersRoute,
   sendInputRoute,
@@ -26,6 +27,7 @@ export const RUNTIME_ROUTES: readonly RouteDef[] = [
   sendInputRoute,
   cancelWorkerRoute,
   stopWorkerRoute,
+  deleteWorkerRoute,
   listRunsRoute,
   getRunRoute,
   transcriptRoute,

@@ -1,11 +1,15 @@
 import {
   ControlRequestSchema,
   CreateWorkerRequestSchema,
+  DeleteQuerySchema,
+  DeleteRequestSchema,
   InputRequestSchema,
   ListWorkersQuerySchema,
+  parseOrThrow,
 } from '@worker-runtime/core';
 import {
   ControlAckEnvelopeSchema,
+  DeleteAckEnvelopeSchema,
   InputAckEnvelopeSchema,
   WorkerEnvelopeSchema,
   WorkerPageEnvelopeSchema,
@@ -16,6 +20,7 @@ import type { RouteContext, RouteDef } from '../route.js';
 import { WorkerParamsSchema } from './params.js';
 
 const parseListQuery = createQueryParser(ListWorkersQuerySchema);
+const parseDeleteQuery = createQueryParser(DeleteQuerySchema);
 
 // Bodies are handed to the Runtime as parsed; it validates them with the same core schemas.
 function body(context: RouteContext, optional: boolean): Promise<unknown> {
@@ -180,5 +185,34 @@ export const stopWorkerRoute: RouteDef = {
   async handle(context) {
     const request = (await body(context, true)) as Parameters<typeof context.runtime.stopWorker>[1];
     return { status: 200, body: { ack: await context.runtime.stopWorker(workerId(context), request) } };
+  },
+};
+
+/** `DELETE /v1/workers/{worker_id}?force=`: deletes a stopped Worker and its data (admin scope). */
+export const deleteWorkerRoute: RouteDef = {
+  method: 'DELETE',
+  path: '/v1/workers/:worker_id',
+  scope: 'admin',
+  doc: {
+    operationId: 'deleteWorker',
+    summary: 'Delete a worker',
+    description:
+      'Deletes a `stopped` Worker (409 `worker_not_stopped` otherwise; `force=true` stops it first): a durable ' +
+      '`worker_deleted` event, then its transcript, runs and idempotency records are removed. Reads then answer ' +
+      '404 and the id stays reserved (`duplicate_worker`). The body is optional (`{force?}`); an empty one means ' +
+      'no options.',
+    tags: ['workers'],
+    params: WorkerParamsSchema,
+    query: DeleteQuerySchema,
+    body: { schema: DeleteRequestSchema, required: false },
+    success: { status: 200, description: 'The Worker is deleted', schema: DeleteAckEnvelopeSchema },
+    errors: [...BODY_ERRORS, 'invalid_id', 'worker_not_found', 'worker_not_stopped', ...MUTATION_ERRORS],
+  },
+  async handle(context) {
+    // The query parser passes strings through; the picklist is checked here (nothing downstream sees them).
+    const { force } = parseOrThrow(DeleteQuerySchema, parseDeleteQuery(context.url), 'query');
+    const request = (await body(context, true)) as Parameters<typeof context.runtime.deleteWorker>[1];
+    const options = force === undefined ? request : { ...request, force: force === 'true' };
+    return { status: 200, body: { ack: await context.runtime.deleteWorker(workerId(context), options) } };
   },
 };
