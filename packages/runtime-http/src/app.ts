@@ -29,6 +29,8 @@ export interface RuntimeAppOptions {
   log?: RuntimeHttpLogger | undefined;
   /** When aborted (server shutdown), long-polls answer at once with what they have and streams end. */
   signal?: AbortSignal | undefined;
+  /** Silence (ms) before an event stream sends a `: keep-alive` comment (default 15000). */
+  streamKeepAliveMs?: number | undefined;
 }
 
 function validateOptions(token: string | undefined, maxBodyBytes: number): void {
@@ -49,6 +51,7 @@ export function createRuntimeDispatcher({
   loopbackOnly = true,
   log,
   signal,
+  streamKeepAliveMs,
 }: RuntimeAppOptions): Dispatcher {
   validateOptions(token, maxBodyBytes);
   return createDispatcher({
@@ -58,6 +61,7 @@ export function createRuntimeDispatcher({
     maxBodyBytes,
     log,
     signal,
+    streamKeepAliveMs,
   });
 }
 

@@ -10,6 +10,7 @@ import { bytesReply, JSON_CONTENT_TYPE, jsonReply, type Reply } from './reply.js
 import { resolveRequestId } from './request-id.js';
 import type { RouteDef, RouteResult, Scope } from './route.js';
 import type { Gate } from './security.js';
+import { KEEP_ALIVE_MS } from './watch-stream.js';
 
 /** One request as both transports hand it over, whatever carried it. */
 export interface DispatchRequest {
@@ -38,7 +39,11 @@ export interface DispatcherOptions {
   maxBodyBytes: number;
   log: RuntimeHttpLogger | undefined;
   signal: AbortSignal | undefined;
+  /** Silence before an event stream's `: keep-alive` comment (default 15 s). */
+  streamKeepAliveMs?: number | undefined;
 }
+
+const ABORTED = AbortSignal.abort();
 
 // An unknown path under /v1 still needs a token, so an unauthenticated caller learns nothing.
 function unmatchedScope(path: string): Scope | null {
@@ -51,7 +56,15 @@ function unmatchedScope(path: string): Scope | null {
  * by the gate (token for the route's scope, Origin, Host), answered in one of the reply kinds and
  * logged here, and every failure goes through {@link errorOutcome}.
  */
-export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, signal }: DispatcherOptions): Dispatcher {
+export function createDispatcher({
+  runtime,
+  routes,
+  gate,
+  maxBodyBytes,
+  log,
+  signal,
+  streamKeepAliveMs = KEEP_ALIVE_MS,
+}: DispatcherOptions): Dispatcher {
   const workerCache = new DetailCache();
   const match = createMatcher(routes);
 
@@ -86,11 +99,11 @@ export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, sig
   function toReply(result: RouteResult, request: DispatchRequest, requestId: string): Reply {
     const headers = { 'x-request-id': requestId };
     if ('events' in result) {
-      // HEAD gets the stream's headers only: a producer nobody reads would wait forever.
-      const body =
-        request.method === 'HEAD'
-          ? ''
-          : runEventStream(result.events, { signal, onError: (error) => failure(error, request, requestId) });
+      const onError = (error: unknown): void => void failure(error, request, requestId);
+      // HEAD gets the stream's headers only: a producer nobody reads would wait forever, so it
+      // runs already aborted (releasing what the handler opened for it) and its body is dropped.
+      if (request.method === 'HEAD') void runEventStream(result.events, { signal: ABORTED, onError }).cancel();
+      const body = request.method === 'HEAD' ? '' : runEventStream(result.events, { signal, onError });
       return { status: result.status, headers: { ...EVENT_STREAM_HEADERS, ...headers }, body };
     }
     if ('text' in result) return bytesReply(result.status, result.text, result.contentType, headers);
@@ -126,6 +139,7 @@ export function createDispatcher({ runtime, routes, gate, maxBodyBytes, log, sig
           header: request.header,
           maxBodyBytes,
           signal,
+          streamKeepAliveMs,
         });
         const reply = toReply(result, request, requestId);
         if (log) logRequest(request, route, requestId, started, reply.status);

@@ -29,6 +29,8 @@ export interface RouteContext {
   workerCache: DetailCache;
   /** Aborted when the server shuts down: long-polls answer at once, streams end. */
   signal: AbortSignal | undefined;
+  /** How long an event stream may stay silent before a `: keep-alive` comment, in ms. */
+  streamKeepAliveMs: number;
 }
 
 /**
@@ -55,7 +57,7 @@ export interface RouteDoc {
   /** The success answer; `kind` says which reply kind carries it (default `json`). */
   success: { status: number; description: string; schema: v.GenericSchema; kind?: 'json' | 'text' | 'events' };
   /** Other success statuses (e.g. 200 for a replayed input). */
-  alsoSuccess?: { status: number; description: string };
+  alsoSuccess?: { status: number; description: string; events?: v.GenericSchema };
   /** Error codes this route can answer, besides the ones every route can. */
   errors: ErrorCode[];
 }
