@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { type Runtime, RuntimeError } from '@worker-runtime/core';
 import type { BodySource } from './body-source.js';
 import { DetailCache } from './detail-cache.js';
@@ -66,6 +67,8 @@ export function createDispatcher({
   streamKeepAliveMs = KEEP_ALIVE_MS,
 }: DispatcherOptions): Dispatcher {
   const workerCache = new DetailCache();
+  // Every open event stream listens to the shutdown signal: hundreds are normal, not a leak.
+  if (signal) setMaxListeners(0, signal);
   const match = createMatcher(routes);
 
   function logRequest(

@@ -231,7 +231,15 @@ export async function serveRuntime({
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
         stopping = true;
-        for (const outgoing of inFlight) if (!outgoing.headersSent) outgoing.shouldKeepAlive = false;
+        for (const outgoing of inFlight) {
+          if (!outgoing.headersSent) outgoing.shouldKeepAlive = false;
+          else {
+            // A response already under way (an event stream) ends its connection when it
+            // finishes, so close() does not wait for that keep-alive socket to time out.
+            const socket = outgoing.socket;
+            outgoing.once('finish', () => socket?.end());
+          }
+        }
         server.close(() => resolve());
         shutdown.abort();
         server.closeIdleConnections();

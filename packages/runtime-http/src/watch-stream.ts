@@ -39,11 +39,11 @@ export function lastEventId(context: RouteContext): number | undefined {
 
 /**
  * Opens a watch and waits until it is established, so its errors (`cursor_expired`,
- * `too_many_streams`, `run_not_found`, …) are answered as JSON before any stream byte.
- * The server shutting down ends it.
+ * `too_many_streams`, `run_not_found`, …) are answered as JSON before any stream byte. The
+ * producer ends it (also when the server shuts down before the producer runs: it then starts aborted).
  */
 export async function openWatch(context: RouteContext, options: Omit<WatchOptions, 'signal'>): Promise<Watch> {
-  const watch = context.runtime.watch({ ...options, ...(context.signal ? { signal: context.signal } : {}) });
+  const watch = context.runtime.watch(options);
   await watch.ready();
   return watch;
 }
