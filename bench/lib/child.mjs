@@ -35,7 +35,7 @@ export function runFigureScript(script, options, { timeoutMs, nodeArgs = [] }) {
 
 /**
  * Starts a server script that prints one `READY {json}` line on stdout and exits when its stdin
- * closes. Resolves with that JSON and a `stop()` that closes stdin and waits for the exit.
+ * closes. Resolves with that JSON, a `stop()` that closes stdin and waits for the exit, and `send(line)`.
  */
 export function startServer(script, args, { timeoutMs = 30_000, nodeArgs = [] } = {}) {
   return new Promise((resolve, reject) => {
@@ -54,7 +54,8 @@ export function startServer(script, args, { timeoutMs = 30_000, nodeArgs = [] } 
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (!line.startsWith('READY ')) return;
       clearTimeout(timer);
-      resolve({ info: JSON.parse(line.slice('READY '.length)), stop });
+      // `send` writes one control line to the server's stdin (the SSE servers take commands there).
+      resolve({ info: JSON.parse(line.slice('READY '.length)), stop, send: (text) => child.stdin.write(`${text}\n`) });
     });
     child.on('close', (code) => {
       clearTimeout(timer);

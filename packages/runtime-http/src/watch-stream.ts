@@ -48,11 +48,32 @@ export async function openWatch(context: RouteContext, options: Omit<WatchOption
   return watch;
 }
 
-/** Writes one watch item as an SSE message: events with their id and kind, deltas as `output_delta`. */
+// The SSE frame of each live item, encoded once: a live item is one object shared by every stream.
+const frames = new WeakMap<WatchItem, Uint8Array>();
+const encoder = new TextEncoder();
+
+/**
+ * The SSE message of a watch item: events with `event: <kind>`, `data:` and `id:`, deltas as
+ * `event: output_delta` without an id. The same framing as Hono's `writeSSE` (the data is JSON,
+ * one line), built and encoded once per item instead of once per stream: with 500 readers,
+ * `writeSSE` per stream cost most of the fan-out time (docs/performance.md, sse_fanout).
+ */
+function frameOf(item: WatchItem): Uint8Array {
+  let frame = frames.get(item);
+  if (frame === undefined) {
+    const data = watchItemData(item);
+    const text =
+      item.type === 'event'
+        ? `event: ${item.event.kind}\ndata: ${data}\nid: ${item.event.id}\n\n`
+        : `event: output_delta\ndata: ${data}\n\n`;
+    frame = encoder.encode(text);
+    frames.set(item, frame);
+  }
+  return frame;
+}
+
 function writeItem(stream: EventStreamWriter, item: WatchItem): Promise<unknown> {
-  const data = watchItemData(item);
-  if (item.type === 'event') return stream.writeSSE({ id: String(item.event.id), event: item.event.kind, data });
-  return stream.writeSSE({ event: 'output_delta', data });
+  return stream.write(frameOf(item));
 }
 
 /**
