@@ -198,27 +198,40 @@ export function createRuntimeClient({
   const base = baseUrl.replace(/\/+$/, '');
   let runtimeId: Promise<string> | undefined;
 
-  async function call<T>(
+  /** The method and full URL of an operation with its path parameters and query. */
+  function locate(
     operationId: string,
     params: Readonly<Record<string, string>>,
-    key: string | null,
-    options: { query?: Query; body?: unknown } = {},
-  ): Promise<T> {
+    query: Query = {},
+  ): { method: string; url: string } {
     const { method, path } = target(operationId, params);
     const search = new URLSearchParams();
-    for (const [name, value] of Object.entries(options.query ?? {})) {
+    for (const [name, value] of Object.entries(query)) {
       if (value !== undefined) search.set(name, String(value));
     }
-    const query = search.size > 0 ? `?${search}` : '';
-    const headers: Record<string, string> = { accept: 'application/json' };
+    return { method, url: `${base}${path}${search.size > 0 ? `?${search}` : ''}` };
+  }
+
+  /** Sends one request; a network failure is a `runtime_unavailable` error with status 0. */
+  async function send(
+    method: string,
+    url: string,
+    {
+      accept,
+      body,
+      headers: extra = {},
+      signal,
+    }: { accept: string; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept, ...extra };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
+    if (body !== undefined) headers['content-type'] = 'application/json';
     try {
-      response = await fetchImpl(`${base}${path}${query}`, {
+      return await fetchImpl(url, {
         method,
         headers,
-        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        ...(signal ? { signal } : {}),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     } catch (cause) {
       throw new RuntimeHttpError('runtime_unavailable', 'the Runtime server could not be reached', {
@@ -227,43 +240,35 @@ export function createRuntimeClient({
         cause,
       });
     }
+  }
+
+  async function call<T>(
+    operationId: string,
+    params: Readonly<Record<string, string>>,
+    key: string | null,
+    options: { query?: Query; body?: unknown } = {},
+  ): Promise<T> {
+    const { method, url } = locate(operationId, params, options.query);
+    const response = await send(method, url, { accept: 'application/json', body: options.body });
     if (!response.ok) throw await toError(response);
     const payload = (await response.json()) as Record<string, unknown>;
     return (key === null ? payload : payload[key]) as T;
   }
 
-  /** One stream request; a network failure is a `runtime_unavailable` error with status 0. */
+  /** One stream request, resumed after `last_event_id` when given. */
   function streamRequest(
     operationId: string,
     params: Readonly<Record<string, string>>,
     options: { query?: Query; body?: unknown } = {},
   ): StreamConnect {
-    const { method, path } = target(operationId, params);
-    const search = new URLSearchParams();
-    for (const [name, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined) search.set(name, String(value));
-    }
-    const url = `${base}${path}${search.size > 0 ? `?${search}` : ''}`;
-    return async (last_event_id, signal) => {
-      const headers: Record<string, string> = { accept: 'text/event-stream' };
-      if (token !== undefined) headers.authorization = `Bearer ${token}`;
-      if (last_event_id !== undefined) headers['last-event-id'] = String(last_event_id);
-      if (options.body !== undefined) headers['content-type'] = 'application/json';
-      try {
-        return await fetchImpl(url, {
-          method,
-          headers,
-          signal,
-          ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-        });
-      } catch (cause) {
-        throw new RuntimeHttpError('runtime_unavailable', 'the Runtime server could not be reached', {
-          status: 0,
-          request_id: null,
-          cause,
-        });
-      }
-    };
+    const { method, url } = locate(operationId, params, options.query);
+    return (last_event_id, signal) =>
+      send(method, url, {
+        accept: 'text/event-stream',
+        body: options.body,
+        signal,
+        ...(last_event_id !== undefined ? { headers: { 'last-event-id': String(last_event_id) } } : {}),
+      });
   }
 
   /** A run stream's connection (the reconnect of every run and input stream). */
