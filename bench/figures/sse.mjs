@@ -7,8 +7,14 @@ import { join } from 'node:path';
 import { startServer } from '../lib/child.mjs';
 import { emit, figure, figureOptions, fmt, progress, REPO_ROOT, reasonOf } from '../lib/figure.mjs';
 
-const { readers = 500, seconds = 4, warmup_seconds = 1, latency_count = 150, latency_interval_ms = 20, profile_dir } =
-  figureOptions();
+const {
+  readers = 500,
+  seconds = 4,
+  warmup_seconds = 1,
+  latency_count = 150,
+  latency_interval_ms = 20,
+  profile_dir,
+} = figureOptions();
 const nodeArgs = profile_dir ? ['--cpu-prof', '--cpu-prof-dir', profile_dir] : [];
 const servers = join(REPO_ROOT, 'bench', 'servers');
 const agent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
@@ -77,7 +83,9 @@ async function fanout(label, server, list) {
   clearInterval(acker);
   await new Promise((resolve) => setTimeout(resolve, 300));
   const rate = delivered / elapsed;
-  progress(`${label}: ${fmt(rate)} deltas/s delivered to ${list.length} readers (${fmt(rate / list.length)} per reader)`);
+  progress(
+    `${label}: ${fmt(rate)} deltas/s delivered to ${list.length} readers (${fmt(rate / list.length)} per reader)`,
+  );
   return rate;
 }
 

@@ -17,7 +17,7 @@ function broadcast() {
   for (const res of readers) res.write(frame);
 }
 
-const server = createServer((req, res) => {
+const server = createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.write('retry: 1000\n\n');
   readers.add(res);
@@ -54,4 +54,6 @@ control({
     await new Promise((resolve) => server.close(resolve));
   },
 });
-process.stdout.write(`READY ${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}`, path: '/stream' })}\n`);
+process.stdout.write(
+  `READY ${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}`, path: '/stream' })}\n`,
+);

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 export const WINDOW = 200;
 
 /**
- * The content of delta `n`: a CLOCK_MONOTONIC timestamp (ns, the same clock in every process) so
+ * The content of the next delta: a CLOCK_MONOTONIC timestamp (ns, the same clock in every process) so
  * a reader can tell how long the delta took, padded to a fixed length like a token or two.
  */
 export function deltaContent() {

@@ -38,7 +38,11 @@ const runtime = await Runtime.open({
   profiles: { stream: { engine: 'bench_stream' } },
   limits: { max_streams: 2000 },
 });
-await runtime.createWorker({ worker_id: 'bench', intent: { kind: 'assistant' }, profile: { kind: 'named', value: 'stream' } });
+await runtime.createWorker({
+  worker_id: 'bench',
+  intent: { kind: 'assistant' },
+  profile: { kind: 'named', value: 'stream' },
+});
 const server = await serveRuntime({ runtime, host: '127.0.0.1', port: 0 });
 
 function start(next) {
