@@ -12,7 +12,7 @@ import { runFigureScript } from './lib/child.mjs';
 import { fmt, REPO_ROOT } from './lib/figure.mjs';
 
 /**
- * The figures of issues 7, 14 and 16, in the order of the final JSON object, with their targets
+ * The figures of issues 7, 12, 14 and 16, in the order of the final JSON object, with their targets
  * (null: printed for reference only).
  */
 const FIGURES = [
@@ -27,6 +27,8 @@ const FIGURES = [
   { key: 'reopen', target: { max: 1.5 } },
   { key: 'heap_per_idle_worker', target: { max: 1.0 } },
   { key: 'pg_input_cycles', target: { min: 1.5 } },
+  { key: 'sse_fanout', target: { min: 0.7 } },
+  { key: 'delta_latency', target: { max: 1.5 } },
 ];
 
 const CORE = 'runtime-core';
@@ -68,6 +70,7 @@ const STEPS = [
   { script: 'reopen.mjs', keys: ['reopen'], packages: [CORE, FS], needs: 'dataset', timeoutMs: 120_000 },
   { script: 'heap-per-idle-worker.mjs', keys: ['heap_per_idle_worker'], packages: [CORE, FS], timeoutMs: 240_000 },
   { script: 'pg-input-cycles.mjs', keys: ['pg_input_cycles'], packages: [CORE, PG], timeoutMs: 120_000 },
+  { script: 'sse.mjs', keys: ['sse_fanout', 'delta_latency'], packages: [CORE, HTTP], timeoutMs: 120_000 },
 ];
 
 const buildAttempted = new Set();

@@ -35,8 +35,9 @@ export function runFigureScript(script, options, { timeoutMs, nodeArgs = [] }) {
 
 /**
  * Starts a server script that prints one `READY {json}` line on stdout and exits when its stdin
- * closes. Resolves with that JSON, a `stop()` that closes stdin and waits for the exit, and `cpu()`,
- * the server process's `process.cpuUsage()` (µs) as it answers a `cpu` line on its stdin.
+ * closes. Resolves with that JSON, a `stop()` that closes stdin and waits for the exit, `cpu()`,
+ * the server process's `process.cpuUsage()` (µs) as it answers a `cpu` line on its stdin, and
+ * `send(line)`, which writes one control line to its stdin (the SSE servers take commands there).
  */
 export function startServer(script, args, { timeoutMs = 30_000, nodeArgs = [] } = {}) {
   return new Promise((resolve, reject) => {
@@ -65,7 +66,12 @@ export function startServer(script, args, { timeoutMs = 30_000, nodeArgs = [] } 
       }
       if (!line.startsWith('READY ')) return;
       clearTimeout(timer);
-      resolve({ info: JSON.parse(line.slice('READY '.length)), stop, cpu });
+      resolve({
+        info: JSON.parse(line.slice('READY '.length)),
+        stop,
+        cpu,
+        send: (text) => child.stdin.write(`${text}\n`),
+      });
     });
     child.on('close', (code) => {
       clearTimeout(timer);

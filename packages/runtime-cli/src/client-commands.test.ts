@@ -79,7 +79,16 @@ describe('client commands with --json', () => {
     const ack = await json('send', 'bravo', 'first');
     expect(ack).toMatchObject({ worker_ref: { worker_id: 'bravo' }, replayed: false });
     expect(typeof ack.run_id).toBe('string');
-    const waited = await json('send', 'bravo', 'second', '--wait', '--on-busy', 'enqueue');
+    // --wait --json streams: one JSON line per item, the result (run and replies) last.
+    const streamed = await cli('send', 'bravo', 'second', '--wait', '--on-busy', 'enqueue', '--json');
+    expect(streamed).toMatchObject({ code: 0, stderr: '' });
+    const lines = streamed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines[0]).toMatchObject({ type: 'ack', ack: { worker_ref: { worker_id: 'bravo' } } });
+    const waited = lines.at(-1);
+    expect(waited.type).toBe('result');
     expect(waited.run.status).toBe('completed');
     expect(waited.replies.map((entry: { content: string }) => entry.content)).toEqual(['echo: second']);
 
@@ -128,7 +137,7 @@ describe('client commands with --json', () => {
   test('events --follow streams JSON lines until SIGINT, then exits 0', async () => {
     const follower = startCli(['events', '--follow', '--json', '--worker', 'delta', '--url', server.url]);
     await json('workers', 'create', '--id', 'delta');
-    await json('send', 'delta', 'ping', '--wait');
+    await cli('send', 'delta', 'ping', '--wait');
     await follower.waitFor((output) => output.stdout.includes('"run_completed"'));
     follower.child.kill('SIGINT');
     const result = await follower.exited;

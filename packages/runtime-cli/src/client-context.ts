@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { isRuntimeError } from '@worker-runtime/core';
-import { createRuntimeClient, type RuntimeClient } from '@worker-runtime/http';
+import { createRuntimeClient, type ReconnectOptions, type RuntimeClient } from '@worker-runtime/http';
 import { booleanFlag, type OptionSpec, type ParsedArgs, stringFlag } from './args.js';
 import type { CliIo } from './io.js';
 import { envName } from './serve-options.js';
@@ -51,7 +51,12 @@ async function resolveToken(args: ParsedArgs, io: CliIo, command: string): Promi
  * @throws UsageError for a URL that is not http(s)
  * @throws RuntimeError `invalid_request` for an unreadable token file
  */
-export async function createClientContext(args: ParsedArgs, io: CliIo, command: string): Promise<ClientContext> {
+export async function createClientContext(
+  args: ParsedArgs,
+  io: CliIo,
+  command: string,
+  reconnect?: ReconnectOptions,
+): Promise<ClientContext> {
   const url = stringFlag(args, 'url') ?? (io.env[envName('url')] || DEFAULT_URL);
   let parsed: URL | undefined;
   try {
@@ -63,7 +68,7 @@ export async function createClientContext(args: ParsedArgs, io: CliIo, command: 
     throw new UsageError(`--url must be an http(s) URL (got "${url}")`, command);
   }
   const token = await resolveToken(args, io, command);
-  return { client: createRuntimeClient({ baseUrl: url, token }), json: booleanFlag(args, 'json'), url, io };
+  return { client: createRuntimeClient({ baseUrl: url, token, reconnect }), json: booleanFlag(args, 'json'), url, io };
 }
 
 /**
@@ -75,8 +80,10 @@ export async function withClient(
   io: CliIo,
   command: string,
   body: (context: ClientContext) => Promise<number>,
+  /** How the client's streams reconnect (default: the client's). */
+  reconnect?: ReconnectOptions,
 ): Promise<number> {
-  const context = await createClientContext(args, io, command);
+  const context = await createClientContext(args, io, command, reconnect);
   try {
     return await body(context);
   } catch (error) {

@@ -1,21 +1,23 @@
-import { type EventBatch, isRuntimeError, type RuntimeEvent } from '@worker-runtime/core';
+import { isRuntimeError, type RuntimeEvent } from '@worker-runtime/core';
 import { booleanFlag, integerFlag, parseCommandArgs, stringFlag } from './args.js';
 import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, type ClientContext, withClient } from './client-context.js';
 import type { Command } from './command.js';
 import { formatContent, formatJson, formatJsonLine } from './output.js';
 
 const COMMAND = 'events';
-/** Each long-poll asks for this long; the server caps it at its `max_wait_ms`. */
-const POLL_MS = 30_000;
+/** `--follow` retries a lost server this often (0.5 s doubling to 5 s between attempts). */
+const FOLLOW_RECONNECT = { attempts: 30, min_delay_ms: 500, max_delay_ms: 5000 };
 
 const HELP = `Usage: worker-runtime events [--after N] [--limit N] [--worker W] [--follow] [options]
 
 Prints the Runtime's event log, one "<id> <time> <kind> <worker> <message>" line per event.
 Without --follow, prints one batch (the --after for the next goes to stderr when more follow);
-with --json, the batch object. With --follow, keeps long-polling for new events until Ctrl-C
-(SIGINT/SIGTERM end it with exit 0); with --json, one JSON event per line. When the follower
-falls behind the server's retention (cursor_expired), it prints one warning on stderr and goes
-on from the oldest retained event.
+with --json, the batch object. With --follow, reads the live event stream (GET
+/v1/events/stream) until Ctrl-C (SIGINT/SIGTERM end it with exit 0); with --json, one JSON event
+per line. When the connection drops or the server restarts it reconnects after the last event it
+printed (backing off, giving up with exit 1 after about two minutes). When the follower falls
+behind the server's retention (cursor_expired), it prints one warning on stderr and goes on from
+the oldest retained event.
 
 Event options:
   --after <id>     only events after this id (default: from the oldest retained event)
@@ -44,33 +46,49 @@ function oldestRetained(error: unknown): number | null {
   return typeof oldest === 'number' && Number.isSafeInteger(oldest) && oldest >= 1 ? oldest : null;
 }
 
+/**
+ * A cursor the server refused as ahead of its log: the server's log started over (a memory store
+ * restarted), so the follower starts at its first event. Null for any other error.
+ */
+function restartedLog(error: unknown, after: number): number | null {
+  if (!isRuntimeError(error) || error.code !== 'invalid_request') return null;
+  const last = error.details?.last_event_id;
+  return typeof last === 'number' && last < after ? last : null;
+}
+
 async function follow({ client, json, io }: ClientContext, query: Query): Promise<number> {
-  let stop: () => void = () => undefined;
-  const stopped = new Promise<null>((resolve) => {
-    stop = () => resolve(null);
-  });
-  const removeHandler = io.onSignal(() => stop());
+  const stop = new AbortController();
+  const removeHandler = io.onSignal(() => stop.abort());
   try {
-    let after = query.after;
+    let after = query.after ?? 0;
     for (;;) {
-      const next = client.readEvents({ ...query, ...(after !== undefined ? { after } : {}), wait_ms: POLL_MS });
-      // Ctrl-C may win the race; the abandoned poll must not surface as an unhandled rejection.
-      next.catch(() => undefined);
-      let batch: EventBatch | null;
       try {
-        batch = await Promise.race([next, stopped]);
+        const options = { after, signal: stop.signal, ...(query.worker_id ? { worker_id: query.worker_id } : {}) };
+        for await (const item of client.watchEvents(options)) {
+          if (item.type !== 'event') continue;
+          io.stdout(json ? formatJsonLine(item.event) : formatEvent(item.event));
+          after = item.event.id;
+        }
+        return 0;
       } catch (error) {
+        if (stop.signal.aborted) return 0;
         const oldest = oldestRetained(error);
-        if (oldest === null || (after !== undefined && oldest - 1 <= after)) throw error;
-        io.stderr(
-          `warning: events ${(after ?? 0) + 1} to ${oldest - 1} are no longer retained; continuing from event ${oldest}\n`,
-        );
-        after = oldest - 1;
-        continue;
+        if (oldest !== null && oldest - 1 > after) {
+          io.stderr(
+            `warning: events ${after + 1} to ${oldest - 1} are no longer retained; continuing from event ${oldest}\n`,
+          );
+          after = oldest - 1;
+          continue;
+        }
+        if (restartedLog(error, after) !== null) {
+          io.stderr(
+            `warning: the server's event log starts over (after event ${after}); continuing from its first event\n`,
+          );
+          after = 0;
+          continue;
+        }
+        throw error;
       }
-      if (batch === null) return 0;
-      for (const event of batch.items) io.stdout(json ? formatJsonLine(event) : formatEvent(event));
-      after = batch.next_after;
     }
   } finally {
     removeHandler();
@@ -95,10 +113,6 @@ export const eventsCommand: Command = {
       },
       COMMAND,
     );
-    if (args.values.help) {
-      io.stdout(`${HELP}\n`);
-      return 0;
-    }
     const limit = integerFlag(args, 'limit', COMMAND, { min: 1 });
     const worker = stringFlag(args, 'worker');
     const waitMs = integerFlag(args, 'wait-ms', COMMAND);
@@ -108,16 +122,27 @@ export const eventsCommand: Command = {
       ...(limit !== undefined ? { limit } : {}),
       ...(worker !== undefined ? { worker_id: worker } : {}),
     };
-    return withClient(args, io, COMMAND, async (context) => {
-      if (booleanFlag(args, 'follow')) return follow(context, query);
-      const batch = await context.client.readEvents({ ...query, ...(waitMs !== undefined ? { wait_ms: waitMs } : {}) });
-      if (context.json) {
-        io.stdout(formatJson(batch));
+    const following = booleanFlag(args, 'follow');
+    return withClient(
+      args,
+      io,
+      COMMAND,
+      async (context) => {
+        if (following) return follow(context, query);
+        const batch = await context.client.readEvents({
+          ...query,
+          ...(waitMs !== undefined ? { wait_ms: waitMs } : {}),
+        });
+        if (context.json) {
+          io.stdout(formatJson(batch));
+          return 0;
+        }
+        io.stdout(batch.items.map(formatEvent).join(''));
+        if (batch.has_more) io.stderr(`more events: --after ${batch.next_after}\n`);
         return 0;
-      }
-      io.stdout(batch.items.map(formatEvent).join(''));
-      if (batch.has_more) io.stderr(`more events: --after ${batch.next_after}\n`);
-      return 0;
-    });
+      },
+      // A follower outlives server restarts: it keeps trying for about two minutes.
+      following ? FOLLOW_RECONNECT : undefined,
+    );
   },
 };

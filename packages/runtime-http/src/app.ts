@@ -39,6 +39,8 @@ export interface RuntimeAppOptions {
   log?: RuntimeHttpLogger | undefined;
   /** When aborted (server shutdown), long-polls answer at once with what they have and streams end. */
   signal?: AbortSignal | undefined;
+  /** Silence (ms) before an event stream sends a `: keep-alive` comment (default 15000). */
+  streamKeepAliveMs?: number | undefined;
 }
 
 function validateOptions(token: string | undefined, tokens: unknown, maxBodyBytes: number): void {
@@ -64,6 +66,7 @@ export function createRuntimeDispatcher({
   loopbackOnly = true,
   log,
   signal,
+  streamKeepAliveMs,
 }: RuntimeAppOptions): Dispatcher {
   validateOptions(token, tokens, maxBodyBytes);
   return createDispatcher({
@@ -73,6 +76,7 @@ export function createRuntimeDispatcher({
     maxBodyBytes,
     log,
     signal,
+    streamKeepAliveMs,
   });
 }
 

@@ -3,11 +3,18 @@ import {
   ERROR_CODES,
   type ErrorCode,
   type ErrorDetails,
+  type InputAck,
+  type InputRequest,
   type Runtime,
   type RuntimeCapabilities,
   RuntimeError,
+  type WatchItem,
   type WorkerAddress,
 } from '@worker-runtime/core';
+import { type InputStreamItem, type ReconnectOptions, readStream, type StreamConnect } from './client-streams.js';
+
+export type { InputStreamItem, ReconnectOptions } from './client-streams.js';
+
 import type { Health, Ready } from './envelopes.js';
 import type { RouteDef } from './route.js';
 import { RUNTIME_ROUTES } from './routes/index.js';
@@ -31,8 +38,63 @@ export type RemoteRuntimeApi = Pick<
   | 'readEvents'
 >;
 
+/** Options of {@link RuntimeClient.watchEvents}: where to start, which worker, and when to stop. */
+export interface WatchEventsOptions {
+  /** Replay events after this id (`0`: from the oldest retained); omitted: from the next new event. */
+  after?: number;
+  /** Only this worker's events and deltas. */
+  worker_id?: string;
+  /** Ends the stream (the iterator is then done). */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link RuntimeClient.streamRun}. */
+export interface StreamRunOptions {
+  /** Resume after this event id instead of from the run's start. */
+  last_event_id?: number;
+  /** Ends the stream (the iterator is then done). */
+  signal?: AbortSignal;
+}
+
+/** Options of a streaming {@link RuntimeClient.sendInput}. */
+export interface SendInputStreamOptions {
+  stream: true;
+  /** Ends the stream (the iterator is then done); the run goes on. */
+  signal?: AbortSignal;
+}
+
 /** A typed REST client whose methods mirror the Runtime API, plus `health()` and `ready()`. */
-export interface RuntimeClient extends RemoteRuntimeApi {
+export interface RuntimeClient extends Omit<RemoteRuntimeApi, 'sendInput'> {
+  /**
+   * `POST …/input` with `"stream": true`: yields `{type: 'ack', ack}` once the input is accepted,
+   * then the run's events and deltas (as {@link streamRun}), and is done after the run's terminal
+   * event (at once after the ack for a `system` input). Accepting errors are thrown by the first
+   * `next()`; the POST itself is never retried, the run stream resumes on its own.
+   */
+  sendInput(
+    worker: WorkerAddress,
+    input: InputRequest,
+    options: SendInputStreamOptions,
+  ): AsyncGenerator<InputStreamItem, void, undefined>;
+  /** `POST …/input`: the ack once the input is durable. */
+  sendInput(worker: WorkerAddress, input: InputRequest): Promise<InputAck>;
+  /**
+   * `GET /v1/events/stream` as an async iterator of `{type: 'event', event}` and
+   * `{type: 'delta', …}` items, the same items as `Runtime#watch`. Reconnects with `Last-Event-ID`
+   * by itself when the connection drops or the server restarts (backing off; it throws after
+   * `reconnect.attempts` failures in a row, or at once for a non-transient error such as
+   * `cursor_expired`), never yields an event twice, and passes on each delta's text once.
+   */
+  watchEvents(options?: WatchEventsOptions): AsyncGenerator<WatchItem, void, undefined>;
+  /**
+   * `GET …/runs/{run_id}/stream`: one run's events and deltas from its start (or after
+   * `last_event_id`); done after the run's terminal event. Reconnects like {@link watchEvents}.
+   */
+  streamRun(
+    worker: WorkerAddress,
+    run_id: string,
+    options?: StreamRunOptions,
+  ): AsyncGenerator<WatchItem, void, undefined>;
   /** `GET /healthz`. @throws RuntimeHttpError when the server does not answer 200 */
   health(): Promise<Health>;
   /**
@@ -50,6 +112,8 @@ export interface RuntimeClientOptions {
   token?: string | undefined;
   /** A fetch implementation (default: the global `fetch`). */
   fetch?: typeof fetch | undefined;
+  /** How the stream iterators reconnect (defaults: 10 attempts, 1 s doubling up to 5 s). */
+  reconnect?: ReconnectOptions | undefined;
 }
 
 /**
@@ -126,31 +190,49 @@ async function toError(response: Response): Promise<RuntimeHttpError> {
  * const worker = await client.createWorker({ intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } });
  * const ack = await client.sendInput(worker.worker_id, { kind: 'user', content: 'hello' });
  */
-export function createRuntimeClient({ baseUrl, token, fetch: fetchImpl = fetch }: RuntimeClientOptions): RuntimeClient {
+export function createRuntimeClient({
+  baseUrl,
+  token,
+  fetch: fetchImpl = fetch,
+  reconnect = {},
+}: RuntimeClientOptions): RuntimeClient {
   const base = baseUrl.replace(/\/+$/, '');
   let runtimeId: Promise<string> | undefined;
 
-  async function call<T>(
+  /** The method and full URL of an operation with its path parameters and query. */
+  function locate(
     operationId: string,
     params: Readonly<Record<string, string>>,
-    key: string | null,
-    options: { query?: Query; body?: unknown } = {},
-  ): Promise<T> {
+    query: Query = {},
+  ): { method: string; url: string } {
     const { method, path } = target(operationId, params);
     const search = new URLSearchParams();
-    for (const [name, value] of Object.entries(options.query ?? {})) {
+    for (const [name, value] of Object.entries(query)) {
       if (value !== undefined) search.set(name, String(value));
     }
-    const query = search.size > 0 ? `?${search}` : '';
-    const headers: Record<string, string> = { accept: 'application/json' };
+    return { method, url: `${base}${path}${search.size > 0 ? `?${search}` : ''}` };
+  }
+
+  /** Sends one request; a network failure is a `runtime_unavailable` error with status 0. */
+  async function send(
+    method: string,
+    url: string,
+    {
+      accept,
+      body,
+      headers: extra = {},
+      signal,
+    }: { accept: string; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept, ...extra };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
+    if (body !== undefined) headers['content-type'] = 'application/json';
     try {
-      response = await fetchImpl(`${base}${path}${query}`, {
+      return await fetchImpl(url, {
         method,
         headers,
-        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        ...(signal ? { signal } : {}),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     } catch (cause) {
       throw new RuntimeHttpError('runtime_unavailable', 'the Runtime server could not be reached', {
@@ -159,9 +241,57 @@ export function createRuntimeClient({ baseUrl, token, fetch: fetchImpl = fetch }
         cause,
       });
     }
+  }
+
+  async function call<T>(
+    operationId: string,
+    params: Readonly<Record<string, string>>,
+    key: string | null,
+    options: { query?: Query; body?: unknown } = {},
+  ): Promise<T> {
+    const { method, url } = locate(operationId, params, options.query);
+    const response = await send(method, url, { accept: 'application/json', body: options.body });
     if (!response.ok) throw await toError(response);
     const payload = (await response.json()) as Record<string, unknown>;
     return (key === null ? payload : payload[key]) as T;
+  }
+
+  /** One stream request, resumed after `last_event_id` when given. */
+  function streamRequest(
+    operationId: string,
+    params: Readonly<Record<string, string>>,
+    options: { query?: Query; body?: unknown } = {},
+  ): StreamConnect {
+    const { method, url } = locate(operationId, params, options.query);
+    return (last_event_id, signal) =>
+      send(method, url, {
+        accept: 'text/event-stream',
+        body: options.body,
+        signal,
+        ...(last_event_id !== undefined ? { headers: { 'last-event-id': String(last_event_id) } } : {}),
+      });
+  }
+
+  /** A run stream's connection (the reconnect of every run and input stream). */
+  function runStream(worker_id: string, run_id: string): StreamConnect {
+    return streamRequest('streamRun', { worker_id, run_id });
+  }
+
+  async function* sendInputStream(
+    worker: WorkerAddress,
+    input: InputRequest,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<InputStreamItem, void, undefined> {
+    const params = await workerParams(worker);
+    yield* readStream({
+      connect: streamRequest('sendInput', params, { body: { ...input, stream: true } }),
+      reconnect: (ack) => (ack?.run_id ? runStream(params.worker_id, ack.run_id) : null),
+      ends_with_run: true,
+      requires_ack: true,
+      signal,
+      retry: reconnect,
+      toError,
+    });
   }
 
   /** The path parameter for a worker; a `worker_ref` must name this Runtime, as embedded. */
@@ -182,6 +312,21 @@ export function createRuntimeClient({ baseUrl, token, fetch: fetchImpl = fetch }
     return { worker_id: assertValidId(worker, 'worker_id') };
   }
 
+  function sendInput(
+    worker: WorkerAddress,
+    input: InputRequest,
+    options: SendInputStreamOptions,
+  ): AsyncGenerator<InputStreamItem, void, undefined>;
+  function sendInput(worker: WorkerAddress, input: InputRequest): Promise<InputAck>;
+  function sendInput(
+    worker: WorkerAddress,
+    input: InputRequest,
+    options?: SendInputStreamOptions,
+  ): Promise<InputAck> | AsyncGenerator<InputStreamItem, void, undefined> {
+    if (options?.stream === true) return sendInputStream(worker, input, options.signal);
+    return workerParams(worker).then((params) => call('sendInput', params, 'ack', { body: input }));
+  }
+
   const client: RuntimeClient = {
     summary: () => call('getRuntime', {}, 'runtime'),
     capabilities: async () =>
@@ -190,7 +335,34 @@ export function createRuntimeClient({ baseUrl, token, fetch: fetchImpl = fetch }
     listWorkers: (query = {}) => call('listWorkers', {}, null, { query: query as Query }),
     getWorker: async (worker) => call('getWorker', await workerParams(worker), 'worker'),
     createWorker: (request) => call('createWorker', {}, 'worker', { body: request }),
-    sendInput: async (worker, input) => call('sendInput', await workerParams(worker), 'ack', { body: input }),
+    sendInput,
+    watchEvents: ({ signal, ...query } = {}) =>
+      readStream({
+        connect: streamRequest('streamEvents', {}, { query: query as Query }),
+        // Resuming goes by Last-Event-ID, which the server prefers over `after`.
+        reconnect: () => streamRequest('streamEvents', {}, { query: query as Query }),
+        ...(query.after !== undefined ? { last_event_id: query.after } : {}),
+        ends_with_run: false,
+        requires_ack: false,
+        signal,
+        retry: reconnect,
+        toError,
+      }) as AsyncGenerator<WatchItem, void, undefined>,
+    streamRun: (worker, run_id, { last_event_id, signal } = {}) =>
+      (async function* streamRun(): AsyncGenerator<WatchItem, void, undefined> {
+        const { worker_id } = await workerParams(worker);
+        const connect = runStream(worker_id, assertValidId(run_id, 'run_id'));
+        yield* readStream({
+          connect,
+          reconnect: () => connect,
+          last_event_id,
+          ends_with_run: true,
+          requires_ack: false,
+          signal,
+          retry: reconnect,
+          toError,
+        }) as AsyncGenerator<WatchItem, void, undefined>;
+      })(),
     cancelWorker: async (worker, request = {}) =>
       call('cancelWorker', await workerParams(worker), 'ack', { body: request }),
     stopWorker: async (worker, request = {}) =>

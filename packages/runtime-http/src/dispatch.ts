@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { type Runtime, RuntimeError } from '@worker-runtime/core';
 import type { BodySource } from './body-source.js';
 import { DetailCache } from './detail-cache.js';
@@ -11,6 +12,7 @@ import { bytesReply, JSON_CONTENT_TYPE, jsonReply, type Reply } from './reply.js
 import { resolveRequestId } from './request-id.js';
 import type { RouteDef, RouteResult, Scope } from './route.js';
 import type { Gate, GateCaller } from './security.js';
+import { KEEP_ALIVE_MS } from './watch-stream.js';
 
 /** One request as both transports hand it over, whatever carried it. */
 export interface DispatchRequest {
@@ -43,7 +45,11 @@ export interface DispatcherOptions {
   signal: AbortSignal | undefined;
   /** Where requests are counted and `/metrics` reads from (default: new metrics over `runtime`). */
   metrics?: HttpMetrics | undefined;
+  /** Silence before an event stream's `: keep-alive` comment (default 15 s). */
+  streamKeepAliveMs?: number | undefined;
 }
+
+const ABORTED = AbortSignal.abort();
 
 // An unknown path under /v1 still needs a token, so an unauthenticated caller learns nothing.
 function unmatchedScope(path: string): Scope | null {
@@ -64,8 +70,11 @@ export function createDispatcher({
   log,
   signal,
   metrics = createHttpMetrics(runtime),
+  streamKeepAliveMs = KEEP_ALIVE_MS,
 }: DispatcherOptions): Dispatcher {
   const workerCache = new DetailCache();
+  // Every open event stream listens to the shutdown signal: hundreds are normal, not a leak.
+  if (signal) setMaxListeners(0, signal);
   const match = createMatcher(routes);
 
   function logRequest(
@@ -101,11 +110,11 @@ export function createDispatcher({
   function toReply(result: RouteResult, request: DispatchRequest, requestId: string): Reply {
     const headers = { 'x-request-id': requestId };
     if ('events' in result) {
-      // HEAD gets the stream's headers only: a producer nobody reads would wait forever.
-      const body =
-        request.method === 'HEAD'
-          ? ''
-          : runEventStream(result.events, { signal, onError: (error) => failure(error, request, requestId) });
+      const onError = (error: unknown): void => void failure(error, request, requestId);
+      // HEAD gets the stream's headers only: a producer nobody reads would wait forever, so it
+      // runs already aborted (releasing what the handler opened for it) and its body is dropped.
+      if (request.method === 'HEAD') void runEventStream(result.events, { signal: ABORTED, onError }).cancel();
+      const body = request.method === 'HEAD' ? '' : runEventStream(result.events, { signal, onError });
       return { status: result.status, headers: { ...EVENT_STREAM_HEADERS, ...headers }, body };
     }
     if ('text' in result) return bytesReply(result.status, result.text, result.contentType, headers);
@@ -148,6 +157,7 @@ export function createDispatcher({
           maxBodyBytes,
           signal,
           metrics,
+          streamKeepAliveMs,
         });
         const reply = toReply(result, request, requestId);
         done(reply.status);

@@ -23,6 +23,18 @@ export const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = Object.fre
   'cache-control': 'no-cache',
 });
 
+// Each stream's "ended early" signal (client gone, producer abort(), server shutdown), by body.
+const ENDED = new WeakMap<ReadableStream<Uint8Array>, AbortSignal>();
+
+/**
+ * Aborted once an event-stream body was cut off (the producer called `abort()`, the server shut
+ * down, or the client went away) rather than finished: a transport stuck writing to a reader that
+ * does not read drops the connection then instead of waiting for it. Undefined for other bodies.
+ */
+export function eventStreamCutOff(body: ReadableStream<Uint8Array>): AbortSignal | undefined {
+  return ENDED.get(body);
+}
+
 /**
  * Runs `produce` and returns its bytes as a pull-based web stream, which both transports send as
  * is (Hono as a `Response` body, the node listener by writing to the socket with backpressure).
@@ -49,5 +61,6 @@ export function runEventStream(
       await stream.close();
     }
   })();
+  ENDED.set(stream.responseReadable, ended.signal);
   return stream.responseReadable;
 }

@@ -89,6 +89,14 @@ function wireDetails(details: ErrorDetails): ErrorDetails {
   };
 }
 
+/** 503 codes that carry `Retry-After`. */
+const RETRY_CODES: ReadonlySet<ErrorCode> = new Set([
+  'runtime_unavailable',
+  'store_unavailable',
+  'store_locked',
+  'too_many_streams',
+]);
+
 /**
  * Maps any thrown value to its JSON error response: RuntimeErrors by `code`, anything else to a
  * 500 `internal` whose message names only the request id (the cause goes to the log, redacted).
@@ -99,7 +107,7 @@ export function errorOutcome(error: unknown, requestId: string): ErrorOutcome {
     const status = ERROR_STATUS[error.code];
     const headers: Record<string, string> = { 'x-request-id': requestId };
     if (error instanceof HttpRuntimeError) Object.assign(headers, error.headers);
-    if (error.code === 'runtime_unavailable' || error.code === 'store_unavailable' || error.code === 'store_locked') {
+    if (RETRY_CODES.has(error.code)) {
       headers['retry-after'] = String(RETRY_AFTER_SECONDS);
     }
     const message = wireText(error.message, MAX_MESSAGE);

@@ -2,7 +2,16 @@
 export type { RuntimeAppOptions } from './app.js';
 export { createRuntimeApp } from './app.js';
 // Typed client mirroring the Runtime API over REST
-export type { RemoteRuntimeApi, RuntimeClient, RuntimeClientOptions } from './client.js';
+export type {
+  InputStreamItem,
+  ReconnectOptions,
+  RemoteRuntimeApi,
+  RuntimeClient,
+  RuntimeClientOptions,
+  SendInputStreamOptions,
+  StreamRunOptions,
+  WatchEventsOptions,
+} from './client.js';
 export { createRuntimeClient, RuntimeHttpError } from './client.js';
 // Response envelopes (valibot schemas over core's wire schemas)
 export type { Health, Ready } from './envelopes.js';
@@ -13,10 +22,12 @@ export {
   EventsEnvelopeSchema,
   HealthSchema,
   InputAckEnvelopeSchema,
+  InputStreamMessageSchema,
   ReadySchema,
   RunEnvelopeSchema,
   RunPageEnvelopeSchema,
   RuntimeEnvelopeSchema,
+  StreamMessageSchema,
   TranscriptEnvelopeSchema,
   WorkerEnvelopeSchema,
   WorkerPageEnvelopeSchema,

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nodeBody } from './body-source.js';
 import type { Dispatcher, DispatchRequest } from './dispatch.js';
+import { eventStreamCutOff } from './event-stream.js';
 import type { Reply } from './reply.js';
 
 /** A header reader over Node's already-parsed headers (no `Headers` copy). */
@@ -37,6 +38,7 @@ async function pipeStream(body: ReadableStream<Uint8Array>, outgoing: ServerResp
   };
   // The client going away cancels the stream, which aborts its producer.
   outgoing.once('close', cancel);
+  const cutOff = eventStreamCutOff(body);
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -46,16 +48,26 @@ async function pipeStream(body: ReadableStream<Uint8Array>, outgoing: ServerResp
           const settle = (): void => {
             outgoing.off('drain', settle);
             outgoing.off('close', settle);
+            cutOff?.removeEventListener('abort', settle);
             resolve();
           };
           outgoing.on('drain', settle);
           outgoing.on('close', settle);
+          cutOff?.addEventListener('abort', settle, { once: true });
+          if (cutOff?.aborted) settle();
         });
+        // A stream cut off while its reader does not read (a slow consumer, shutdown): drop the
+        // connection rather than wait for a reader that may never come back.
+        if (cutOff?.aborted && outgoing.writableNeedDrain) {
+          outgoing.destroy();
+          break;
+        }
       }
     }
   } finally {
     outgoing.off('close', cancel);
-    if (!outgoing.destroyed) outgoing.end();
+    if (cutOff?.aborted && outgoing.writableNeedDrain) outgoing.destroy();
+    else if (!outgoing.destroyed) outgoing.end();
   }
 }
 

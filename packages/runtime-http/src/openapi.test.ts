@@ -48,7 +48,7 @@ describe('OpenAPI document', () => {
       Object.keys(item ?? {}).map((method) => `${method} ${path}`),
     );
     expect(documented.sort()).toEqual([...new Set(served)].sort());
-    expect(documented).toHaveLength(16);
+    expect(documented).toHaveLength(19);
 
     const transcript = document.paths['/v1/workers/{worker_id}/transcript']?.get;
     expect(transcript?.parameters).toEqual(
@@ -129,5 +129,19 @@ describe('OpenAPI document', () => {
       $ref: '#/components/schemas/InputAckEnvelope',
     });
     expect(schemas.InputAckEnvelope).toMatchObject({ properties: { ack: { $ref: '#/components/schemas/InputAck' } } });
+  });
+
+  test('declares the stream routes and the streaming input as text/event-stream', async () => {
+    const document = await createOpenApiDocument();
+    const events = document.paths['/v1/events/stream']?.get;
+    expect(Object.keys(events?.responses['200']?.content ?? {})).toEqual(['text/event-stream']);
+    expect(events?.responses).toHaveProperty('410');
+    expect(events?.responses['503']?.description).toContain('too_many_streams');
+    expect(events?.parameters?.map((p) => p.name)).toEqual(['after', 'worker_id']);
+    const run = document.paths['/v1/workers/{worker_id}/runs/{run_id}/stream']?.get;
+    expect(Object.keys(run?.responses['200']?.content ?? {})).toEqual(['text/event-stream']);
+    const input = document.paths['/v1/workers/{worker_id}/input']?.post;
+    expect(Object.keys(input?.responses['202']?.content ?? {})).toEqual(['application/json']);
+    expect(Object.keys(input?.responses['200']?.content ?? {})).toEqual(['application/json', 'text/event-stream']);
   });
 });

@@ -57,6 +57,10 @@ const TAGS: OpenApiDocument['tags'] = [
   { name: 'workers', description: 'Create Workers, send them input, cancel and stop them.' },
   { name: 'runs', description: "A Worker's runs and transcript." },
   { name: 'events', description: 'The durable event log, read by cursor.' },
+  {
+    name: 'streams',
+    description: 'Live server-sent event streams of events and output deltas, resumable by event id.',
+  },
   { name: 'health', description: 'Liveness and readiness probes; no token, no data.' },
 ];
 
@@ -169,7 +173,20 @@ function operation(route: RouteDef): OpenApiOperation {
     responses: {
       [String(doc.success.status)]: success,
       ...(doc.alsoSuccess
-        ? { [String(doc.alsoSuccess.status)]: { ...success, description: doc.alsoSuccess.description } }
+        ? {
+            [String(doc.alsoSuccess.status)]: {
+              ...success,
+              description: doc.alsoSuccess.description,
+              ...(doc.alsoSuccess.events
+                ? {
+                    content: {
+                      ...success.content,
+                      [CONTENT_TYPES.events]: { schema: jsonSchemaOf(doc.alsoSuccess.events) },
+                    },
+                  }
+                : {}),
+            },
+          }
         : {}),
       ...errorResponses(route),
     },

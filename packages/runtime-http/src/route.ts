@@ -32,6 +32,8 @@ export interface RouteContext {
   signal: AbortSignal | undefined;
   /** The app's Prometheus metrics (`GET /metrics`). */
   metrics: HttpMetrics;
+  /** How long an event stream may stay silent before a `: keep-alive` comment, in ms. */
+  streamKeepAliveMs: number;
 }
 
 /**
@@ -58,7 +60,7 @@ export interface RouteDoc {
   /** The success answer; `kind` says which reply kind carries it (default `json`). */
   success: { status: number; description: string; schema: v.GenericSchema; kind?: 'json' | 'text' | 'events' };
   /** Other success statuses (e.g. 200 for a replayed input). */
-  alsoSuccess?: { status: number; description: string };
+  alsoSuccess?: { status: number; description: string; events?: v.GenericSchema };
   /** Error codes this route can answer, besides the ones every route can. */
   errors: ErrorCode[];
 }

@@ -29,6 +29,8 @@ export interface ServeRuntimeOptions {
   log?: RuntimeHttpLogger | undefined;
   /** Overrides of the SPEC §8 timeouts in {@link SERVER_TIMEOUTS}, in milliseconds (each 1 to 2^31-1). */
   timeouts?: Partial<ServerTimeouts> | undefined;
+  /** Silence (ms) before an event stream sends a `: keep-alive` comment (default 15000). */
+  streamKeepAliveMs?: number | undefined;
 }
 
 /** The server's socket timeouts, in milliseconds. */
@@ -166,6 +168,7 @@ export async function serveRuntime({
   maxBodyBytes,
   log,
   timeouts: timeoutOverrides,
+  streamKeepAliveMs,
 }: ServeRuntimeOptions): Promise<RuntimeServer> {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new RuntimeError('invalid_request', 'port must be an integer from 0 to 65535');
@@ -188,6 +191,7 @@ export async function serveRuntime({
     loopbackOnly,
     log,
     signal: shutdown.signal,
+    streamKeepAliveMs,
   });
   const listener = createNodeListener(dispatcher);
   // Responses still being produced when close() starts carry `connection: close`, so their
@@ -235,7 +239,15 @@ export async function serveRuntime({
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
         stopping = true;
-        for (const outgoing of inFlight) if (!outgoing.headersSent) outgoing.shouldKeepAlive = false;
+        for (const outgoing of inFlight) {
+          if (!outgoing.headersSent) outgoing.shouldKeepAlive = false;
+          else {
+            // A response already under way (an event stream) ends its connection when it
+            // finishes, so close() does not wait for that keep-alive socket to time out.
+            const socket = outgoing.socket;
+            outgoing.once('finish', () => socket?.end());
+          }
+        }
         server.close(() => resolve());
         shutdown.abort();
         dispatcher.close();

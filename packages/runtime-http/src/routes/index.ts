@@ -5,6 +5,7 @@ import { metricsRoute } from './metrics-route.js';
 import { openApiRoute } from './openapi-route.js';
 import { getRunRoute, listRunsRoute, transcriptRoute } from './run-routes.js';
 import { getDiagnosticsRoute, getRuntimeRoute, readEventsRoute } from './runtime-routes.js';
+import { eventStreamRoute, runStreamRoute } from './stream-routes.js';
 import {
   cancelWorkerRoute,
   createWorkerRoute,
@@ -16,7 +17,7 @@ import {
 } from './worker-routes.js';
 
 /**
- * The route table: every REST route of SPEC §7, in documentation order. It alone drives the
+ * The route table: every REST route of SPEC §7 and the streams of §12, in documentation order. It alone drives the
  * matcher of both transports (`createRuntimeApp`, `serveRuntime`) and the OpenAPI document.
  */
 export const RUNTIME_ROUTES: readonly RouteDef[] = [
@@ -30,8 +31,10 @@ export const RUNTIME_ROUTES: readonly RouteDef[] = [
   deleteWorkerRoute,
   listRunsRoute,
   getRunRoute,
+  runStreamRoute,
   transcriptRoute,
   readEventsRoute,
+  eventStreamRoute,
   getDiagnosticsRoute,
   openApiRoute(() => RUNTIME_ROUTES),
   metricsRoute,

@@ -11,6 +11,7 @@ import {
   ControlAckEnvelopeSchema,
   DeleteAckEnvelopeSchema,
   InputAckEnvelopeSchema,
+  InputStreamMessageSchema,
   WorkerEnvelopeSchema,
   WorkerPageEnvelopeSchema,
 } from '../envelopes.js';
@@ -18,6 +19,7 @@ import { readJsonBody } from '../json-body.js';
 import { createQueryParser } from '../query.js';
 import type { RouteContext, RouteDef } from '../route.js';
 import { WorkerParamsSchema } from './params.js';
+import { streamInput, wantsInputStream } from './stream-routes.js';
 
 const parseListQuery = createQueryParser(ListWorkersQuerySchema);
 const parseDeleteQuery = createQueryParser(DeleteQuerySchema);
@@ -122,12 +124,19 @@ export const sendInputRoute: RouteDef = {
     description:
       'A `user` input starts a run (or queues, rejects or interrupts per `on_busy`); a `system` input is appended ' +
       'to the transcript. The same `idempotency_key` with the same body answers the original ack with ' +
-      '`replayed: true` and status 200.',
+      '`replayed: true` and status 200. With `"stream": true` (or `Accept: text/event-stream`) the answer is ' +
+      '200 `text/event-stream`: `event: ack` with the ack, then the run’s stream (as `GET …/runs/{run_id}/stream`; ' +
+      'a replayed input streams its original run, a system input’s stream ends after the ack).',
     tags: ['workers'],
     params: WorkerParamsSchema,
     body: { schema: InputRequestSchema, required: true },
     success: { status: 202, description: 'Input accepted', schema: InputAckEnvelopeSchema },
-    alsoSuccess: { status: 200, description: 'The original ack, replayed for a repeated idempotency key' },
+    alsoSuccess: {
+      status: 200,
+      description:
+        'The original ack, replayed for a repeated idempotency key; or, streaming, the ack and the run stream',
+      events: InputStreamMessageSchema,
+    },
     errors: [
       ...BODY_ERRORS,
       'invalid_id',
@@ -136,11 +145,13 @@ export const sendInputRoute: RouteDef = {
       'queue_full',
       'worker_stopped',
       'idempotency_conflict',
+      'too_many_streams',
       ...MUTATION_ERRORS,
     ],
   },
   async handle(context) {
     const input = (await body(context, false)) as Parameters<typeof context.runtime.sendInput>[1];
+    if (wantsInputStream(input, context)) return streamInput(context, workerId(context), input);
     const ack = await context.runtime.sendInput(workerId(context), input);
     return { status: ack.replayed ? 200 : 202, body: { ack } };
   },

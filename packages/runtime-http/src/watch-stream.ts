@@ -1,0 +1,130 @@
+import {
+  isRuntimeError,
+  RuntimeError,
+  type Watch,
+  type WatchItem,
+  type WatchOptions,
+  watchItemData,
+} from '@worker-runtime/core';
+import type { EventStreamProducer, EventStreamWriter } from './event-stream.js';
+import type { RouteContext } from './route.js';
+
+/** How long a stream may stay silent before a `: keep-alive` comment (SPEC §12). */
+export const KEEP_ALIVE_MS = 15_000;
+
+/** What clients wait before reconnecting, sent once as `retry:` at the start of every stream. */
+const RETRY_MS = 1000;
+
+/** A message written before the watch's items (the input ack). */
+export interface StreamPrelude {
+  event: string;
+  data: string;
+}
+
+/**
+ * The `Last-Event-ID` header as a cursor, or undefined when absent.
+ * @throws RuntimeError `invalid_request` when it is not a non-negative integer
+ */
+export function lastEventId(context: RouteContext): number | undefined {
+  const raw = context.header('last-event-id');
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const id = /^[0-9]{1,16}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(id)) {
+    throw new RuntimeError('invalid_request', 'Last-Event-ID must be an event id (a non-negative integer)', {
+      details: { issues: [{ path: 'Last-Event-ID', message: 'must be a non-negative integer' }] },
+    });
+  }
+  return id;
+}
+
+/**
+ * Opens a watch and waits until it is established, so its errors (`cursor_expired`,
+ * `too_many_streams`, `run_not_found`, …) are answered as JSON before any stream byte. The
+ * producer ends it (also when the server shuts down before the producer runs: it then starts aborted).
+ */
+export async function openWatch(context: RouteContext, options: Omit<WatchOptions, 'signal'>): Promise<Watch> {
+  const watch = context.runtime.watch(options);
+  await watch.ready();
+  return watch;
+}
+
+// The SSE frame of each live item, encoded once: a live item is one object shared by every stream.
+const frames = new WeakMap<WatchItem, Uint8Array>();
+const encoder = new TextEncoder();
+
+/**
+ * The SSE message of a watch item: events with `event: <kind>`, `data:` and `id:`, deltas as
+ * `event: output_delta` without an id. The same framing as Hono's `writeSSE` (the data is JSON,
+ * one line), built and encoded once per item instead of once per stream: with 500 readers,
+ * `writeSSE` per stream cost most of the fan-out time (docs/performance.md, sse_fanout).
+ */
+function frameOf(item: WatchItem): Uint8Array {
+  let frame = frames.get(item);
+  if (frame === undefined) {
+    const data = watchItemData(item);
+    const text =
+      item.type === 'event'
+        ? `event: ${item.event.kind}\ndata: ${data}\nid: ${item.event.id}\n\n`
+        : `event: output_delta\ndata: ${data}\n\n`;
+    frame = encoder.encode(text);
+    frames.set(item, frame);
+  }
+  return frame;
+}
+
+function writeItem(stream: EventStreamWriter, item: WatchItem): Promise<unknown> {
+  return stream.write(frameOf(item));
+}
+
+/**
+ * The event-stream producer of a watch: `retry:`, the prelude, then every item as it comes, each
+ * write awaited (so the producer goes at the reader's pace while the watch buffers, bounded, in
+ * core). A reader that falls `max_stream_buffer_bytes` behind (`slow_consumer`) is cut off; the
+ * client resumes with `Last-Event-ID`. The stream ends when the watch does (run ended, runtime
+ * closed) or the client goes away, which ends the watch: nothing is cancelled.
+ */
+export function watchProducer(
+  watch: Watch | null,
+  { keepAliveMs, prelude }: { keepAliveMs: number; prelude?: StreamPrelude },
+): EventStreamProducer {
+  return async function produceWatch(stream, signal) {
+    const stop = (): void => void watch?.return();
+    signal.addEventListener('abort', stop, { once: true });
+    let writing = 0;
+    const tracked = async (write: Promise<unknown>): Promise<void> => {
+      writing++;
+      try {
+        await write;
+      } finally {
+        writing--;
+      }
+    };
+    // A comment only when nothing is on its way: a stuck reader gets no pile of comments.
+    const keepAlive = setInterval(() => {
+      if (writing === 0) void tracked(stream.write(': keep-alive\n\n'));
+    }, keepAliveMs);
+    try {
+      if (signal.aborted) return;
+      await tracked(stream.write(`retry: ${RETRY_MS}\n\n`));
+      if (prelude) await tracked(stream.writeSSE(prelude));
+      if (!watch) return;
+      for (;;) {
+        let result: IteratorResult<WatchItem, undefined>;
+        try {
+          result = await watch.next();
+        } catch (error) {
+          // slow_consumer (or a replay the store could not finish): end the response at once.
+          stream.abort();
+          if (isRuntimeError(error)) return;
+          throw error;
+        }
+        if (result.done) return;
+        await tracked(writeItem(stream, result.value));
+      }
+    } finally {
+      clearInterval(keepAlive);
+      signal.removeEventListener('abort', stop);
+      stop();
+    }
+  };
+}
