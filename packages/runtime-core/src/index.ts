@@ -15,7 +15,7 @@ export type { OutputDelta, OutputDeltaListener } from './output-deltas.js';
 
 // Profiles
 export type { ProfileCatalogOptions } from './profiles.js';
-export { BUILTIN_DEFAULT_PROFILE, toConfigIssues } from './profiles.js';
+export { BUILTIN_DEFAULT_PROFILE } from './profiles.js';
 
 // Runtime: the embeddable host of Workers
 export type {
