@@ -5,6 +5,8 @@ export type { AppendEntry, EngineRun, EngineWorker, ProfileDescription, WorkerEn
 // Errors
 export type { ErrorCode, ErrorDetails } from './errors.js';
 export { ERROR_CODES, isRuntimeError, RuntimeError } from './errors.js';
+// Group commit for store authors: concurrent commits share one flush, settled in call order
+export { GroupCommit } from './group-commit.js';
 // Identity
 export { assertValidId, displayRef, generateId, ID_MAX_LENGTH, ID_PATTERN, isValidId } from './identity.js';
 // Limits
@@ -12,11 +14,9 @@ export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
 // The in-memory store
 export { createMemoryStore, MemoryStore } from './memory-store.js';
 export type { OutputDelta, OutputDeltaListener } from './output-deltas.js';
-
 // Profiles
 export type { ProfileCatalogOptions } from './profiles.js';
 export { BUILTIN_DEFAULT_PROFILE } from './profiles.js';
-
 // Runtime: the embeddable host of Workers
 export type {
   EventListener,
