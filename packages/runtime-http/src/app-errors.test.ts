@@ -49,6 +49,20 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
       expect(error.details.issues[0]).toEqual({ path: expect.any(String), message: expect.any(String) });
     });
 
+    test('an unknown body key reads "unknown field" on every body', async () => {
+      const { call } = await setup();
+      await call('/v1/workers', { body: { ...CREATE_ASSISTANT, worker_id: 'typo' } });
+      for (const [path, body] of [
+        ['/v1/workers', { ...CREATE_ASSISTANT, bogus: 1 }],
+        ['/v1/workers/typo/input', { kind: 'user', content: 'x', bogus: 1 }],
+        ['/v1/workers/typo/cancel', { bogus: 1 }],
+      ] as const) {
+        const error = await expectError(await call(path, { body }), 400, 'invalid_request');
+        expect(error.message).toMatch(/: bogus: unknown field$/);
+        expect(error.details.issues).toEqual([{ path: 'bogus', message: 'unknown field' }]);
+      }
+    });
+
     test('query numbers must be integers; unknown and repeated keys are rejected', async () => {
       const { call } = await setup();
       for (const query of [
