@@ -46,6 +46,8 @@ async function json(...args: string[]): Promise<WireJson> {
   const result = await cli(...args, '--json');
   expect(result.stderr, result.stderr).toBe('');
   expect(result.code).toBe(0);
+  // One compact JSON value per line.
+  expect(result.stdout).toMatch(/^[^\n]+\n$/);
   return JSON.parse(result.stdout);
 }
 
@@ -187,6 +189,16 @@ describe('client commands as text', () => {
     const result = await runCli(['runtime', '--url', 'http://127.0.0.1:9']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^error runtime_unavailable: .* at http:\/\/127\.0\.0\.1:9\n$/);
+  });
+
+  test('a --url with credentials exits 2 without echoing them', async () => {
+    for (const url of ['http://user:secretpw@127.0.0.1:9', 'ftp://user:secretpw@127.0.0.1:9']) {
+      const result = await runCli(['runtime', '--url', url]);
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      expect(result.stderr).toContain('127.0.0.1:9');
+      expect(result.stderr).not.toContain('secretpw');
+      expect(result.stderr).not.toContain('user:');
+    }
   });
 
   test('send - reads the text from standard input', async () => {

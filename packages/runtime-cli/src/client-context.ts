@@ -18,7 +18,7 @@ export const CLIENT_OPTIONS: OptionSpec = {
 export const CLIENT_OPTIONS_HELP = `Connection options:
   --url <url>          Runtime to talk to (env ${envName('url')}, default http://127.0.0.1:7420)
   --token-file <path>  file holding the bearer token (env ${envName('token')} or ${envName('token_file')})
-  --json               machine-readable output (one JSON document)
+  --json               machine-readable output (one JSON value per line)
   -h, --help           show this help`;
 
 /** Default `--url`. */
@@ -46,9 +46,14 @@ async function resolveToken(args: ParsedArgs, io: CliIo, command: string): Promi
   return file ? readClientTokenFile(resolve(io.cwd, file)) : undefined;
 }
 
+/** `url` with any `user:password@` removed, safe to print. */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
+}
+
 /**
  * Builds the client from `--url`/`WORKER_RUNTIME_URL` and the token sources.
- * @throws UsageError for a URL that is not http(s)
+ * @throws UsageError for a URL that is not http(s) or that holds credentials
  * @throws RuntimeError `invalid_request` for an unreadable token file
  */
 export async function createClientContext(
@@ -65,7 +70,14 @@ export async function createClientContext(
     parsed = undefined;
   }
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw new UsageError(`--url must be an http(s) URL (got "${url}")`, command);
+    throw new UsageError(`--url must be an http(s) URL (got "${withoutCredentials(url)}")`, command);
+  }
+  // fetch refuses URLs with credentials, and echoing them would leak them: a token goes in --token-file.
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw new UsageError(
+      `--url must not contain a user name or password (got "${withoutCredentials(url)}"); pass the token with --token-file or WORKER_RUNTIME_TOKEN`,
+      command,
+    );
   }
   const token = await resolveToken(args, io, command);
   return { client: createRuntimeClient({ baseUrl: url, token, reconnect }), json: booleanFlag(args, 'json'), url, io };

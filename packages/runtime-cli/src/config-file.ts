@@ -7,7 +7,7 @@ import {
   PartialLimitsSchema,
   RetentionOptionsSchema,
   RuntimeError,
-  toConfigIssues,
+  toValidationIssues,
   type ValidationIssue,
 } from '@worker-runtime/core';
 import * as v from 'valibot';
@@ -115,7 +115,7 @@ export async function loadConfigFile(path: string): Promise<LoadedConfigFile> {
   }
   const result = v.safeParse(ConfigFileSchema, raw);
   if (!result.success) {
-    const [issue] = toConfigIssues(result.issues);
+    const [issue] = toValidationIssues(result.issues);
     throw fileError(name, `${issue?.path ? `${issue.path}: ` : ''}${issue?.message ?? 'invalid'}`);
   }
   checkDefaultProfile(result.output, name);

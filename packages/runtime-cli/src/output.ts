@@ -35,15 +35,13 @@ export function formatFields(fields: readonly (readonly [string, Cell])[]): stri
   return fields.map(([key, value]) => `${`${key}:`.padEnd(width)} ${safe(text(value))}\n`).join('');
 }
 
-/** One JSON document, pretty-printed for humans who pipe it into jq anyway. */
+/** One JSON value on one compact line: `--json` output is one value per line so scripts can read it line by line. */
 export function formatJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
-}
-
-/** One compact JSON line (for streams such as `events --follow --json`). */
-export function formatJsonLine(value: unknown): string {
   return `${JSON.stringify(value)}\n`;
 }
+
+/** The same as {@link formatJson}; the name streams (`events --follow --json`) use. */
+export const formatJsonLine: (value: unknown) => string = formatJson;
 
 /** Content shown as-is except for control characters (newlines and tabs stay). */
 export function formatContent(value: string): string {

@@ -5,6 +5,9 @@ export type { AppendEntry, EngineRun, EngineWorker, ProfileDescription, WorkerEn
 // Errors
 export type { ErrorCode, ErrorDetails } from './errors.js';
 export { ERROR_CODES, isRuntimeError, RuntimeError } from './errors.js';
+// Group commit for store authors: concurrent commits share one flush, settled in call order
+export type { CommitStages } from './group-commit.js';
+export { GroupCommit } from './group-commit.js';
 // Identity
 export { assertValidId, displayRef, generateId, ID_MAX_LENGTH, ID_PATTERN, isValidId } from './identity.js';
 // Limits
@@ -14,7 +17,7 @@ export { createMemoryStore, MemoryStore } from './memory-store.js';
 export type { OutputDelta, OutputDeltaListener } from './output-deltas.js';
 // Profiles
 export type { ProfileCatalogOptions } from './profiles.js';
-export { BUILTIN_DEFAULT_PROFILE, toConfigIssues } from './profiles.js';
+export { BUILTIN_DEFAULT_PROFILE } from './profiles.js';
 // Runtime: the embeddable host of Workers
 export type {
   EventListener,

@@ -33,20 +33,6 @@ const BUILTIN_PROFILES: Readonly<Record<string, Record<string, unknown>>> = {
   'builtin:echo': { engine: 'echo' },
 };
 
-/**
- * Like {@link toValidationIssues}, worded for configuration an operator wrote: a key a strict
- * object does not know reads `unknown field` (a typo, usually), the same for profiles and for a
- * config file's top-level keys.
- */
-export function toConfigIssues(issues: readonly v.BaseIssue<unknown>[]): ValidationIssue[] {
-  return toValidationIssues(issues).map((issue, index) => {
-    const source = issues[index];
-    return source?.type === 'strict_object' && source.expected === 'never'
-      ? { path: issue.path, message: 'unknown field' }
-      : issue;
-  });
-}
-
 function profileError(name: string, issues: ValidationIssue[]): RuntimeError {
   const first = issues[0] ?? { path: '', message: 'invalid' };
   return new RuntimeError(
@@ -101,7 +87,7 @@ export class ProfileCatalog {
       ]);
     }
     const parsed = v.safeParse(engine?.profileSchema ?? ProfileSchema, raw);
-    if (!parsed.success) throw profileError(name, toConfigIssues(parsed.issues));
+    if (!parsed.success) throw profileError(name, toValidationIssues(parsed.issues));
     return parsed.output;
   }
 

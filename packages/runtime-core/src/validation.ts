@@ -13,9 +13,12 @@ const RECEIVED = / but received .*$/s;
 
 /**
  * A valibot issue's message fit for a caller or an operator: the echoed value ("but received …",
- * possibly huge, possibly a secret put in the wrong field) is cut, and a missing key reads "is required".
+ * possibly huge, possibly a secret put in the wrong field) is cut, a missing key reads "is required",
+ * and a key a strict object does not know reads "unknown field" (a typo, usually), the same in a
+ * request body, a profile and a config file.
  */
 export function cleanIssueMessage(issue: v.BaseIssue<unknown>): string {
+  if (issue.type === 'strict_object' && issue.expected === 'never') return 'unknown field';
   if (issue.message.startsWith('Invalid key:') && issue.received === 'undefined') return 'is required';
   return issue.message.replace(RECEIVED, '');
 }
@@ -25,11 +28,16 @@ export function toValidationIssues(issues: readonly v.BaseIssue<unknown>[]): Val
   return issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: cleanIssueMessage(issue) }));
 }
 
+const MAX_SUMMARY_PATH = 64;
+
 /** The `invalid_request` error for a set of valibot issues. */
 export function invalidRequest(what: string, issues: readonly v.BaseIssue<unknown>[]): RuntimeError {
   const list = toValidationIssues(issues);
   const first = list[0];
-  const summary = first ? `${first.path ? `${first.path}: ` : ''}${first.message}` : 'invalid';
+  // A long (unknown) key is shortened here, so the explanation after it survives any cut of the message.
+  const path =
+    first && first.path.length > MAX_SUMMARY_PATH ? `${first.path.slice(0, MAX_SUMMARY_PATH)}…` : first?.path;
+  const summary = first ? `${path ? `${path}: ` : ''}${first.message}` : 'invalid';
   return new RuntimeError('invalid_request', `invalid ${what}: ${summary}`, { details: { issues: list } });
 }
 

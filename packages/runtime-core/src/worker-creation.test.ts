@@ -26,6 +26,27 @@ describe('create metadata', () => {
   });
 });
 
+describe('create unknown keys', () => {
+  test('an unknown key reads "unknown field", at the top and nested, as in config files', async () => {
+    const rt = await runtime();
+    await expect(rt.createWorker({ ...create, bogus: 1 } as never)).rejects.toMatchObject({
+      code: 'invalid_request',
+      message: 'invalid create request: bogus: unknown field',
+      details: { issues: [{ path: 'bogus', message: 'unknown field' }] },
+    });
+    await expect(
+      rt.createWorker({ ...create, intent: { kind: 'assistant', bogus: 1 } } as never),
+    ).rejects.toMatchObject({ details: { issues: [{ path: 'intent.bogus', message: 'unknown field' }] } });
+  });
+
+  test('a long unknown key is shortened before the explanation', async () => {
+    const rt = await runtime();
+    const key = 'k'.repeat(500);
+    const error = await rt.createWorker({ ...create, [key]: 1 } as never).catch((caught: unknown) => caught);
+    expect((error as Error).message).toBe(`invalid create request: ${'k'.repeat(64)}…: unknown field`);
+  });
+});
+
 describe('create idempotency_key', () => {
   test('the same key and body answer the worker the first create made, also after a restart', async () => {
     const store = new MemoryStore();

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Runtime, toConfigIssues } from '@worker-runtime/core';
+import { Runtime, toValidationIssues } from '@worker-runtime/core';
 import * as v from 'valibot';
 import { describe, expect, test } from 'vitest';
 import { createBuiltinEngines } from './builtin-engines.js';
@@ -9,7 +9,7 @@ const BASE = { engine: 'openai_chat', base_url: 'http://127.0.0.1:11434/v1', mod
 
 function issuesOf(profile: unknown): unknown {
   const result = v.safeParse(OpenAIChatProfileSchema, profile);
-  return result.success ? null : toConfigIssues(result.issues);
+  return result.success ? null : toValidationIssues(result.issues);
 }
 
 describe('tool options of openai_chat', () => {

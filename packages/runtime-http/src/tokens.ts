@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { toConfigIssues } from '@worker-runtime/core';
+import { toValidationIssues } from '@worker-runtime/core';
 import * as v from 'valibot';
 import type { Scope } from './route.js';
 
@@ -66,7 +66,7 @@ export function tokenDigest(value: string): Buffer {
  * messages never echo a value (a token may be in it).
  */
 export function tokenIssue(issues: readonly v.BaseIssue<unknown>[], root = ''): string {
-  const [issue] = toConfigIssues(issues);
+  const [issue] = toValidationIssues(issues);
   const dotted = issue?.path ?? '';
   const path = (root && dotted ? `${root}.${dotted}` : root || dotted).replace(/\.(\d+)(?=\.|$)/g, '[$1]');
   return path ? `${path}: ${issue?.message ?? 'invalid'}` : (issue?.message ?? 'invalid');

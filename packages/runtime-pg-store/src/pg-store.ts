@@ -1,4 +1,5 @@
 import {
+  GroupCommit,
   type IdempotencyRecord,
   IdempotencyRecordSchema,
   type RunRecord,
@@ -46,12 +47,6 @@ export function ownPool(connection_string: string): pg.Pool {
   return pool;
 }
 
-interface Waiter {
-  records: readonly StoreRecord[];
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
 /**
  * A RuntimeStore on PostgreSQL. One process owns a runtime at a time through a fenced lease (SPEC
  * §15); commits that arrive while a transaction is running share the next one (group commit).
@@ -66,12 +61,12 @@ export class PgStore implements RuntimeStore {
   #lease: Lease | null = null;
   #keeper: { stop(): void } | null = null;
   #failure: RuntimeError | null = null;
-  #waiting: Waiter[] = [];
-  #draining: Promise<void> | null = null;
   /** `retention.max_retained_events`, when set: older event rows are deleted as groups commit. */
   #retainedEvents: number | undefined;
   /** An idempotency expiry waiting for the next group. */
   #idempotencyBefore: string | undefined;
+  // Batches that arrive while a transaction runs share the next one; after a failure every batch fails too.
+  readonly #group = new GroupCommit<readonly StoreRecord[]>((group) => this.#flush(group));
 
   constructor(options: PgStoreOptions) {
     this.#options = options;
@@ -156,43 +151,23 @@ export class PgStore implements RuntimeStore {
   commit(records: readonly StoreRecord[]): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (!this.#lease) return Promise.reject(new RuntimeError('store_unavailable', 'the store is closed'));
-    return new Promise<void>((resolve, reject) => {
-      this.#waiting.push({ records, resolve, reject });
-      this.#draining ??= this.#drain();
-    });
+    return this.#group.enqueue(records);
   }
 
-  // Group commit: batches that arrive while a transaction runs wait and share the next one; groups
-  // commit, and their promises settle, in call order. After a failure every waiter fails too.
-  async #drain(): Promise<void> {
-    await Promise.resolve();
-    while (this.#waiting.length > 0) {
-      const group = this.#waiting;
-      this.#waiting = [];
-      try {
-        if (this.#failure) throw this.#failure;
-        const client = this.#client as pg.PoolClient;
-        const lease = this.#lease as Lease;
-        const retention = {
-          ...(this.#retainedEvents !== undefined ? { retained_events: this.#retainedEvents } : {}),
-          ...(this.#idempotencyBefore !== undefined ? { idempotency_before: this.#idempotencyBefore } : {}),
-        };
-        this.#idempotencyBefore = undefined;
-        await flushGroup(
-          client,
-          this.#schema,
-          lease,
-          group.flatMap((waiter) => waiter.records),
-          retention,
-        );
-        for (const waiter of group) waiter.resolve();
-      } catch (error) {
-        const failure = storeError(error, 'commit to PostgreSQL');
-        this.#fail(new RuntimeError('store_unavailable', failure.message, { details: failure.details ?? {} }));
-        for (const waiter of group) waiter.reject(this.#failure);
-      }
+  async #flush(group: readonly (readonly StoreRecord[])[]): Promise<void> {
+    try {
+      if (this.#failure) throw this.#failure;
+      const retention = {
+        ...(this.#retainedEvents !== undefined ? { retained_events: this.#retainedEvents } : {}),
+        ...(this.#idempotencyBefore !== undefined ? { idempotency_before: this.#idempotencyBefore } : {}),
+      };
+      this.#idempotencyBefore = undefined;
+      await flushGroup(this.#client as pg.PoolClient, this.#schema, this.#lease as Lease, group.flat(), retention);
+    } catch (error) {
+      const failure = storeError(error, 'commit to PostgreSQL');
+      this.#fail(new RuntimeError('store_unavailable', failure.message, { details: failure.details ?? {} }));
+      throw this.#failure;
     }
-    this.#draining = null;
   }
 
   readonly #onClientError = (error: Error): void => this.#fail(storeError(error, 'keep the database connection'));
@@ -283,7 +258,7 @@ export class PgStore implements RuntimeStore {
 
   /** Waits for pending commits, releases the lease (so the next owner need not wait) and disconnects. */
   async close(): Promise<void> {
-    while (this.#draining) await this.#draining;
+    await this.#group.idle();
     await this.#release();
   }
 
