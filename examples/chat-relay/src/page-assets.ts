@@ -13,6 +13,7 @@ const PAGE_FILES = [
   { path: '/', file: 'index.html', type: 'text/html; charset=utf-8' },
   { path: '/chat.js', file: 'chat.js', type: 'text/javascript; charset=utf-8' },
   { path: '/chat.css', file: 'chat.css', type: 'text/css; charset=utf-8' },
+  { path: '/favicon.svg', file: 'favicon.svg', type: 'image/svg+xml' },
 ] as const;
 
 /** Reads the page from `public/` (next to `src/` and `dist/`). */

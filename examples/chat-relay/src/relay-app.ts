@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
+import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { rateLimiter } from 'hono-rate-limiter';
@@ -115,7 +116,7 @@ export function createRelayApp({
       limit: messagesPerMinute,
       standardHeaders: 'draft-7',
       keyGenerator: (c) => c.get('session').id,
-      handler: () => problem(429, 'rate_limited', 'too many messages; wait a minute'),
+      handler: (c) => c.json({ error: { code: 'rate_limited', message: 'too many messages; wait a minute' } }, 429),
     }),
     // Characters take up to 3 UTF-8 bytes in a JSON string (4 for a surrogate pair, i.e. 2 chars).
     bodyLimit({
@@ -159,6 +160,10 @@ export function createRelayApp({
 
   app.notFound(() => problem(404, 'not_found', 'no such page'));
   app.onError((error) => {
+    // The csrf middleware refuses with a 403 HTTPException.
+    if (error instanceof HTTPException && error.status === 403) {
+      return problem(403, 'forbidden', 'this request must come from the chat page itself');
+    }
     console.error('chat-relay: unexpected error:', error);
     return problem(500, 'internal', 'something went wrong');
   });
