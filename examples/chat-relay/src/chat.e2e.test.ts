@@ -1,7 +1,7 @@
 // The example end to end, in headless Chromium (Debian's `chromium`; .ci/run installs it): the page
 // streams a reply, survives a reload mid-reply, stops a run, and never talks to the Runtime.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntimeClient, type RuntimeClient } from '@worker-runtime/http';
@@ -55,6 +55,7 @@ async function probeRunStreams(): Promise<string | null> {
 }
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   example = await startExample(token);
   operator = createRuntimeClient({ baseUrl: example.runtimeUrl, token });
   streamsMissing = await probeRunStreams();
