@@ -3,6 +3,7 @@
 // the last event the session saw, so a reload picks the reply up where it was.
 import type { Context } from 'hono';
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
+import { TERMINAL_RUN_EVENTS } from './run-stream.js';
 import type { RuntimeLink } from './runtime-link.js';
 import { advance, type Session } from './sessions.js';
 
@@ -33,8 +34,11 @@ export function relayRunStream(c: Context, session: Session, link: RuntimeLink):
     try {
       const worker_id = await session.worker;
       for await (const item of link.streamRun(worker_id, run_id, { after: run.after, signal: reader.signal })) {
-        if (item.type === 'event') advance(session, run_id, item.id);
-        else await send(stream, 'delta', { run_id, entry: item.entry, offset: item.offset, content: item.content });
+        // The cursor stops short of the terminal event: a page that drops before `done` is sent
+        // resumes onto it, and gets its `done`.
+        if (item.type === 'event') {
+          if (!TERMINAL_RUN_EVENTS.has(item.kind)) advance(session, run_id, item.id);
+        } else await send(stream, 'delta', { run_id, entry: item.entry, offset: item.offset, content: item.content });
       }
       const result = await link.result(worker_id, run_id);
       if (session.run?.run_id === run_id) session.run = null;
