@@ -6,7 +6,7 @@ import type { CliIo, StopSignal } from './io.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServeConfig } from './serve-config.js';
 import { envName } from './serve-options.js';
-import { type StoreWatch, watchStoreFailure } from './store-watch.js';
+import { logStoreFailure } from './store-failure-log.js';
 
 /** Exit code after a signal during startup or a second one during shutdown: 128 + signal number. */
 export const SIGNAL_EXIT_CODES: Readonly<Record<StopSignal, number>> = Object.freeze({ SIGINT: 130, SIGTERM: 143 });
@@ -64,14 +64,15 @@ function withDeadline(work: Promise<unknown>, ms: number): Promise<boolean> {
 interface Started {
   runtime: Runtime;
   server: RuntimeServer;
-  storeWatch: StoreWatch;
+  /** Stops logging a store failure. */
+  stopFailureLog: () => void;
   summary: RuntimeSummary;
 }
 
 /** Opens the Runtime and starts the server; on failure releases what it opened and throws. */
 async function start(config: ServeConfig, io: CliIo, logger: Logger): Promise<Started> {
   const runtime = await openRuntime(config, io, logger);
-  const storeWatch = watchStoreFailure({ runtime, logger });
+  const stopFailureLog = logStoreFailure({ runtime, logger });
   try {
     const server = await serveRuntime({
       runtime,
@@ -79,19 +80,16 @@ async function start(config: ServeConfig, io: CliIo, logger: Logger): Promise<St
       port: config.port,
       token: config.token,
       allowedHosts: config.allowed_hosts,
-      log: ({ level, msg, ...fields }) => {
-        logger.log(level, msg, fields);
-        storeWatch.check();
-      },
+      log: ({ level, msg, ...fields }) => logger.log(level, msg, fields),
     });
     try {
-      return { runtime, server, storeWatch, summary: await runtime.summary() };
+      return { runtime, server, stopFailureLog, summary: await runtime.summary() };
     } catch (error) {
       await server.close();
       throw error;
     }
   } catch (error) {
-    storeWatch.stop();
+    stopFailureLog();
     await runtime.close();
     throw error;
   }
@@ -110,8 +108,8 @@ async function abortStartup(
 ): Promise<number> {
   logger.warn('interrupted while starting', { signal });
   const release = startup.then(
-    ({ runtime, server, storeWatch }) => {
-      storeWatch.stop();
+    ({ runtime, server, stopFailureLog }) => {
+      stopFailureLog();
       return Promise.all([server.close(), runtime.close()]);
     },
     // Startup failed after the signal and has released what it held; the signal decides the exit.
@@ -162,7 +160,7 @@ export async function runServe(
     const startup = start(config, io, logger);
     const first = await Promise.race([startup, stopRequested]);
     if (typeof first === 'string') return await abortStartup(startup, first, logger, startupAbortGraceMs);
-    const { runtime, server, storeWatch, summary } = first;
+    const { runtime, server, stopFailureLog, summary } = first;
     const profiles = summary.profiles.map((profile) => profile.name).join(',');
     io.stdout(
       `worker-runtime listening on ${server.url} runtime=${summary.runtime_id} store=${summary.store} profiles=${profiles}\n`,
@@ -181,7 +179,7 @@ export async function runServe(
     // Stop accepting and close the Runtime together: closing answers waiting long-polls, so the
     // server's in-flight requests can finish.
     const deadline = runtime.limits.cancel_grace_ms + SHUTDOWN_SLACK_MS;
-    storeWatch.stop();
+    stopFailureLog();
     const finished = await withDeadline(Promise.all([server.close(), runtime.close()]), deadline);
     if (!finished) {
       logger.error('shutdown did not finish in time', { deadline_ms: deadline });

@@ -4,17 +4,22 @@ import { Notifier } from './notifier.js';
 import type { WorkerRef } from './schemas/common.js';
 import type { EventKind, RuntimeEvent } from './schemas/event.js';
 import type { Diagnostic, Severity } from './schemas/runtime.js';
-import type { TranscriptRole } from './schemas/transcript.js';
+import type { TranscriptEntryExtras, TranscriptRole } from './schemas/transcript.js';
 import type { RuntimeStore, StoreRecord } from './store.js';
 import type { Timestamps } from './timestamps.js';
+import type { WorkerChange, WorkerRegistry } from './worker-registry.js';
 import type { WorkerState } from './worker-state.js';
 
 /** Listener for committed events, in id order. */
 export type EventListener = (event: RuntimeEvent) => void;
 
+/** Listener for the store failure that makes a Runtime read-only; called once. */
+export type StoreFailureListener = (failure: RuntimeError) => void;
+
 /** Where an event points. */
 export interface EventTarget {
-  worker_id?: string;
+  /** The worker it names (its shared ref object: events and entries are never mutated). */
+  worker?: WorkerRef;
   run_id?: string;
   data?: Record<string, unknown>;
 }
@@ -22,19 +27,18 @@ export interface EventTarget {
 /**
  * Builds batches of store records and commits them in order. Event ids are allocated as batches are
  * built and become visible (to readers, subscribers and long-polls) only once their batch is
- * durable, strictly in call order, so the visible log is always dense.
+ * durable, strictly in call order, so the visible log is always dense. A durable batch's worker
+ * changes go to the {@link WorkerRegistry} before its events are published.
  */
 export class CommitLog {
   /** Wakes long-polls after every applied batch, and for good on close. */
   readonly changes = new Notifier();
   readonly #store: RuntimeStore;
-  readonly #runtime_id: string;
   readonly #clock: Timestamps;
-  readonly #workers: ReadonlyMap<string, WorkerState>;
+  readonly #workers: WorkerRegistry;
   readonly #maxDiagnostics: number;
   readonly #listeners = new Set<EventListener>();
-  /** Refs of workers whose creation batch is in flight, so their events share the worker's ref. */
-  readonly #pendingRefs = new Map<string, WorkerRef>();
+  readonly #failureListeners = new Set<StoreFailureListener>();
   #diagnostics: Diagnostic[];
   #nextEventId: number;
   #lastEventId: number;
@@ -43,15 +47,13 @@ export class CommitLog {
 
   constructor(options: {
     store: RuntimeStore;
-    runtime_id: string;
     clock: Timestamps;
-    workers: ReadonlyMap<string, WorkerState>;
+    workers: WorkerRegistry;
     last_event_id: number;
     diagnostics: Diagnostic[];
     max_diagnostics: number;
   }) {
     this.#store = options.store;
-    this.#runtime_id = options.runtime_id;
     this.#clock = options.clock;
     this.#workers = options.workers;
     this.#nextEventId = options.last_event_id + 1;
@@ -75,26 +77,12 @@ export class CommitLog {
     return this.#failure;
   }
 
-  /** A worker's ref; one object is shared by all its events and entries (they are never mutated). */
-  ref(worker_id: string): WorkerRef {
-    return (
-      this.#workers.get(worker_id)?.ref ??
-      this.#pendingRefs.get(worker_id) ?? { runtime_id: this.#runtime_id, worker_id }
-    );
-  }
-
-  /** Makes a new worker's ref available to the events of its creation batch. */
-  introduce(ref: WorkerRef): () => void {
-    this.#pendingRefs.set(ref.worker_id, ref);
-    return () => this.#pendingRefs.delete(ref.worker_id);
-  }
-
   /** Adds an event to a batch; returns its id. */
   event(records: StoreRecord[], kind: EventKind, message: string, at: EventTarget = {}): number {
     const event: RuntimeEvent = {
       id: this.#nextEventId++,
       kind,
-      ...(at.worker_id !== undefined ? { worker_ref: this.ref(at.worker_id) } : {}),
+      ...(at.worker !== undefined ? { worker_ref: at.worker } : {}),
       ...(at.run_id !== undefined ? { run_id: at.run_id } : {}),
       message,
       created_at: this.#clock.iso(),
@@ -111,12 +99,12 @@ export class CommitLog {
     role: TranscriptRole,
     content: string,
     run_id: string | null,
+    extras: TranscriptEntryExtras = {},
   ): number {
-    const worker_id = state.record.worker_id;
     const pendingEntries = records.filter((r) => r.type === 'transcript').length;
     const sequence = state.transcript_len + pendingEntries + 1;
     const event_id = this.event(records, 'transcript_appended', `${role} entry ${sequence} appended`, {
-      worker_id,
+      worker: state.ref,
       ...(run_id !== null ? { run_id } : {}),
       data: { sequence, role },
     });
@@ -124,25 +112,26 @@ export class CommitLog {
       type: 'transcript',
       entry: {
         sequence,
-        worker_ref: this.ref(worker_id),
+        worker_ref: state.ref,
         role,
         content,
         run_id,
         event_id,
         created_at: this.#clock.iso(),
+        ...extras,
       },
     });
     return sequence;
   }
 
   /** Adds a new diagnostic (and its event) to a batch. */
-  diagnostic(records: StoreRecord[], severity: Severity, code: string, message: string, worker_id?: string): void {
+  diagnostic(records: StoreRecord[], severity: Severity, code: string, message: string, worker?: WorkerRef): void {
     this.recordDiagnostic(records, {
       id: generateId(this.#clock.millis()),
       severity,
       code,
       message,
-      ...(worker_id !== undefined ? { worker_ref: this.ref(worker_id) } : {}),
+      ...(worker !== undefined ? { worker_ref: worker } : {}),
       created_at: this.#clock.iso(),
     });
   }
@@ -152,17 +141,17 @@ export class CommitLog {
     records.push({ type: 'diagnostic', diagnostic });
     // The message stays in the diagnostic; the event only names it (events are many, and kept).
     this.event(records, 'diagnostic_recorded', `${diagnostic.severity} diagnostic ${diagnostic.code}`, {
-      ...(diagnostic.worker_ref ? { worker_id: diagnostic.worker_ref.worker_id } : {}),
+      ...(diagnostic.worker_ref ? { worker: diagnostic.worker_ref } : {}),
       data: { diagnostic_id: diagnostic.id, severity: diagnostic.severity, code: diagnostic.code },
     });
   }
 
   /**
-   * Commits a batch, then applies `effect` to memory and publishes its events, strictly in call
+   * Commits a batch, then applies its worker `changes` and publishes its events, strictly in call
    * order. A failed commit makes every later one fail with `store_unavailable` until reopen.
    * @throws RuntimeError `store_unavailable`
    */
-  commit(records: StoreRecord[], effect: () => void = () => undefined): Promise<void> {
+  commit(records: StoreRecord[], changes: readonly WorkerChange[] = []): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
     const written = this.#store.commit(records);
     const applied = this.#tail
@@ -172,20 +161,21 @@ export class CommitLog {
       )
       .then(
         () => {
-          effect();
+          this.#workers.apply(records, changes);
           this.#publish(records);
         },
         (error: unknown) => {
-          this.#failure ??=
-            isRuntimeError(error) && error.code === 'store_unavailable'
-              ? error
-              : new RuntimeError(
-                  'store_unavailable',
-                  'the store could not write; the runtime accepts no changes until it is reopened',
-                  {
-                    cause: error,
-                  },
-                );
+          if (!this.#failure) {
+            this.#failure =
+              isRuntimeError(error) && error.code === 'store_unavailable'
+                ? error
+                : new RuntimeError(
+                    'store_unavailable',
+                    'the store could not write; the runtime accepts no changes until it is reopened',
+                    { cause: error },
+                  );
+            this.#announceFailure(this.#failure);
+          }
           throw this.#failure;
         },
       );
@@ -206,6 +196,33 @@ export class CommitLog {
     };
   }
 
+  /**
+   * Calls `listener` once with the store failure that makes the Runtime read-only (at once, in a
+   * microtask, if the store already failed). Returns an unsubscribe function.
+   */
+  onFailure(listener: StoreFailureListener): () => void {
+    const failure = this.#failure;
+    if (failure) {
+      let cancelled = false;
+      queueMicrotask(() => {
+        if (!cancelled) notify(listener, failure);
+      });
+      return () => {
+        cancelled = true;
+      };
+    }
+    this.#failureListeners.add(listener);
+    return () => {
+      this.#failureListeners.delete(listener);
+    };
+  }
+
+  #announceFailure(failure: RuntimeError): void {
+    const listeners = [...this.#failureListeners];
+    this.#failureListeners.clear();
+    for (const listener of listeners) notify(listener, failure);
+  }
+
   /** The newest diagnostics, oldest first (a copy). */
   diagnostics(): Diagnostic[] {
     return structuredClone(this.#diagnostics);
@@ -220,19 +237,16 @@ export class CommitLog {
       if (record.type !== 'event') continue;
       const { event } = record;
       this.#lastEventId = event.id;
-      const state = event.worker_ref ? this.#workers.get(event.worker_ref.worker_id) : undefined;
-      if (state) {
-        state.last_event_id = event.id;
-        state.updated_at = event.created_at;
-      }
-      for (const listener of this.#listeners) {
-        try {
-          listener(structuredClone(event));
-        } catch {
-          // A listener's failure is its own; the Runtime goes on.
-        }
-      }
+      for (const listener of this.#listeners) notify(listener, structuredClone(event));
     }
     this.changes.notify();
+  }
+}
+
+function notify<T>(listener: (value: T) => void, value: T): void {
+  try {
+    listener(value);
+  } catch {
+    // A listener's failure is its own; the Runtime goes on.
   }
 }

@@ -1,6 +1,6 @@
 import type { WorkerRef } from './schemas/common.js';
 import type { Profile } from './schemas/runtime.js';
-import type { TranscriptEntry, TranscriptRole } from './schemas/transcript.js';
+import type { TranscriptEntry, TranscriptEntryExtras, TranscriptRole } from './schemas/transcript.js';
 import type { Intent } from './schemas/worker.js';
 
 /** What an engine knows about the Worker it runs for. */
@@ -26,15 +26,27 @@ export interface EngineRun {
   readonly signal: AbortSignal;
   /**
    * Appends a transcript entry; resolves once it is durable. After the run was cancelled or timed
-   * out the entry is dropped (the run is fenced) and this resolves without effect.
+   * out the entry is dropped (the run is fenced) and this resolves without effect. The optional
+   * fields are stored and read back only when given: an `assistant` entry's `tool_calls`, a `tool`
+   * entry's `tool_call_id`, `name` and `is_error` (kept only when true).
    */
-  append(entry: { role: TranscriptRole; content: string }): Promise<void>;
+  append(entry: AppendEntry): Promise<void>;
   /**
    * Reports output progress that is not (yet) a transcript entry, such as a streamed token, so the
    * profile's `idle_timeout_ms` measures silence rather than the time to a whole reply.
    */
   progress(): void;
+  /**
+   * Reports the next piece of the assistant entry being produced (an output delta: not durable, not
+   * an event). It counts as progress. Deltas are numbered by `entry` (0, 1, … within the run; the
+   * next assistant `append` completes the entry and moves on to the next) and `offset` (characters
+   * of that entry already streamed). `append` still carries the whole entry. Dropped once fenced.
+   */
+  delta(content: string): void;
 }
+
+/** What an engine hands to {@link EngineRun.append}. */
+export type AppendEntry = { role: TranscriptRole; content: string } & TranscriptEntryExtras;
 
 /**
  * What a Worker does with input. One instance serves every Worker whose profile names it; per-run
@@ -45,4 +57,11 @@ export interface WorkerEngine {
   /** Capability names Workers on this engine may request. */
   readonly capabilities?: readonly string[];
   run(run: EngineRun): Promise<void>;
+  /**
+   * Releases what the engine holds for a Worker (e.g. tool server processes). Called after the
+   * Worker was stopped; a failure is recorded as a warning diagnostic, never thrown to the caller.
+   */
+  releaseWorker?(worker: WorkerRef): Promise<void>;
+  /** Releases everything the engine holds; called by `Runtime#close()` once active runs ended. */
+  close?(): Promise<void>;
 }

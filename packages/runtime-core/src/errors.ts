@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   'runtime_unavailable',
   'store_unavailable',
   'store_locked',
+  'too_many_streams',
+  'slow_consumer',
   'internal',
 ] as const;
 

@@ -1,28 +1,24 @@
 // Engines: the interface and the built-in echo engine
 export type { EchoOptions } from './echo-engine.js';
 export { createEchoEngine } from './echo-engine.js';
-export type { EngineRun, EngineWorker, WorkerEngine } from './engine.js';
-
+export type { AppendEntry, EngineRun, EngineWorker, WorkerEngine } from './engine.js';
 // Errors
 export type { ErrorCode, ErrorDetails } from './errors.js';
 export { ERROR_CODES, isRuntimeError, RuntimeError } from './errors.js';
-
 // Identity
 export { assertValidId, displayRef, generateId, ID_MAX_LENGTH, ID_PATTERN, isValidId } from './identity.js';
-
 // Limits
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
-
 // The in-memory store
 export { createMemoryStore, MemoryStore } from './memory-store.js';
+export type { OutputDelta, OutputDeltaListener } from './output-deltas.js';
 
 // Profiles
 export { BUILTIN_DEFAULT_PROFILE } from './profiles.js';
 
 // Runtime: the embeddable host of Workers
-export type { EventListener, RuntimeOptions, WorkerAddress } from './runtime.js';
+export type { EventListener, RuntimeOptions, StoreFailureListener, WorkerAddress } from './runtime.js';
 export { Runtime } from './runtime.js';
-
 // Wire schemas (valibot) and the types inferred from them
 export type { ErrorBody, WorkerRef } from './schemas/common.js';
 export {
@@ -82,7 +78,6 @@ export {
   RuntimeSummarySchema,
   SeveritySchema,
 } from './schemas/runtime.js';
-
 // Store records (what a Runtime commits) and the store contract
 export {
   IdempotencyRecordSchema,
@@ -92,8 +87,19 @@ export {
   StoreRecordSchema,
   WorkerRecordSchema,
 } from './schemas/store.js';
-export type { TranscriptEntry, TranscriptPage, TranscriptQuery, TranscriptRole } from './schemas/transcript.js';
+export type { WatchDeltaItem, WatchEventItem, WatchItem, WatchQuery } from './schemas/stream.js';
+export { OutputDeltaSchema, WatchQuerySchema } from './schemas/stream.js';
+export type {
+  ToolCall,
+  TranscriptEntry,
+  TranscriptEntryExtras,
+  TranscriptPage,
+  TranscriptQuery,
+  TranscriptRole,
+} from './schemas/transcript.js';
 export {
+  ToolCallSchema,
+  TranscriptEntryExtrasSchema,
   TranscriptEntrySchema,
   TranscriptPageSchema,
   TranscriptQuerySchema,
@@ -139,10 +145,15 @@ export type {
   StoreSnapshot,
   WorkerRecord,
 } from './store.js';
-
+// Store bookkeeping every store derives the same way (last run, unfinished runs, last event id)
+export type { EventTally, RunTally, UnfinishedRun } from './store-bookkeeping.js';
+export { newTally, storedWorker, tallyEvent, tallyRun } from './store-bookkeeping.js';
 // Validation helpers shared by every edge (HTTP, CLI)
 export type { ValidationIssue } from './validation.js';
-export { invalidRequest, parseOrThrow, toValidationIssues } from './validation.js';
-
+export { cleanIssueMessage, invalidRequest, parseOrThrow, toValidationIssues } from './validation.js';
 // Version
 export { VERSION } from './version.js';
+// Live streams: what Runtime#watch returns and yields
+export type { Watch } from './watch.js';
+export type { WatchOptions } from './watch-hub.js';
+export { watchItemData } from './watch-items.js';

@@ -15,6 +15,8 @@ describe('limits', () => {
       max_wait_ms: 60000,
       max_retained_events: 100000,
       cancel_grace_ms: 2000,
+      max_streams: 1000,
+      max_stream_buffer_bytes: 1048576,
     });
   });
 

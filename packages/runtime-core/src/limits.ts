@@ -15,12 +15,14 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   max_wait_ms: 60_000,
   max_retained_events: 100_000,
   cancel_grace_ms: 2000,
+  max_streams: 1000,
+  max_stream_buffer_bytes: 1024 * 1024,
 });
 
-/** Default page sizes, each clamped to its maximum so a default never exceeds a max. */
-export function defaultPageSize(max: number, preferred: number): number {
-  return Math.min(max, preferred);
-}
+/** The page size of worker lists, run lists and event batches when none is asked for. */
+export const DEFAULT_PAGE_SIZE = 100;
+/** The page size of transcripts when none is asked for. */
+export const DEFAULT_TRANSCRIPT_PAGE_SIZE = 256;
 
 /**
  * Merges user limits over the defaults.
@@ -41,11 +43,11 @@ export function resolveLimits(partial: unknown = {}): Limits {
 }
 
 /**
- * Resolves a requested page size against its maximum.
+ * Resolves a requested page size against its maximum; none means `preferred`, clamped to the maximum.
  * @throws RuntimeError `limit_too_large` above the maximum
  */
 export function pageLimit(requested: number | undefined, max: number, preferred: number): number {
-  if (requested === undefined) return defaultPageSize(max, preferred);
+  if (requested === undefined) return Math.min(max, preferred);
   if (requested > max) {
     throw new RuntimeError('limit_too_large', `limit ${requested} is above the maximum of ${max}`, {
       details: { max },

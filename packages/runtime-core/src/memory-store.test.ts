@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { describe, expect, test } from 'vitest';
 import { MemoryStore } from './memory-store.js';
 import { StoreRecordSchema } from './schemas/store.js';
 import type { StoreRecord } from './store.js';
@@ -23,3 +24,29 @@ function memoryFixture(): Promise<{ open(): MemoryStore; cleanup(): Promise<void
 
 describeRuntimeStore('memory', memoryFixture);
 describeRuntimeConformance('memory', memoryFixture);
+
+// The suites' setup/teardown hooks (for stores that need a server) run around the suite and each case.
+const calls = { beforeAll: 0, afterAll: 0, beforeEach: 0, afterEach: 0 };
+let openDuringCase = 0;
+describeRuntimeStore(
+  'memory, with suite hooks',
+  async () => {
+    openDuringCase += calls.beforeAll === 1 && calls.afterAll === 0 ? 1 : 0;
+    return memoryFixture();
+  },
+  {
+    beforeAll: async () => void calls.beforeAll++,
+    afterAll: () => void calls.afterAll++,
+    beforeEach: () => void calls.beforeEach++,
+    afterEach: () => void calls.afterEach++,
+  },
+);
+describe('conformance suite hooks', () => {
+  test('ran once around the suite and around every case', () => {
+    expect(calls.beforeAll).toBe(1);
+    expect(calls.afterAll).toBe(1);
+    expect(calls.beforeEach).toBeGreaterThan(5);
+    expect(calls.afterEach).toBe(calls.beforeEach);
+    expect(openDuringCase).toBeGreaterThanOrEqual(calls.beforeEach);
+  });
+});

@@ -1,7 +1,6 @@
 import { RuntimeError } from './errors.js';
 import type { RuntimeEvent } from './schemas/event.js';
 import type { RunRecord } from './schemas/run.js';
-import { TERMINAL_RUN_STATUSES } from './schemas/run.js';
 import type { Diagnostic } from './schemas/runtime.js';
 import type { TranscriptEntry } from './schemas/transcript.js';
 import type {
@@ -14,6 +13,7 @@ import type {
   StoreSnapshot,
   WorkerRecord,
 } from './store.js';
+import { type EventTally, newTally, type RunTally, storedWorker, tallyEvent, tallyRun } from './store-bookkeeping.js';
 
 // Collections are created on first use: most idle workers never need them, and each empty Map
 // costs more heap than the rest of the worker.
@@ -21,8 +21,7 @@ interface MemoryWorker {
   record: WorkerRecord;
   transcript: TranscriptEntry[] | null;
   runs: Map<string, StoredRun> | null;
-  last_event_id: number;
-  updated_at: string;
+  tally: RunTally & EventTally;
   idempotency: Map<string, IdempotencyRecord> | null;
 }
 
@@ -58,18 +57,9 @@ export class MemoryStore implements RuntimeStore {
     this.#open = true;
     return {
       runtime: { ...this.#runtime },
-      workers: [...this.#workers.values()].map((worker) => {
-        const runs = [...(worker.runs?.values() ?? [])];
-        const terminal = runs.filter((stored) => TERMINAL_RUN_STATUSES.includes(stored.run.status));
-        return {
-          worker: structuredClone(worker.record),
-          transcript_len: worker.transcript?.length ?? 0,
-          last_event_id: worker.last_event_id,
-          updated_at: worker.updated_at,
-          last_run: terminal.length > 0 ? structuredClone(terminal[terminal.length - 1]?.run ?? null) : null,
-          unfinished_runs: structuredClone(runs.filter((stored) => !TERMINAL_RUN_STATUSES.includes(stored.run.status))),
-        };
-      }),
+      workers: [...this.#workers.values()].map((worker) =>
+        storedWorker(worker.record, worker.transcript?.length ?? 0, worker.tally),
+      ),
       last_event_id: this.#lastEventId,
       diagnostics: structuredClone(this.#diagnostics),
       recovery_diagnostics: [],
@@ -96,8 +86,7 @@ export class MemoryStore implements RuntimeStore {
             record: record.worker,
             transcript: null,
             runs: null,
-            last_event_id: 0,
-            updated_at: record.worker.created_at,
+            tally: newTally(record.worker),
             idempotency: null,
           });
         }
@@ -107,6 +96,7 @@ export class MemoryStore implements RuntimeStore {
         const worker = this.#worker(record.run.worker_id);
         worker.runs ??= new Map();
         worker.runs.set(record.run.run.run_id, record.run);
+        tallyRun(worker.tally, record.run);
         return;
       }
       case 'transcript': {
@@ -121,10 +111,7 @@ export class MemoryStore implements RuntimeStore {
         this.#lastEventId = event.id;
         if (event.worker_ref) {
           const worker = this.#workers.get(event.worker_ref.worker_id);
-          if (worker) {
-            worker.last_event_id = event.id;
-            worker.updated_at = event.created_at;
-          }
+          if (worker) tallyEvent(worker.tally, event);
         }
         if (this.#events.length > this.#maxRetainedEvents) {
           this.#events.splice(0, this.#events.length - this.#maxRetainedEvents);

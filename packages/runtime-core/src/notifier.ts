@@ -1,13 +1,21 @@
 /**
- * Wakes long-polls. `wait(ms)` resolves on the next `notify()`, after `ms`, or at `close()`,
- * whichever comes first; callers re-check their condition after waking.
+ * Wakes long-polls. `wait(ms, since)` resolves on the next `notify()`, after `ms`, or at `close()`,
+ * whichever comes first; callers re-check their condition after waking. With `since` (a
+ * {@link Notifier.version} read before the caller looked), a notify that came in between wakes
+ * the wait at once, so no change is missed while the caller was looking.
  */
 export class Notifier {
   #waiters = new Set<() => void>();
   #closed = false;
+  #version = 0;
 
-  wait(ms: number): Promise<void> {
-    if (this.#closed || ms <= 0) return Promise.resolve();
+  /** Counts notifications. */
+  get version(): number {
+    return this.#version;
+  }
+
+  wait(ms: number, since: number = this.#version): Promise<void> {
+    if (this.#closed || ms <= 0 || since !== this.#version) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
@@ -20,6 +28,7 @@ export class Notifier {
   }
 
   notify(): void {
+    this.#version++;
     for (const wake of [...this.#waiters]) wake();
   }
 

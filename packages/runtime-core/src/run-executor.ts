@@ -1,21 +1,45 @@
 import * as v from 'valibot';
 import type { CommitLog } from './commit-log.js';
-import type { EngineRun } from './engine.js';
+import type { AppendEntry, EngineRun } from './engine.js';
 import { isRuntimeError, RuntimeError } from './errors.js';
-import { generateId } from './identity.js';
+import { displayRef, generateId } from './identity.js';
+import type { OutputDeltas } from './output-deltas.js';
 import type { ProfileCatalog, ResolvedProfile } from './profiles.js';
 import type { EventKind } from './schemas/event.js';
 import type { RunRecord } from './schemas/run.js';
-import { type TranscriptEntry, TranscriptRoleSchema } from './schemas/transcript.js';
+import {
+  type TranscriptEntry,
+  type TranscriptEntryExtras,
+  TranscriptEntryExtrasSchema,
+  TranscriptRoleSchema,
+} from './schemas/transcript.js';
 import type { PendingInput, RuntimeStore, StoreRecord } from './store.js';
 import type { Timestamps } from './timestamps.js';
-import type { AbortOutcome, ActiveRun, QueuedRun, WorkerState } from './worker-state.js';
+import type { AbortOutcome, ActiveRun, QueuedRun, RunControl, WorkerState } from './worker-state.js';
 
 type RunOutcome = { status: RunRecord['status']; error: RunRecord['error'] };
 
+/** What `append` checks of an engine's entry: a known role, string content, well-typed extras. */
+const AppendSchema = v.object({
+  role: TranscriptRoleSchema,
+  content: v.string('transcript content must be a string'),
+  ...TranscriptEntryExtrasSchema.entries,
+});
+
+/** The optional fields of an appended entry, only those given (`is_error` only when true). */
+function entryExtras(entry: v.InferOutput<typeof AppendSchema>): TranscriptEntryExtras {
+  const extras: TranscriptEntryExtras = {};
+  if (entry.tool_calls !== undefined) extras.tool_calls = entry.tool_calls.map((call) => ({ ...call }));
+  if (entry.tool_call_id !== undefined) extras.tool_call_id = entry.tool_call_id;
+  if (entry.name !== undefined) extras.name = entry.name;
+  if (entry.is_error === true) extras.is_error = true;
+  return extras;
+}
+
 /**
  * Runs engines for the Runtime: starts runs (durably), enforces timeouts, aborts and fences, commits
- * each run's terminal state exactly once, and starts the next queued input.
+ * each run's terminal state exactly once, and starts the next queued input. It changes worker state
+ * only through the {@link WorkerChange}s of the batches it commits, and owns each run's {@link RunControl}.
  */
 export class RunExecutor {
   readonly #log: CommitLog;
@@ -23,8 +47,10 @@ export class RunExecutor {
   readonly #catalog: ProfileCatalog;
   readonly #clock: Timestamps;
   readonly #graceMs: number;
-  readonly #accepting: () => boolean;
-  readonly #displayRef: (state: WorkerState) => string;
+  readonly #runtime: { runtime_id: string; display_name: string | null };
+  readonly #deltas: OutputDeltas;
+  /** False once the Runtime is closing: nothing new starts. */
+  #accepting = true;
 
   constructor(options: {
     log: CommitLog;
@@ -32,17 +58,23 @@ export class RunExecutor {
     catalog: ProfileCatalog;
     clock: Timestamps;
     cancel_grace_ms: number;
-    /** False once the Runtime is closing: nothing new starts. */
-    accepting: () => boolean;
-    displayRef: (state: WorkerState) => string;
+    /** The runtime's identity, for the display refs engines see. */
+    runtime: { runtime_id: string; display_name: string | null };
+    /** Where output deltas are published. */
+    deltas: OutputDeltas;
   }) {
     this.#log = options.log;
     this.#store = options.store;
     this.#catalog = options.catalog;
     this.#clock = options.clock;
     this.#graceMs = options.cancel_grace_ms;
-    this.#accepting = options.accepting;
-    this.#displayRef = options.displayRef;
+    this.#runtime = options.runtime;
+    this.#deltas = options.deltas;
+  }
+
+  /** Starts nothing new from now on (the Runtime is closing); active runs go on until aborted. */
+  shutdown(): void {
+    this.#accepting = false;
   }
 
   /** A fresh `queued` run record. */
@@ -60,7 +92,10 @@ export class RunExecutor {
     };
   }
 
-  /** Adds the records that start `pending` (running run, user entry, events) to a batch; returns its live state. */
+  /**
+   * Adds the records that start `pending` (running run, user entry, events) to a batch; returns the
+   * run's live state, which the batch's `run_started` change makes the worker's active run.
+   */
   start(records: StoreRecord[], state: WorkerState, pending: QueuedRun): ActiveRun {
     const worker_id = state.record.worker_id;
     const record: RunRecord = {
@@ -69,32 +104,30 @@ export class RunExecutor {
       input_sequence: state.transcript_len + 1,
       started_at: this.#clock.iso(),
     };
-    this.#log.event(records, 'run_started', `run ${record.run_id} started`, { worker_id, run_id: record.run_id });
+    this.#log.event(records, 'run_started', `run ${record.run_id} started`, {
+      worker: state.ref,
+      run_id: record.run_id,
+    });
     records.push({ type: 'run', run: { worker_id, run: record, input: null } });
     this.#log.entry(records, state, 'user', pending.input.content, record.run_id);
     let resolveFinished: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => {
       resolveFinished = resolve;
     });
-    return {
-      record,
+    const control: RunControl = {
       controller: new AbortController(),
       outcome: null,
       fenced: false,
       finalized: false,
-      end_event_id: null,
-      finished,
       resolveFinished,
       timers: new Set(),
       idle_timeout_ms: null,
       idle_timer: null,
+      delta_entry: 0,
+      delta_text: '',
+      delta_base: 0,
     };
-  }
-
-  /** Applies a started run to memory, once its batch is durable. */
-  activate(state: WorkerState, active: ActiveRun): void {
-    state.active = active;
-    state.transcript_len = active.record.input_sequence ?? state.transcript_len;
+    return { record, end_event_id: null, finished, control };
   }
 
   /** Runs the engine in the background; the run is finalized whatever happens. */
@@ -104,27 +137,25 @@ export class RunExecutor {
 
   /** Aborts a run: fences its output now, signals the engine, and finalizes after the grace period at the latest. */
   abort(state: WorkerState, active: ActiveRun, outcome: AbortOutcome, grace_ms = this.#graceMs): void {
-    if (active.finalized || active.outcome) return;
-    active.outcome = outcome;
-    active.fenced = true;
-    active.controller.abort(new RuntimeError('runtime_unavailable', outcome.error.message));
-    active.timers.add(setTimeout(() => void this.#finish(state, active, outcome), grace_ms));
+    const control = active.control;
+    if (control.finalized || control.outcome) return;
+    control.outcome = outcome;
+    control.fenced = true;
+    control.controller.abort(new RuntimeError('runtime_unavailable', outcome.error.message));
+    control.timers.add(setTimeout(() => void this.#finish(state, active, outcome), grace_ms));
   }
 
   /** Starts the next queued input when the worker is free; resolves once it started (or nothing to do). */
   pump(state: WorkerState): Promise<void> {
-    if (!this.#accepting() || this.#log.failure) return Promise.resolve();
+    if (!this.#accepting || this.#log.failure) return Promise.resolve();
     return state.lock
       .run(async () => {
         if (state.active || state.queue.length === 0 || state.interrupts_pending > 0) return;
-        if (state.record.status === 'stopped' || state.stopping || !this.#accepting()) return;
+        if (state.record.status === 'stopped' || state.stopping || !this.#accepting) return;
         const next = state.queue[0] as QueuedRun;
         const records: StoreRecord[] = [];
         const active = this.start(records, state, next);
-        await this.#log.commit(records, () => {
-          state.queue.shift();
-          this.activate(state, active);
-        });
+        await this.#log.commit(records, [{ kind: 'run_started', state, active, dequeued: true }]);
         this.launch(state, active, next.input);
       })
       .catch(() => undefined);
@@ -150,9 +181,9 @@ export class RunExecutor {
         status: 'timed_out' as const,
         error: { code: 'timed_out', message: `the run exceeded its ${ms} ms timeout` },
       };
-      active.timers.add(setTimeout(() => this.abort(state, active, timeout), ms));
+      active.control.timers.add(setTimeout(() => this.abort(state, active, timeout), ms));
     }
-    active.idle_timeout_ms = resolved.profile.idle_timeout_ms ?? null;
+    active.control.idle_timeout_ms = resolved.profile.idle_timeout_ms ?? null;
     this.#armIdleTimer(state, active);
     let outcome: RunOutcome;
     try {
@@ -175,61 +206,93 @@ export class RunExecutor {
         profile_name: resolved.name,
         intent: state.record.intent,
         display_name: state.record.display_name,
-        display_ref: this.#displayRef(state),
+        display_ref: displayRef(state.record, this.#runtime),
       },
       run_id: active.record.run_id,
       input: content,
-      signal: active.controller.signal,
+      signal: active.control.controller.signal,
       history: async (limit: number): Promise<TranscriptEntry[]> => {
         const count = Math.max(0, Math.min(Math.floor(limit), state.transcript_len));
         return count === 0 ? [] : this.#store.readTranscript(worker_id, state.transcript_len - count, count);
       },
       progress: (): void => this.#armIdleTimer(state, active),
-      append: async (entry): Promise<void> => {
-        const role = v.parse(TranscriptRoleSchema, entry.role);
-        if (typeof entry.content !== 'string') throw new TypeError('transcript content must be a string');
-        if (active.fenced) return;
+      delta: (content: string): void => this.#delta(state, active, content),
+      append: async (input: AppendEntry): Promise<void> => {
+        const entry = v.parse(AppendSchema, input);
+        const control = active.control;
+        if (control.fenced) return;
         await state.lock.run(async () => {
-          if (active.fenced || active.finalized) return;
+          if (control.fenced || control.finalized) return;
           const records: StoreRecord[] = [];
-          const sequence = this.#log.entry(records, state, role, entry.content, active.record.run_id);
+          const sequence = this.#log.entry(
+            records,
+            state,
+            entry.role,
+            entry.content,
+            active.record.run_id,
+            entryExtras(entry),
+          );
           const record = { ...active.record, output_entries: active.record.output_entries + 1 };
           records.push({ type: 'run', run: { worker_id, run: record, input: null } });
-          await this.#log.commit(records, () => {
-            state.transcript_len = sequence;
-            active.record = record;
-          });
+          await this.#log.commit(records, [
+            { kind: 'entry_appended', state, transcript_len: sequence },
+            { kind: 'run_updated', state, active, record },
+          ]);
+          if (entry.role === 'assistant') {
+            control.delta_entry++;
+            control.delta_text = '';
+          }
           this.#armIdleTimer(state, active);
         });
       },
     };
   }
 
+  /** Publishes one output delta of the entry being produced; it also counts as progress. */
+  #delta(state: WorkerState, active: ActiveRun, content: string): void {
+    if (typeof content !== 'string') throw new TypeError('delta content must be a string');
+    const control = active.control;
+    if (control.fenced || content === '') return;
+    const offset = control.delta_text.length;
+    if (offset === 0) control.delta_base = active.record.output_entries;
+    control.delta_text += content;
+    this.#armIdleTimer(state, active);
+    this.#deltas.publish({
+      worker_ref: state.ref,
+      run_id: active.record.run_id,
+      entry: control.delta_entry,
+      offset,
+      content,
+    });
+  }
+
   #armIdleTimer(state: WorkerState, active: ActiveRun): void {
-    if (active.idle_timeout_ms === null || active.fenced) return;
-    const ms = active.idle_timeout_ms;
-    if (active.idle_timer) {
-      clearTimeout(active.idle_timer);
-      active.timers.delete(active.idle_timer);
+    const control = active.control;
+    if (control.idle_timeout_ms === null || control.fenced) return;
+    const ms = control.idle_timeout_ms;
+    if (control.idle_timer) {
+      clearTimeout(control.idle_timer);
+      control.timers.delete(control.idle_timer);
     }
     const idle = {
       status: 'timed_out' as const,
       error: { code: 'idle_timeout', message: `the run produced no output for ${ms} ms` },
     };
-    active.idle_timer = setTimeout(() => this.abort(state, active, idle), ms);
-    active.timers.add(active.idle_timer);
+    control.idle_timer = setTimeout(() => this.abort(state, active, idle), ms);
+    control.timers.add(control.idle_timer);
   }
 
   /** Commits a run's terminal state (once), frees the worker and starts what is queued. */
   async #finish(state: WorkerState, active: ActiveRun, proposed: RunOutcome): Promise<void> {
-    if (active.finalized) return;
+    const control = active.control;
+    if (control.finalized) return;
     await state.lock.run(async () => {
-      if (active.finalized) return;
-      active.finalized = true;
-      active.fenced = true;
-      for (const timer of active.timers) clearTimeout(timer);
-      active.timers.clear();
-      const outcome = active.outcome ?? proposed;
+      if (control.finalized) return;
+      control.finalized = true;
+      control.fenced = true;
+      for (const timer of control.timers) clearTimeout(timer);
+      control.timers.clear();
+      const outcome = control.outcome ?? proposed;
       const record: RunRecord = {
         ...active.record,
         status: outcome.status,
@@ -244,18 +307,13 @@ export class RunExecutor {
         `run_${record.status}` as EventKind,
         `run ${record.run_id} ${record.status.replace('_', ' ')}${reason}`,
         {
-          worker_id,
+          worker: state.ref,
           run_id: record.run_id,
           ...(record.error ? { data: { error: record.error } } : {}),
         },
       );
       try {
-        await this.#log.commit(records, () => {
-          active.record = record;
-          active.end_event_id = end_event_id;
-          state.active = null;
-          state.last_run = record;
-        });
+        await this.#log.commit(records, [{ kind: 'run_ended', state, active, record, end_event_id }]);
       } catch {
         // The store failed: memory keeps what disk has (the run stays `running`) and reopening
         // recovers it as `interrupted`. Waiters are released all the same.
@@ -264,6 +322,6 @@ export class RunExecutor {
     // The next queued input starts before waiters (cancel, stop, close) hear that this run ended, so
     // what they report next already includes it.
     await this.pump(state);
-    active.resolveFinished();
+    control.resolveFinished();
   }
 }

@@ -1,21 +1,14 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { MemoryStore } from './memory-store.js';
-import { Runtime, type RuntimeOptions } from './runtime.js';
+import { Runtime } from './runtime.js';
 import type { RuntimeEvent } from './schemas/event.js';
 import type { Diagnostic } from './schemas/runtime.js';
 import type { TranscriptEntry } from './schemas/transcript.js';
 import type { StoreOpenRequest, StoreSnapshot } from './store.js';
+import { runtimesClosedAfterEach } from './test-runtimes.js';
 import { createGateEngine } from './testing/test-engines.js';
 
-const open: Runtime[] = [];
-async function runtime(options: RuntimeOptions = {}): Promise<Runtime> {
-  const rt = await Runtime.open(options);
-  open.push(rt);
-  return rt;
-}
-afterEach(async () => {
-  for (const rt of open.splice(0)) await rt.close({ grace_ms: 50 });
-});
+const runtime = runtimesClosedAfterEach({ grace_ms: 50 });
 
 const echo = { intent: { kind: 'assistant' as const }, profile: { kind: 'runtime_default' as const } };
 

@@ -1,16 +1,9 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { WorkerEngine } from './engine.js';
-import { Runtime, type RuntimeOptions } from './runtime.js';
+import { Runtime } from './runtime.js';
+import { runtimesClosedAfterEach } from './test-runtimes.js';
 
-const open: Runtime[] = [];
-async function runtime(options: RuntimeOptions = {}): Promise<Runtime> {
-  const rt = await Runtime.open(options);
-  open.push(rt);
-  return rt;
-}
-afterEach(async () => {
-  for (const rt of open.splice(0)) await rt.close();
-});
+const runtime = runtimesClosedAfterEach();
 
 const assistant = { intent: { kind: 'assistant' as const }, profile: { kind: 'runtime_default' as const } };
 

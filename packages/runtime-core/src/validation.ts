@@ -11,14 +11,18 @@ export interface ValidationIssue {
 // (possibly huge, possibly secret) input back.
 const RECEIVED = / but received .*$/s;
 
-function issueMessage(issue: v.BaseIssue<unknown>): string {
+/**
+ * A valibot issue's message fit for a caller or an operator: the echoed value ("but received …",
+ * possibly huge, possibly a secret put in the wrong field) is cut, and a missing key reads "is required".
+ */
+export function cleanIssueMessage(issue: v.BaseIssue<unknown>): string {
   if (issue.message.startsWith('Invalid key:') && issue.received === 'undefined') return 'is required';
   return issue.message.replace(RECEIVED, '');
 }
 
 /** Turns valibot issues into `[{ path, message }]` with dotted paths (`''` for the root). */
 export function toValidationIssues(issues: readonly v.BaseIssue<unknown>[]): ValidationIssue[] {
-  return issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issueMessage(issue) }));
+  return issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: cleanIssueMessage(issue) }));
 }
 
 /** The `invalid_request` error for a set of valibot issues. */

@@ -4,6 +4,7 @@ import type { WorkerRef } from './schemas/common.js';
 import type { RunError, RunRecord } from './schemas/run.js';
 import type { WorkerDetail, WorkerStatus, WorkerSummary } from './schemas/worker.js';
 import type { PendingInput, StoredWorker, WorkerRecord } from './store.js';
+import type { EventTally } from './store-bookkeeping.js';
 
 /** How an aborted run ends. */
 export interface AbortOutcome {
@@ -11,9 +12,11 @@ export interface AbortOutcome {
   error: RunError;
 }
 
-/** The live part of a run that is executing now. */
-export interface ActiveRun {
-  record: RunRecord;
+/**
+ * How the executor controls a run it executes. Owned by {@link RunExecutor} alone: worker state
+ * never depends on it, and nothing else changes it.
+ */
+export interface RunControl {
   controller: AbortController;
   /** Set once the run is being aborted; decides its terminal status. */
   outcome: AbortOutcome | null;
@@ -21,13 +24,26 @@ export interface ActiveRun {
   fenced: boolean;
   /** True once the terminal record was committed (or the attempt failed). */
   finalized: boolean;
-  /** The terminal event's id, once finalized. */
-  end_event_id: number | null;
-  finished: Promise<void>;
   resolveFinished: () => void;
   timers: Set<NodeJS.Timeout>;
   idle_timeout_ms: number | null;
   idle_timer: NodeJS.Timeout | null;
+  /** The output delta stream: the assistant entry being produced (0, 1, …) and its text so far. */
+  delta_entry: number;
+  delta_text: string;
+  /** The run's `output_entries` when that text began: once it grew, the entry is durable (catch-up skips it). */
+  delta_base: number;
+}
+
+/** The live part of a run that is executing now. */
+export interface ActiveRun {
+  /** Its latest record; replaced (never mutated) by the worker registry as commits apply. */
+  record: RunRecord;
+  /** The terminal event's id, once the run ended. */
+  end_event_id: number | null;
+  /** Resolves once the run ended (its terminal state is committed, or the attempt failed). */
+  readonly finished: Promise<void>;
+  readonly control: RunControl;
 }
 
 /** A user input waiting for its run. */
@@ -36,27 +52,30 @@ export interface QueuedRun {
   input: PendingInput;
 }
 
-/** Everything the Runtime keeps in memory per Worker: O(1), transcripts stay in the store. */
-export interface WorkerState {
+/**
+ * Everything the Runtime keeps in memory per Worker: O(1), transcripts stay in the store. Only the
+ * {@link WorkerRegistry} changes it; everyone else reads it.
+ */
+export interface WorkerState extends EventTally {
   readonly ref: WorkerRef;
   record: WorkerRecord;
   transcript_len: number;
-  last_event_id: number;
-  updated_at: string;
   active: ActiveRun | null;
   queue: QueuedRun[];
   last_run: RunRecord | null;
-  lock: Mutex;
+  /** Serializes every change to this worker (admission, control, the executor's commits). */
+  readonly lock: Mutex;
   /** Inputs with `on_busy: interrupt` waiting for the active run to end; they start before the queue. */
   interrupts_pending: number;
   /** Set while a stop is cancelling the active run, so nothing new starts. */
   stopping: boolean;
 }
 
-/** The live state of a worker known to the store (no active run, empty queue). */
+/** The live state of a worker known to the store (no active run; `queue` as recovered). */
 export function newWorkerState(
   runtime_id: string,
   stored: Pick<StoredWorker, 'worker' | 'transcript_len' | 'last_event_id' | 'updated_at' | 'last_run'>,
+  queue: QueuedRun[] = [],
 ): WorkerState {
   return {
     ref: { runtime_id, worker_id: stored.worker.worker_id },
@@ -65,7 +84,7 @@ export function newWorkerState(
     last_event_id: stored.last_event_id,
     updated_at: stored.updated_at,
     active: null,
-    queue: [],
+    queue,
     last_run: stored.last_run,
     lock: new Mutex(),
     interrupts_pending: 0,
@@ -77,11 +96,6 @@ export function newWorkerState(
 export function workerStatus(state: WorkerState): WorkerStatus {
   if (state.record.status === 'stopped') return 'stopped';
   return state.active ? 'running' : 'idle';
-}
-
-/** True when a new user input cannot start at once. */
-export function isBusy(state: WorkerState): boolean {
-  return state.active !== null || state.queue.length > 0 || state.interrupts_pending > 0;
 }
 
 /** The wire summary of a Worker. */

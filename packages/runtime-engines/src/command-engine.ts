@@ -9,6 +9,7 @@ import { LineBuffer } from './line-buffer.js';
 import { minimalEnv } from './minimal-env.js';
 import { groupIsAlive, terminateGroup } from './process-group.js';
 import { parseRunProfile } from './profile-options.js';
+import { TextOutput } from './text-output.js';
 
 /** How much of stderr a failure message quotes. */
 const STDERR_TAIL_BYTES = 4096;
@@ -23,6 +24,9 @@ const JsonlEntrySchema = v.looseObject({
   content: v.string('must be a string'),
 });
 
+/** One jsonl line: an entry to append, or (`{"delta": "…"}`) the next piece of the entry being produced. */
+type JsonlLine = { role: TranscriptRole; content: string } | { delta: string };
+
 /** Options of {@link createCommandEngine}. */
 export interface CommandEngineOptions {
   /** Where the few inherited variables (PATH, HOME, LANG, …) come from (default `process.env`). */
@@ -31,7 +35,8 @@ export interface CommandEngineOptions {
 
 /**
  * The `command` engine: runs the profile's program once per run, without a shell, in its own
- * process group, and turns its stdout into transcript entries. POSIX only.
+ * process group, and turns its stdout into transcript entries, streaming it as output deltas while
+ * it is produced. POSIX only.
  * @throws (from `run`) RuntimeError `invalid_request` for invalid profile options; an Error with the
  * exit status and stderr tail when the program fails
  * @example
@@ -106,7 +111,7 @@ async function supervise(child: ChildProcess, pgid: number, run: EngineRun, prof
     child.stdin.end(run.input);
   }
 
-  const stdout: Buffer[] = [];
+  const text = new TextOutput();
   const lines = new LineBuffer();
   const stderr = new ByteTail(STDERR_TAIL_BYTES);
   let outputBytes = 0;
@@ -123,8 +128,13 @@ async function supervise(child: ChildProcess, pgid: number, run: EngineRun, prof
       stop(parsed);
       return;
     }
+    // Deltas go through the same chain as entries, so a delta printed after an entry belongs to the next.
     appending = appending
-      .then(() => (run.signal.aborted || appendFailed ? undefined : run.append(parsed)))
+      .then(() => {
+        if (run.signal.aborted || appendFailed) return;
+        if ('delta' in parsed) run.delta(parsed.delta);
+        else return run.append(parsed);
+      })
       .catch((error: unknown) => {
         appendFailed = true;
         stop(error);
@@ -138,8 +148,10 @@ async function supervise(child: ChildProcess, pgid: number, run: EngineRun, prof
       stop(new Error(`the command's output exceeded max_output_bytes (${profile.max_output_bytes} bytes)`));
       return;
     }
-    if (profile.output === 'text') stdout.push(chunk);
-    else for (const line of lines.push(chunk)) takeLine(line);
+    if (profile.output === 'text') {
+      const piece = text.push(chunk);
+      if (piece !== '' && !run.signal.aborted) run.delta(piece);
+    } else for (const line of lines.push(chunk)) takeLine(line);
   });
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
 
@@ -164,18 +176,24 @@ async function supervise(child: ChildProcess, pgid: number, run: EngineRun, prof
   if (failure) throw failure;
   if (status.code !== 0) throw exitFailure(status, stderr.text());
   if (profile.output === 'text') {
-    const text = withoutFinalNewline(Buffer.concat(stdout).toString('utf8'));
-    if (text !== '') await run.append({ role: 'assistant', content: text });
+    const rest = text.end();
+    if (rest !== '') run.delta(rest);
+    if (text.text !== '') await run.append({ role: 'assistant', content: text.text });
   }
 }
 
-function parseJsonlLine(line: string, lineNumber: number): { role: TranscriptRole; content: string } | Error {
+function parseJsonlLine(line: string, lineNumber: number): JsonlLine | Error {
   const where = `line ${lineNumber} of the command's output`;
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
     return new Error(`${where} is not JSON (expected {"role", "content"}): ${snippet(line)}`);
+  }
+  if (value !== null && typeof value === 'object' && 'delta' in value && !('role' in value)) {
+    const { delta } = value;
+    if (typeof delta === 'string') return { delta };
+    return new Error(`${where} has a "delta" that is not a string: ${snippet(line)}`);
   }
   const result = v.safeParse(JsonlEntrySchema, value);
   if (!result.success) {
@@ -189,11 +207,6 @@ function parseJsonlLine(line: string, lineNumber: number): { role: TranscriptRol
 
 function snippet(text: string): string {
   return text.length > 120 ? `${text.slice(0, 120)}…` : text;
-}
-
-function withoutFinalNewline(text: string): string {
-  if (text.endsWith('\r\n')) return text.slice(0, -2);
-  return text.endsWith('\n') ? text.slice(0, -1) : text;
 }
 
 function exitFailure(status: { code: number | null; signal: NodeJS.Signals | null }, stderr: string): Error {

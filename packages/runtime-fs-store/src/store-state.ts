@@ -1,4 +1,4 @@
-import type { Diagnostic, RuntimeRecord, StoreRecord } from '@worker-runtime/core';
+import { type Diagnostic, type RuntimeRecord, type StoreRecord, tallyEvent } from '@worker-runtime/core';
 import type { DirtyMask, FileWriter } from './file-writer.js';
 import type { JournalBatch } from './journal.js';
 import { RUNTIME_FILES, type RuntimeLayout, WORKER_FILES } from './layout.js';
@@ -168,8 +168,7 @@ export class StoreState implements DirtyMask {
         const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.eventIds);
         this.#writer.append(path, unit.event_ids * INDEX_WIDTH, indexEntry(event.id), unit, LOG_BITS.eventIds);
         unit.event_ids++;
-        unit.last_event_id = event.id;
-        unit.updated_at = event.created_at;
+        tallyEvent(unit, event);
         return;
       }
       case 'diagnostic':

@@ -3,7 +3,9 @@ import {
   type RunRecord,
   type StoredRun,
   type StoredWorker,
-  TERMINAL_RUN_STATUSES,
+  storedWorker,
+  tallyRun,
+  type UnfinishedRun,
   type WorkerRecord,
 } from '@worker-runtime/core';
 import { FORMAT, type WorkerFile } from './file-schemas.js';
@@ -13,12 +15,6 @@ import type { WORKER_FILES } from './layout.js';
 export interface RunTable {
   byId: Map<string, RunRecord>;
   order: string[];
-}
-
-/** A queued or running run and its place in the worker's queue order. */
-export interface UnfinishedRun {
-  ordinal: number;
-  stored: StoredRun;
 }
 
 /** `WorkerUnit.dirty`: `worker.json` must be rewritten at the next checkpoint. */
@@ -117,20 +113,7 @@ export class WorkerUnit {
   /** Records the latest state of a run (latest wins), keeping `last_run` and the unfinished list. */
   applyRun(stored: StoredRun): void {
     const run_id = stored.run.run_id;
-    const known = this.unfinished?.get(run_id);
-    const ordinal =
-      known?.ordinal ?? (this.last_run?.run.run_id === run_id ? this.last_run.ordinal : this.next_run_ordinal++);
-    if (TERMINAL_RUN_STATUSES.includes(stored.run.status)) {
-      if (known && this.unfinished) {
-        this.unfinished.delete(run_id);
-        // An idle worker holds no map at all.
-        if (this.unfinished.size === 0) this.unfinished = null;
-      }
-      if (this.last_run === null || ordinal >= this.last_run.ordinal) this.last_run = { ordinal, run: stored.run };
-    } else {
-      this.unfinished ??= new Map();
-      this.unfinished.set(run_id, { ordinal, stored });
-    }
+    tallyRun(this, stored);
     if (this.runs) {
       if (!this.runs.byId.has(run_id)) this.runs.order.push(run_id);
       this.runs.byId.set(run_id, stored.run);
@@ -158,14 +141,7 @@ export class WorkerUnit {
 
   /** What the Runtime needs about this worker when it opens. */
   toStored(): StoredWorker {
-    return structuredClone({
-      worker: this.record,
-      transcript_len: this.transcript_count,
-      last_event_id: this.last_event_id,
-      updated_at: this.updated_at,
-      last_run: this.last_run?.run ?? null,
-      unfinished_runs: [...(this.unfinished?.values() ?? [])].map((entry) => entry.stored),
-    });
+    return storedWorker(this.record, this.transcript_count, this);
   }
 
   /** Marks planned appends as written and safe to read. */

@@ -30,6 +30,9 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   runtime_unavailable: 503,
   store_unavailable: 503,
   store_locked: 503,
+  too_many_streams: 503,
+  // Only ever ends a stream that already started (the HTTP layer closes it); 503 if it is ever answered.
+  slow_consumer: 503,
   internal: 500,
 });
 

@@ -16,6 +16,8 @@ export const LimitsSchema = v.object({
   max_wait_ms: durationMs(0),
   max_retained_events: positiveInt,
   cancel_grace_ms: durationMs(0),
+  max_streams: positiveInt,
+  max_stream_buffer_bytes: positiveInt,
 });
 export type Limits = v.InferOutput<typeof LimitsSchema>;
 export const PartialLimitsSchema = v.partial(v.strictObject(LimitsSchema.entries));

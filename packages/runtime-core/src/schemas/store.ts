@@ -40,6 +40,8 @@ export const WorkerRecordSchema = v.object({
   created_at: TimestampSchema,
   status: v.picklist(['idle', 'stopped']),
   stopped_event_id: v.nullable(CountSchema),
+  /** The create request's idempotency key and a fingerprint of its body; absent without a key. */
+  idempotency: v.optional(v.object({ key: v.string(), fingerprint: v.string() })),
 });
 
 /** The part of a user input a queued run still needs to start. */

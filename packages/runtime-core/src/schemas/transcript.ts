@@ -5,6 +5,26 @@ import { CountSchema, IdSchema, TimestampSchema, WorkerRefSchema } from './commo
 export const TranscriptRoleSchema = v.picklist(['user', 'assistant', 'system', 'tool']);
 export type TranscriptRole = v.InferOutput<typeof TranscriptRoleSchema>;
 
+/** A tool call a model asked for; `arguments` is the JSON text exactly as the model gave it. */
+export const ToolCallSchema = v.object({
+  id: v.string(),
+  name: v.string(),
+  arguments: v.string(),
+});
+export type ToolCall = v.InferOutput<typeof ToolCallSchema>;
+
+/**
+ * The optional fields an entry carries only when used (absent otherwise): an `assistant` entry's
+ * `tool_calls`, a `tool` entry's `tool_call_id`, `name` and `is_error` (present only when true).
+ */
+export const TranscriptEntryExtrasSchema = v.object({
+  tool_calls: v.optional(v.array(ToolCallSchema)),
+  tool_call_id: v.optional(v.string()),
+  name: v.optional(v.string()),
+  is_error: v.optional(v.boolean()),
+});
+export type TranscriptEntryExtras = v.InferOutput<typeof TranscriptEntryExtrasSchema>;
+
 /** One transcript entry; `sequence` is 1, 2, … per worker, dense. */
 export const TranscriptEntrySchema = v.object({
   sequence: v.pipe(v.number(), v.integer(), v.minValue(1)),
@@ -14,6 +34,7 @@ export const TranscriptEntrySchema = v.object({
   run_id: v.nullable(IdSchema),
   event_id: CountSchema,
   created_at: TimestampSchema,
+  ...TranscriptEntryExtrasSchema.entries,
 });
 export type TranscriptEntry = v.InferOutput<typeof TranscriptEntrySchema>;
 

@@ -61,6 +61,8 @@ export const CreateWorkerRequestSchema = v.strictObject({
   workspace_refs: v.optional(v.pipe(v.array(NamedRefSchema), v.maxLength(64))),
   mount_refs: v.optional(v.pipe(v.array(NamedRefSchema), v.maxLength(64))),
   metadata: v.optional(MetadataSchema),
+  /** Makes a retried create safe: the same key with the same body answers the worker it created. */
+  idempotency_key: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
 });
 export type CreateWorkerRequest = v.InferInput<typeof CreateWorkerRequestSchema>;
 

@@ -1,6 +1,6 @@
 // Conformance suites: every RuntimeStore implementation runs both, unchanged.
 
-export type { StoreFixture } from './fixture.js';
+export type { StoreFixture, SuiteHooks } from './fixture.js';
 export { describeRuntimeConformance } from './runtime-suite.js';
 export { describeRuntimeStore } from './store-suite.js';
 export type { GatedRun, GateEngine } from './test-engines.js';

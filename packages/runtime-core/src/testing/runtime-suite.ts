@@ -1,15 +1,20 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { Runtime, type RuntimeOptions } from '../runtime.js';
 import type { RuntimeStore } from '../store.js';
-import type { StoreFixture } from './fixture.js';
+import { registerSuiteHooks, type StoreFixture, type SuiteHooks } from './fixture.js';
 import { createGateEngine } from './test-engines.js';
 
 /**
  * Runtime behaviour that depends on the store (durability, restart, recovery), run against any
  * store. Each case gets a fresh fixture.
  */
-export function describeRuntimeConformance(name: string, fixture: () => Promise<StoreFixture>): void {
+export function describeRuntimeConformance(
+  name: string,
+  fixture: () => Promise<StoreFixture>,
+  hooks: SuiteHooks = {},
+): void {
   describe(`Runtime on store: ${name}`, () => {
+    registerSuiteHooks(hooks);
     const cleanups: Array<() => Promise<void>> = [];
     afterEach(async () => {
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

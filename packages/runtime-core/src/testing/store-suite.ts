@@ -5,7 +5,7 @@ import type { RunRecord } from '../schemas/run.js';
 import type { Diagnostic } from '../schemas/runtime.js';
 import type { TranscriptEntry } from '../schemas/transcript.js';
 import type { RuntimeStore, StoreOpenRequest, StoreRecord, WorkerRecord } from '../store.js';
-import type { StoreFixture } from './fixture.js';
+import { registerSuiteHooks, type StoreFixture, type SuiteHooks } from './fixture.js';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 
@@ -90,8 +90,9 @@ class Batches {
  * The `RuntimeStore` contract, run against any store. Each case gets a fresh fixture; `fixture.open()`
  * called again after `close()` must see the same state (a restart).
  */
-export function describeRuntimeStore(name: string, fixture: () => Promise<StoreFixture>): void {
+export function describeRuntimeStore(name: string, fixture: () => Promise<StoreFixture>, hooks: SuiteHooks = {}): void {
   describe(`RuntimeStore contract: ${name}`, () => {
+    registerSuiteHooks(hooks);
     const cleanups: Array<() => Promise<void>> = [];
     afterEach(async () => {
       for (const cleanup of cleanups.splice(0)) await cleanup();
@@ -158,6 +159,27 @@ export function describeRuntimeStore(name: string, fixture: () => Promise<StoreF
       ]);
       expect(await again.readTranscript('w1', 4, 10)).toHaveLength(1);
       expect(await again.readTranscript('w1', 5, 10)).toEqual([]);
+    });
+
+    test('the optional fields of transcript entries survive a restart, absent when unused', async () => {
+      const { fx, store, b } = await setup();
+      await store.commit([{ type: 'worker', worker: workerRecord('w') }, b.event('worker_created', 'w')]);
+      const [callEvent, call] = b.entry('w', '');
+      const [toolEvent, tool] = b.entry('w', 'not found');
+      if (call?.type !== 'transcript' || tool?.type !== 'transcript') throw new Error('unexpected records');
+      call.entry.tool_calls = [{ id: 'c1', name: 'fs__read', arguments: '{"path":"x"}' }];
+      tool.entry.role = 'tool';
+      Object.assign(tool.entry, { tool_call_id: 'c1', name: 'fs__read', is_error: true });
+      await store.commit([callEvent as StoreRecord, call, toolEvent as StoreRecord, tool]);
+      await store.commit(b.entry('w', 'plain'));
+      const again = await restart(fx, store);
+      await again.open(openRequest());
+      const [first, second, third] = await again.readTranscript('w', 0, 10);
+      expect(first).toEqual(call.entry);
+      expect(second).toEqual(tool.entry);
+      expect(Object.keys(third ?? {}).sort()).toEqual(
+        ['content', 'created_at', 'event_id', 'role', 'run_id', 'sequence', 'worker_ref'].sort(),
+      );
     });
 
     test('events are read after a cursor, limited, and filtered by worker', async () => {

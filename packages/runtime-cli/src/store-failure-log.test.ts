@@ -1,7 +1,7 @@
 import { MemoryStore, Runtime } from '@worker-runtime/core';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createLogger } from './logger.js';
-import { watchStoreFailure } from './store-watch.js';
+import { logStoreFailure } from './store-failure-log.js';
 
 /** A memory store whose writes can be made to fail like a full disk. */
 class FullDiskStore extends MemoryStore {
@@ -26,25 +26,24 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-describe('watchStoreFailure', () => {
+const create = { intent: { kind: 'assistant' as const }, profile: { kind: 'runtime_default' as const } };
+
+describe('logStoreFailure', () => {
   test('logs one store_unavailable error line once the store fails, and only once', async () => {
     const store = new FullDiskStore();
     const runtime = await Runtime.open({ store });
     cleanups.push(() => runtime.close());
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger({ write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
-    const watch = watchStoreFailure({ runtime, logger, intervalMs: 10 });
-    cleanups.push(() => watch.stop());
-    watch.check();
+    cleanups.push(logStoreFailure({ runtime, logger }));
+    await runtime.createWorker(create);
     expect(lines).toEqual([]);
 
     store.full = true;
-    await expect(
-      runtime.createWorker({ intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } }),
-    ).rejects.toMatchObject({ code: 'store_unavailable' });
+    await expect(runtime.createWorker(create)).rejects.toMatchObject({ code: 'store_unavailable' });
     await until(() => lines.length > 0);
-    watch.check();
-    // Several more periods pass without a second line.
+    // Later failed writes add no second line.
+    await expect(runtime.createWorker(create)).rejects.toMatchObject({ code: 'store_unavailable' });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(lines).toEqual([
       expect.objectContaining({
@@ -55,4 +54,16 @@ describe('watchStoreFailure', () => {
       }),
     ]);
   });
+});
+
+test('a listener added after the failure hears it once', async () => {
+  const store = new FullDiskStore();
+  const runtime = await Runtime.open({ store });
+  cleanups.push(() => runtime.close());
+  store.full = true;
+  await expect(runtime.createWorker(create)).rejects.toMatchObject({ code: 'store_unavailable' });
+  const lines: string[] = [];
+  cleanups.push(logStoreFailure({ runtime, logger: createLogger({ write: (line) => lines.push(line) }) }));
+  await until(() => lines.length > 0);
+  expect(lines).toHaveLength(1);
 });

@@ -1,0 +1,317 @@
+import { isRuntimeError } from './errors.js';
+import type { RuntimeEvent } from './schemas/event.js';
+import { TERMINAL_RUN_STATUSES } from './schemas/run.js';
+import type { OutputDelta, WatchItem } from './schemas/stream.js';
+import { deepFreeze } from './watch-items.js';
+
+/** Where a watch replays durable events from. */
+export interface EventReplaySource {
+  /** Up to `limit` durable events with `id > after` (only those naming `worker_id` when given), oldest first. */
+  readEvents(query: { after: number; limit: number; worker_id?: string }): Promise<RuntimeEvent[]>;
+}
+
+/** What a watch covers. */
+export interface WatchScope {
+  readonly worker_id?: string;
+  readonly run_id?: string;
+}
+
+/** Everything one watch starts from, taken in one synchronous step with its live subscription. */
+export interface WatchStart {
+  readonly scope: WatchScope;
+  readonly source: EventReplaySource;
+  /** Replay events after this id (`watermark` when only live items are wanted). */
+  readonly after: number;
+  /** `after` 0 means "the oldest retained event": an expired first read starts there instead. */
+  readonly from_oldest: boolean;
+  /** The last durable event at subscription time: replay covers up to it, live items come after it. */
+  readonly watermark: number;
+  readonly batch: number;
+  readonly max_buffer_bytes: number;
+  /** The entries in progress at subscription time, yielded after the replay. */
+  readonly catch_up: readonly OutputDelta[];
+  /** Run scope only: the run had already ended at subscription time, so the watch ends after the replay. */
+  readonly run_ended: boolean;
+  /** Checks that must pass before the first item (e.g. the run exists). */
+  readonly verify: () => Promise<void>;
+  readonly signal: AbortSignal | undefined;
+  /** Called once when the watch stops taking items (ended, failed, dropped or closed). */
+  readonly detach: () => void;
+  /** The error that ends a consumer more than `max_buffer_bytes` behind. */
+  readonly overflow: () => Error;
+}
+
+interface Buffered {
+  item: WatchItem;
+  bytes: number;
+}
+
+/** Kinds of the event that ends a run: `run_completed`, `run_failed`, … */
+const RUN_END_KINDS: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES.map((status) => `run_${status}`));
+
+/** How many consumed items the live queue keeps before it drops them (cheap amortized shifting). */
+const COMPACT_AFTER = 1024;
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * One consumer's view of the runtime: the durable events after a cursor (replayed from the store in
+ * batches), then one catch-up delta per entry in progress, then live events and deltas, each event
+ * exactly once and in id order. Live items are buffered from the moment of subscription, so there
+ * is no window between replay and live; the buffer is bounded and a consumer that falls too far
+ * behind is ended with an error instead of slowing anything down.
+ */
+export class Watch implements AsyncIterableIterator<WatchItem> {
+  readonly #start: WatchStart | null;
+  #replay: RuntimeEvent[] = [];
+  #replayIndex = 0;
+  /** True once the store has nothing more to replay (what was read may still be yielded). */
+  #replayDone: boolean;
+  #readAfter: number;
+  #firstRead = true;
+  #catchUp: OutputDelta[];
+  #live: Buffered[] = [];
+  #liveHead = 0;
+  #bytes = 0;
+  /** `open` takes items; `draining` (closed) yields what it has, then ends; `ended` yields nothing. */
+  #state: 'open' | 'draining' | 'ended' = 'open';
+  #error: unknown = null;
+  #startError: unknown = null;
+  #wake: (() => void) | null = null;
+  #detached = false;
+  /** The id of the last event yielded: an event at or below it is never yielded again. */
+  #lastId = 0;
+  #pulling: Promise<unknown> = Promise.resolve();
+  readonly #started: Promise<void>;
+  readonly #onAbort = (): void => this.#end();
+
+  /** A watch over `start`, or (with `error`) one that fails before its first item. */
+  constructor(start: WatchStart | null, error?: unknown) {
+    this.#start = start;
+    this.#replayDone = start === null || start.after >= start.watermark;
+    this.#readAfter = start?.after ?? 0;
+    this.#lastId = start?.after ?? 0;
+    this.#catchUp = start ? [...start.catch_up] : [];
+    if (!start) {
+      this.#state = 'ended';
+      this.#error = this.#startError = error;
+      this.#started = Promise.resolve();
+      return;
+    }
+    if (start.signal?.aborted) {
+      this.#end();
+      this.#started = Promise.resolve();
+      return;
+    }
+    start.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.#started = this.#open(start);
+  }
+
+  /**
+   * Resolves once the watch is established (the cursor is valid, the run exists), before any item;
+   * rejects with the error the first `next()` would throw (`cursor_expired`, `run_not_found`, …).
+   */
+  async ready(): Promise<void> {
+    await this.#started;
+    if (this.#startError !== null) throw this.#startError;
+  }
+
+  /** True once the watch takes no more items. */
+  get ended(): boolean {
+    return this.#state !== 'open';
+  }
+
+  /** Hands the watch a live item (called for every item, shared by all watches; the watch filters). */
+  offer(item: WatchItem, bytes: number): void {
+    if (this.#state !== 'open') return;
+    // A watch opened while an event is being published is handed that event too; replay covers it.
+    if (item.type === 'event' && item.event.id <= (this.#start as WatchStart).watermark) return;
+    const [worker_id, run_id] =
+      item.type === 'event'
+        ? [item.event.worker_ref?.worker_id, item.event.run_id]
+        : [item.worker_ref.worker_id, item.run_id];
+    if (!this.#inScope(worker_id, run_id)) return;
+    this.#push({ item, bytes });
+  }
+
+  /** Ends the watch because the runtime closes: what is buffered is still yielded, then it is done. */
+  close(): void {
+    if (this.#state !== 'open') return;
+    // An unfinished replay cannot be completed (the store is closing); yielding the live items after
+    // it would leave a gap, so the watch ends where the replay stopped.
+    if (!this.#replayDone || this.#replayIndex < this.#replay.length) {
+      this.#end();
+      return;
+    }
+    this.#state = 'draining';
+    this.#detach();
+    this.#wakeUp();
+  }
+
+  next(): Promise<IteratorResult<WatchItem, undefined>> {
+    const result = this.#pulling.then(() => this.#pull());
+    this.#pulling = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Stops the watch and releases its subscription at once. */
+  async return(): Promise<IteratorResult<WatchItem, undefined>> {
+    this.#end();
+    return DONE;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async #open(start: WatchStart): Promise<void> {
+    try {
+      await start.verify();
+      if (!this.#replayDone && this.#state === 'open') await this.#readBatch(start);
+    } catch (error) {
+      this.#fail(error);
+    }
+    if (this.#error !== null) this.#startError = this.#error;
+  }
+
+  async #pull(): Promise<IteratorResult<WatchItem, undefined>> {
+    await this.#started;
+    const start = this.#start as WatchStart;
+    for (;;) {
+      if (this.#error !== null) {
+        const error = this.#error;
+        this.#error = null;
+        throw error;
+      }
+      if (this.#state === 'ended') return DONE;
+      const event = this.#replay[this.#replayIndex];
+      if (event !== undefined) {
+        this.#replayIndex++;
+        if (event.id <= this.#lastId) continue;
+        return this.#yieldEvent(event);
+      }
+      if (!this.#replayDone) {
+        await this.#readBatch(start);
+        continue;
+      }
+      const delta = this.#catchUp.shift();
+      if (delta) return { done: false, value: deepFreeze({ type: 'delta', ...delta }) };
+      if (start.run_ended) {
+        this.#end();
+        return DONE;
+      }
+      const buffered = this.#live[this.#liveHead];
+      if (buffered) {
+        this.#live[this.#liveHead++] = undefined as never;
+        this.#bytes -= buffered.bytes;
+        // A consumer that stays a few items behind never empties the queue: drop the consumed part.
+        if (this.#liveHead === this.#live.length || this.#liveHead >= COMPACT_AFTER) {
+          this.#live = this.#live.slice(this.#liveHead);
+          this.#liveHead = 0;
+        }
+        if (buffered.item.type === 'delta') return { done: false, value: buffered.item };
+        if (buffered.item.event.id <= this.#lastId) continue;
+        return this.#yieldEvent(buffered.item.event, buffered.item);
+      }
+      if (this.#state === 'draining') {
+        this.#end();
+        return DONE;
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  /** Yields an event; a run-scoped watch ends after its run's terminal event. */
+  #yieldEvent(event: RuntimeEvent, item?: WatchItem): IteratorResult<WatchItem, undefined> {
+    this.#lastId = event.id;
+    if (this.#start?.scope.run_id !== undefined && RUN_END_KINDS.has(event.kind)) this.#end();
+    return { done: false, value: item ?? deepFreeze({ type: 'event', event }) };
+  }
+
+  async #readBatch(start: WatchStart): Promise<void> {
+    let events: RuntimeEvent[];
+    const first = this.#firstRead;
+    this.#firstRead = false;
+    try {
+      events = await start.source.readEvents({
+        after: this.#readAfter,
+        limit: start.batch,
+        ...(start.scope.worker_id !== undefined ? { worker_id: start.scope.worker_id } : {}),
+      });
+    } catch (error) {
+      const oldest = isRuntimeError(error) && error.code === 'cursor_expired' ? error.details?.oldest_available : null;
+      // Only the first read may skip ahead: later, skipping trimmed events would be a gap.
+      if (first && start.from_oldest && typeof oldest === 'number' && oldest - 1 > this.#readAfter) {
+        this.#readAfter = Math.min(oldest - 1, start.watermark);
+        this.#replayDone = this.#readAfter >= start.watermark;
+        this.#firstRead = true;
+        return;
+      }
+      this.#fail(error);
+      return;
+    }
+    const last = events[events.length - 1];
+    // The store may already hold events past the watermark; those arrive live, so replay stops there.
+    if (!last || last.id >= start.watermark) this.#replayDone = true;
+    else this.#readAfter = last.id;
+    this.#replay = events.filter(
+      (event) =>
+        event.id > start.after &&
+        event.id <= start.watermark &&
+        this.#inScope(event.worker_ref?.worker_id, event.run_id),
+    );
+    this.#replayIndex = 0;
+    for (const event of this.#replay) deepFreeze(event);
+  }
+
+  #inScope(worker_id: string | undefined, run_id: string | undefined): boolean {
+    const scope = (this.#start as WatchStart).scope;
+    if (scope.worker_id !== undefined && worker_id !== scope.worker_id) return false;
+    return scope.run_id === undefined || run_id === scope.run_id;
+  }
+
+  #push(buffered: Buffered): void {
+    const start = this.#start as WatchStart;
+    this.#bytes += buffered.bytes;
+    if (this.#bytes > start.max_buffer_bytes) {
+      this.#fail(start.overflow());
+      return;
+    }
+    this.#live.push(buffered);
+    this.#wakeUp();
+  }
+
+  /** Ends the watch with `error` (thrown by the next `next()`), dropping what it buffered. */
+  #fail(error: unknown): void {
+    if (this.#state === 'ended') return;
+    this.#error = error;
+    this.#end();
+  }
+
+  #end(): void {
+    this.#state = 'ended';
+    this.#live = [];
+    this.#liveHead = 0;
+    this.#bytes = 0;
+    this.#replay = [];
+    this.#catchUp = [];
+    this.#detach();
+    this.#wakeUp();
+  }
+
+  #detach(): void {
+    const start = this.#start;
+    if (!start || this.#detached) return;
+    this.#detached = true;
+    start.signal?.removeEventListener('abort', this.#onAbort);
+    start.detach();
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+}
