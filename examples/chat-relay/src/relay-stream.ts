@@ -40,6 +40,8 @@ export function relayRunStream(c: Context, session: Session, link: RuntimeLink):
           if (!TERMINAL_RUN_EVENTS.has(item.kind)) advance(session, run_id, item.id);
         } else await send(stream, 'delta', { run_id, entry: item.entry, offset: item.offset, content: item.content });
       }
+      // An iterator may simply end when its signal aborts: the page has gone, nothing to finish.
+      if (reader.signal.aborted) return;
       const result = await link.result(worker_id, run_id);
       if (session.run?.run_id === run_id) session.run = null;
       await send(stream, 'done', { run_id, ...result });
