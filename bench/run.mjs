@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { runFigureScript } from './lib/child.mjs';
 import { fmt, REPO_ROOT } from './lib/figure.mjs';
 
-/** The figures of issue 7, in the order of the final JSON object, with their targets. */
+/** The figures of issues 7 and 14, in the order of the final JSON object, with their targets. */
 const FIGURES = [
   { key: 'http_get', target: { min: 0.75 } },
   { key: 'input_cycles_vs_fsync', target: { min: 1.5 } },
@@ -19,11 +19,13 @@ const FIGURES = [
   { key: 'transcript_page', target: { max: 1.5 } },
   { key: 'reopen', target: { max: 1.5 } },
   { key: 'heap_per_idle_worker', target: { max: 1.0 } },
+  { key: 'pg_input_cycles', target: { min: 1.5 } },
 ];
 
 const CORE = 'runtime-core';
 const FS = 'runtime-fs-store';
 const HTTP = 'runtime-http';
+const PG = 'runtime-pg-store';
 
 /**
  * Child scripts in run order: the package dirs they load, and `needs`, a step whose result they take.
@@ -52,6 +54,7 @@ const STEPS = [
   },
   { script: 'reopen.mjs', keys: ['reopen'], packages: [CORE, FS], needs: 'dataset', timeoutMs: 120_000 },
   { script: 'heap-per-idle-worker.mjs', keys: ['heap_per_idle_worker'], packages: [CORE, FS], timeoutMs: 240_000 },
+  { script: 'pg-input-cycles.mjs', keys: ['pg_input_cycles'], packages: [CORE, PG], timeoutMs: 120_000 },
 ];
 
 const buildAttempted = new Set();

@@ -3,12 +3,11 @@
 import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { MAX_CYCLES, workerCycles } from '../lib/cycles.mjs';
 import { emit, figure, figureOptions, fmt, loadPackage, progress, reasonOf } from '../lib/figure.mjs';
 import { captureRecords } from '../lib/records.mjs';
 
 const { tmp, seconds = 3, baseline_seconds = 2, reference_seconds = 1.5, rounds = 2, workers = 64 } = figureOptions();
-/** Every loop also stops at this many cycles, whatever the clock says. */
-const MAX_CYCLES = 1_000_000;
 
 /** Runs `cycle()` until `ms` passed (or MAX_CYCLES); returns cycles per second. */
 function syncLoop(ms, cycle) {
@@ -61,32 +60,7 @@ function sqliteLoop(path, records, seconds, wal) {
 /** Ours: opens the fs-store Runtime with `workers` workers; `measure(ms)` runs cycles on all of them for `ms`. */
 async function openRuntimeCycles(core, createFsStore) {
   const runtime = await core.Runtime.open({ store: createFsStore({ data_dir: join(tmp, 'cycles-fs') }) });
-  const ids = [];
-  for (let i = 0; i < workers; i++) {
-    const worker = await runtime.createWorker({ intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } });
-    ids.push(worker.worker_id);
-  }
-  // Each worker sends its next input only once the previous run completed.
-  const cycle = async (worker_id, content) => {
-    const ack = await runtime.sendInput(worker_id, { kind: 'user', content });
-    const run = await runtime.getRun(worker_id, ack.run_id, { wait_ms: 30_000 });
-    if (run.status !== 'completed') throw new Error(`a run ended ${run.status}`);
-  };
-  const measure = async (ms) => {
-    const start = performance.now();
-    const deadline = start + ms;
-    let count = 0;
-    await Promise.all(
-      ids.map(async (worker_id) => {
-        for (let i = 0; i < MAX_CYCLES / workers && performance.now() < deadline; i++) {
-          await cycle(worker_id, `benchmark input ${i}`);
-          count++;
-        }
-      }),
-    );
-    return count / ((performance.now() - start) / 1000);
-  };
-  return { measure, close: () => runtime.close() };
+  return { measure: await workerCycles(runtime, workers), close: () => runtime.close() };
 }
 
 const dir = join(tmp, 'cycles-baseline');

@@ -13,6 +13,7 @@ const PACKAGE_DIRS = {
   '@worker-runtime/core': 'runtime-core',
   '@worker-runtime/fs-store': 'runtime-fs-store',
   '@worker-runtime/http': 'runtime-http',
+  '@worker-runtime/pg-store': 'runtime-pg-store',
 };
 
 /**

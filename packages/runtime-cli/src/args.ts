@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from './usage-error.js';
+import { HelpRequest, UsageError } from './usage-error.js';
 
 /** The flags one command accepts, in `node:util` `parseArgs` form. */
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
@@ -16,6 +16,7 @@ function quoted(message: string): string {
 
 /**
  * Parses `argv` strictly against `options` (plus `--help`/`-h`), with `min..max` positionals.
+ * @throws HelpRequest when `--help`/`-h` is given (main prints the command's help)
  * @throws UsageError naming the unknown flag, missing value or unexpected argument
  */
 export function parseCommandArgs(
@@ -43,7 +44,7 @@ export function parseCommandArgs(
     }
     throw new UsageError(message, command);
   }
-  if (parsed.values.help === true) return parsed;
+  if (parsed.values.help === true) throw new HelpRequest(command);
   if (parsed.positionals.length > max) {
     throw new UsageError(`unexpected argument "${parsed.positionals[max]}"`, command);
   }

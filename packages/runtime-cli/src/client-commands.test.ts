@@ -103,7 +103,8 @@ describe('client commands with --json', () => {
     const refused = await cli('send', 'charlie', 'hello?', '--json');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^error worker_stopped: /);
-    expect(JSON.parse(refused.stdout).error.code).toBe('worker_stopped');
+    // stdout holds only results: the error is on stderr alone.
+    expect(refused.stdout).toBe('');
   });
 
   test('events --follow streams JSON lines until SIGINT, then exits 0', async () => {
@@ -159,6 +160,14 @@ describe('client commands as text', () => {
     const result = await runCli(['runtime', '--url', 'http://127.0.0.1:9']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^error runtime_unavailable: .* at http:\/\/127\.0\.0\.1:9\n$/);
+  });
+
+  test('send - reads the text from standard input', async () => {
+    await cli('workers', 'create', '--id', 'piped');
+    const result = await runCli(['send', 'piped', '-', '--wait', '--url', server.url], { input: 'line one\nline two' });
+    expect(result).toMatchObject({ code: 0, stdout: 'echo: line one\nline two\n', stderr: '' });
+    const transcript = await runCli(['transcript', 'piped', '--json', '--url', server.url]);
+    expect(JSON.parse(transcript.stdout).items[0].content).toBe('line one\nline two');
   });
 
   test('a bad argument exits 2 before any request', async () => {

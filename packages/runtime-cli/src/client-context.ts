@@ -3,7 +3,6 @@ import { isRuntimeError } from '@worker-runtime/core';
 import { createRuntimeClient, type RuntimeClient } from '@worker-runtime/http';
 import { booleanFlag, type OptionSpec, type ParsedArgs, stringFlag } from './args.js';
 import type { CliIo } from './io.js';
-import { formatJson } from './output.js';
 import { envName } from './serve-options.js';
 import { readTokenFile } from './token.js';
 import { isUsageError, UsageError } from './usage-error.js';
@@ -68,8 +67,8 @@ export async function createClientContext(args: ParsedArgs, io: CliIo, command: 
 }
 
 /**
- * Runs a client command body, turning a server error into `error <code>: <message>` on stderr
- * (and the `{ error }` envelope on stdout with `--json`) and exit code 1.
+ * Runs a client command body, turning a server error into `error <code>: <message>` on stderr and
+ * exit code 1. Errors never reach stdout, which holds only results (JSON values with `--json`).
  */
 export async function withClient(
   args: ParsedArgs,
@@ -85,7 +84,6 @@ export async function withClient(
     if (!isRuntimeError(error) || isUsageError(error)) throw error;
     const unreachable = (error as { status?: unknown }).status === 0;
     const message = unreachable ? `${error.message} at ${context.url}` : error.message;
-    if (context.json) io.stdout(formatJson({ error: { ...error.toJSON(), message } }));
     io.stderr(`error ${error.code}: ${message}\n`);
     return 1;
   }

@@ -8,6 +8,8 @@ export interface Command {
   summary: string;
   /** The command's full `--help` text. */
   help: string;
+  /** The `--help` texts of its subcommands, by name (`workers create`, …). */
+  subcommandHelp?: Readonly<Record<string, string>>;
   /**
    * Runs with the arguments after the command name; resolves to the exit code.
    * @throws UsageError (exit 2) or RuntimeError (exit 1)

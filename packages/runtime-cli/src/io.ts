@@ -7,6 +7,8 @@ export interface CliIo {
   stdout(text: string): void;
   /** Writes to standard error. */
   stderr(text: string): void;
+  /** Reads standard input to its end, as UTF-8 (for `send <worker> -`). */
+  readStdin(): Promise<string>;
   env: Readonly<Record<string, string | undefined>>;
   /** Directory relative paths resolve against. */
   cwd: string;
@@ -16,11 +18,16 @@ export interface CliIo {
   exit(code: number): void;
 }
 
-/** The real process: stdout, stderr, `process.env`, `process.cwd()`, signals and `process.exit`. */
+/** The real process: stdout, stderr, stdin, `process.env`, `process.cwd()`, signals and `process.exit`. */
 export function processIo(): CliIo {
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
+    async readStdin() {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
     env: process.env,
     cwd: process.cwd(),
     onSignal(handler) {

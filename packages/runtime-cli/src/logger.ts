@@ -1,12 +1,13 @@
-import { LOG_LEVELS, type LogLevel } from './config-file.js';
+import { pino } from 'pino';
+import type { LogLevel } from './config-file.js';
 
-/** Extra fields of one log line (never tokens, bodies or paths). */
+/** Extra fields of one log line (never tokens, bodies or file paths). */
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
 /** A structured logger writing one JSON object per line. */
 export interface Logger {
   readonly level: LogLevel;
-  /** Writes `{ time, level, msg, …fields }` when `level` is at or above the logger's level. */
+  /** Writes `{ level, time, msg, …fields }` when `level` is at or above the logger's level. */
   log(level: LogLevel, msg: string, fields?: LogFields): void;
   debug(msg: string, fields?: LogFields): void;
   info(msg: string, fields?: LogFields): void;
@@ -25,8 +26,10 @@ export interface LoggerOptions {
 }
 
 /**
- * Creates a JSON-lines logger (one object per line on standard error by default), the format log
- * collectors under a process supervisor parse without configuration.
+ * Creates a JSON-lines logger on pino (one object per line on standard error by default), the
+ * format log collectors under a process supervisor parse without configuration. Levels are written
+ * as names and `time` as ISO-8601; fields named `token` or `authorization` are dropped whatever
+ * logs them.
  * @example
  * const logger = createLogger({ level: 'debug' });
  * logger.info('runtime started', { runtime_id: 'r1' });
@@ -36,11 +39,21 @@ export function createLogger({
   write = (line) => process.stderr.write(line),
   clock = Date.now,
 }: LoggerOptions = {}): Logger {
-  const threshold = LOG_LEVELS.indexOf(level);
+  const sink = pino(
+    {
+      level,
+      // No pid or hostname: a supervisor's collector adds its own.
+      base: null,
+      timestamp: () => `,"time":"${new Date(clock()).toISOString()}"`,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: ['token', 'authorization'], remove: true },
+    },
+    { write },
+  );
   function log(entryLevel: LogLevel, msg: string, fields: LogFields = {}): void {
-    if (LOG_LEVELS.indexOf(entryLevel) < threshold) return;
+    // A field must not pass itself off as the line's own level, message or time.
     const { level: _level, msg: _msg, time: _time, ...rest } = fields;
-    write(`${JSON.stringify({ time: new Date(clock()).toISOString(), level: entryLevel, msg, ...rest })}\n`);
+    sink[entryLevel](rest, msg);
   }
   return {
     level,

@@ -25,6 +25,22 @@ describe('worker-runtime binary', () => {
     expect((await runCli(['help', 'serve'])).stdout).toContain('WORKER_RUNTIME_MAX_WORKERS (default: 10000)');
   });
 
+  test('help <command> [subcommand] and --help anywhere print the same text', async () => {
+    const [viaHelp, viaFlag, viaShort, workers] = await Promise.all([
+      runCli(['help', 'workers', 'create']),
+      runCli(['workers', 'create', '--url', 'http://127.0.0.1:9', '--help']),
+      runCli(['workers', 'create', '-h']),
+      runCli(['workers', '--help']),
+    ]);
+    expect(viaHelp).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: worker-runtime workers create/) });
+    expect(viaFlag.stdout).toBe(viaHelp.stdout);
+    expect(viaShort.stdout).toBe(viaHelp.stdout);
+    expect(workers.stdout).toMatch(/^Usage: worker-runtime workers <list\|create/);
+    const bogus = await runCli(['workers', '--bogus']);
+    expect(bogus).toMatchObject({ code: 2, stdout: '' });
+    expect(bogus.stderr).toContain('unknown option --bogus');
+  });
+
   test('--version prints the package version', async () => {
     const result = await runCli(['--version']);
     expect(result).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });

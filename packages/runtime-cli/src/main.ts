@@ -6,7 +6,7 @@ import { runtimeCommand } from './runtime-command.js';
 import { sendCommand } from './send-command.js';
 import { serveCommand } from './serve-command.js';
 import { transcriptCommand } from './transcript-command.js';
-import { isUsageError, UsageError } from './usage-error.js';
+import { HelpRequest, isUsageError, UsageError } from './usage-error.js';
 import { cliVersion } from './version.js';
 import { workersCommand } from './workers-command.js';
 
@@ -34,14 +34,18 @@ Options:
 Exit codes: 0 ok · 1 runtime failure or server error · 2 usage error.
 Docs: docs/cli.md`;
 
+/** The help of `worker-runtime <path…>` (`''` the binary, `serve`, `workers create`, …). */
+function helpText(path: readonly string[]): string {
+  const [name, sub] = path;
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  const text = command ? ((sub === undefined ? undefined : command.subcommandHelp?.[sub]) ?? command.help) : HELP;
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
+
 function dispatch(argv: readonly string[], io: CliIo): Promise<number> | number {
   const [name, ...rest] = argv;
   if (name === undefined) throw new UsageError('missing command');
-  if (name === '--help' || name === '-h' || name === 'help') {
-    const topic = COMMANDS.find((command) => command.name === rest[0]);
-    io.stdout(`${topic ? topic.help : HELP}\n`);
-    return 0;
-  }
+  if (name === '--help' || name === '-h' || name === 'help') throw new HelpRequest(rest.join(' '));
   if (name === '--version' || name === '-v' || name === 'version') {
     io.stdout(`${cliVersion()}\n`);
     return 0;
@@ -64,6 +68,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   try {
     return await dispatch(argv, io);
   } catch (error) {
+    if (error instanceof HelpRequest) {
+      io.stdout(helpText(error.command.split(' ')));
+      return 0;
+    }
     if (isUsageError(error)) {
       const help = error.command === '' ? 'worker-runtime --help' : `worker-runtime ${error.command} --help`;
       io.stderr(`worker-runtime: ${error.message}\nRun '${help}' for usage.\n`);

@@ -36,10 +36,6 @@ export const runtimeCommand: Command = {
   help: HELP,
   async run(argv, io) {
     const args = parseCommandArgs(argv, CLIENT_OPTIONS, 'runtime');
-    if (args.values.help) {
-      io.stdout(`${HELP}\n`);
-      return 0;
-    }
     return withClient(args, io, 'runtime', async ({ client, json }) => {
       const summary = await client.summary();
       io.stdout(json ? formatJson(summary) : formatSummary(summary));

@@ -18,9 +18,10 @@ const BUSY_POLICIES: readonly BusyPolicy[] = ['reject', 'enqueue', 'interrupt'];
 /** Each long-poll asks for this long; the server caps it at its `max_wait_ms`. */
 const POLL_MS = 30_000;
 
-const HELP = `Usage: worker-runtime send <worker> <text> [--wait] [options]
+const HELP = `Usage: worker-runtime send <worker> <text|-> [--wait] [options]
 
 Sends a user input to a Worker (POST /v1/workers/<worker>/input) and prints the ack.
+With - as the text, the text is read from standard input (exactly as read, to its end).
 With --wait, waits for the run to end and prints its reply text(s), one per transcript entry;
 exits 1 if the run did not complete (failed, cancelled, timed_out, interrupted).
 
@@ -63,7 +64,7 @@ function formatAck(ack: InputAck): string {
   return `accepted: run ${ack.run_id} ${ack.run_status}${queued} on worker ${worker}${ack.replayed ? ' (replayed)' : ''}\n`;
 }
 
-/** `worker-runtime send <worker> <text> [--wait]`. */
+/** `worker-runtime send <worker> <text|-> [--wait]`. */
 export const sendCommand: Command = {
   name: 'send',
   summary: 'send input to a Worker; with --wait, print the reply',
@@ -82,10 +83,6 @@ export const sendCommand: Command = {
       COMMAND,
       { min: 2, max: 2, names: ['worker', 'text'] },
     );
-    if (args.values.help) {
-      io.stdout(`${HELP}\n`);
-      return 0;
-    }
     const onBusy = stringFlag(args, 'on-busy');
     if (onBusy !== undefined && !(BUSY_POLICIES as readonly string[]).includes(onBusy)) {
       throw new UsageError(`--on-busy must be one of ${BUSY_POLICIES.join(', ')} (got "${onBusy}")`, COMMAND);
@@ -95,7 +92,8 @@ export const sendCommand: Command = {
     if (system && wait) throw new UsageError('--wait does not apply to --system input (it starts no run)', COMMAND);
     const key = stringFlag(args, 'idempotency-key');
     const timeout = integerFlag(args, 'timeout-ms', COMMAND, { min: 1 });
-    const [worker, content] = args.positionals as [string, string];
+    const [worker, text] = args.positionals as [string, string];
+    const content = text === '-' ? await io.readStdin() : text;
     return withClient(args, io, COMMAND, async ({ client, json }) => {
       const ack = await client.sendInput(worker, {
         kind: system ? 'system' : 'user',

@@ -39,10 +39,6 @@ export const serveCommand: Command = {
   help: HELP,
   async run(argv, io) {
     const args = parseCommandArgs(argv, SERVE_OPTIONS, COMMAND);
-    if (args.values.help) {
-      io.stdout(`${HELP}\n`);
-      return 0;
-    }
     const config = await parseServeConfig({ args, env: io.env, cwd: io.cwd });
     return runServe(config, io);
   },

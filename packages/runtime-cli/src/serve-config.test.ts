@@ -36,6 +36,9 @@ describe('parseServeConfig', () => {
       limits: {},
       profiles: {},
       default_profile: undefined,
+      engine_modules: { specifiers: [], dir, file: '' },
+      config_file: undefined,
+      postgres: undefined,
     });
   });
 
@@ -127,13 +130,50 @@ describe('parseServeConfig', () => {
     expect((error as Error).message).toBe('invalid config file c.json: host: Invalid type: Expected string');
   });
 
-  test('engine options of command and openai_chat profiles are checked at startup', async () => {
+  test('profiles and engine_modules are passed on as written, to be checked when the Runtime opens', async () => {
+    const profiles = { chat: { engine: 'openai_chat', base_url: 'http://127.0.0.1:1/v1' }, e: { engine: 'echo' } };
+    await writeFile(join(dir, 'p.json'), JSON.stringify({ profiles, engine_modules: ['./engine.js', 'pkg'] }));
+    expect(await parse(['--config', 'p.json'])).toMatchObject({
+      profiles,
+      engine_modules: { specifiers: ['./engine.js', 'pkg'], dir, file: 'p.json' },
+      config_file: 'p.json',
+    });
+  });
+
+  test('postgres settings come from flags, variables or the config file; other stores have none', async () => {
+    await expect(parse(['--store', 'fs'])).resolves.toMatchObject({ postgres: undefined });
+    const fromEnv = await parse([], {
+      WORKER_RUNTIME_STORE: 'postgres',
+      WORKER_RUNTIME_DATABASE_URL: 'postgres://u:pw@db:5432/app',
+      WORKER_RUNTIME_STANDBY: 'true',
+      WORKER_RUNTIME_LEASE_MS: '1500',
+    });
+    expect(fromEnv.postgres).toEqual({
+      database_url: 'postgres://u:pw@db:5432/app',
+      advertise_url: undefined,
+      standby: true,
+      lease_ms: 1500,
+    });
     await writeFile(
-      join(dir, 'p.json'),
-      JSON.stringify({ profiles: { chat: { engine: 'openai_chat', base_url: 'http://127.0.0.1:1/v1' } } }),
+      join(dir, 'pg.json'),
+      JSON.stringify({ store: 'postgres', database_url: 'postgres://db/app', advertise_url: 'http://10.0.0.5:7420' }),
     );
-    await expect(parse(['--config', 'p.json'])).rejects.toThrow(/p\.json: profiles\.chat\.model: /);
-    await writeFile(join(dir, 'q.json'), JSON.stringify({ profiles: { e: { engine: 'echo', delay_ms: 'soon' } } }));
-    await expect(parse(['--config', 'q.json'])).rejects.toThrow(/q\.json: profiles\.e\.delay_ms: /);
+    const fromFile = await parse(['--config', 'pg.json', '--standby']);
+    expect(fromFile.postgres).toEqual({
+      database_url: 'postgres://db/app',
+      advertise_url: 'http://10.0.0.5:7420',
+      standby: true,
+      lease_ms: 10_000,
+    });
+  });
+
+  test('bad postgres settings are usage errors that never echo the database URL', async () => {
+    await expect(parse(['--store', 'postgres'])).rejects.toThrow(/needs --database-url or WORKER_RUNTIME_DATABASE_URL/);
+    const bad = parse(['--store', 'postgres', '--database-url', 'not a url :secret-pw@']);
+    await expect(bad).rejects.toThrow('--database-url is not a valid URL');
+    await expect(bad).rejects.not.toThrow(/secret-pw/);
+    await expect(
+      parse(['--store', 'postgres', '--database-url', 'postgres://db/app', '--lease-ms', '50']),
+    ).rejects.toThrow(/--lease-ms must be an integer from 100 to 3600000/);
   });
 });

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
-import { DisplayNameSchema, isValidId, type Limits, LimitsSchema, type Profile } from '@worker-runtime/core';
+import { DisplayNameSchema, isValidId, type Limits, LimitsSchema } from '@worker-runtime/core';
 import * as v from 'valibot';
-import { listFlag, type ParsedArgs, parseInteger, stringFlag } from './args.js';
+import { booleanFlag, listFlag, type ParsedArgs, parseInteger, stringFlag } from './args.js';
 import {
   LOG_LEVELS,
   type LoadedConfigFile,
@@ -10,6 +10,7 @@ import {
   STORE_KINDS,
   type StoreKind,
 } from './config-file.js';
+import type { EngineModuleSource } from './engine-modules.js';
 import { envName, flagName, LIMIT_NAMES } from './serve-options.js';
 import { readTokenFile } from './token.js';
 import { UsageError } from './usage-error.js';
@@ -28,8 +29,25 @@ export interface ServeConfig {
   allowed_hosts: string[];
   log_level: LogLevel;
   limits: Partial<Limits>;
-  profiles: Record<string, Profile>;
+  /** Profiles as the config file holds them; the Runtime checks each with its engine's schema. */
+  profiles: Record<string, unknown>;
   default_profile: string | undefined;
+  /** The config file's `engine_modules`, to load before the Runtime opens. */
+  engine_modules: EngineModuleSource;
+  /** Basename of the config file, if any: the Runtime's refusal of a profile is worded as its error. */
+  config_file: string | undefined;
+  /** Settings of the postgres store; set exactly when `store` is `postgres`. */
+  postgres: PostgresSettings | undefined;
+}
+
+/** How `serve` opens the postgres store. */
+export interface PostgresSettings {
+  /** The connection string. It may hold a password: never log, print or echo it. */
+  database_url: string;
+  advertise_url: string | undefined;
+  /** Wait for the lease instead of failing `store_locked`. */
+  standby: boolean;
+  lease_ms: number;
 }
 
 /** Inputs of {@link parseServeConfig}. */
@@ -132,6 +150,32 @@ function resolveAllowedHosts(sources: ServeConfigSources, file: LoadedConfigFile
   return file?.config.allowed_hosts ?? [];
 }
 
+function resolvePostgres(sources: ServeConfigSources, file: LoadedConfigFile | undefined): PostgresSettings {
+  const { args, env } = sources;
+  const url = pick(args, env, 'database_url');
+  const database_url = url ? nonEmpty(url) : file?.config.database_url;
+  // Messages name the setting, never its value: the URL may carry a password.
+  if (database_url === undefined) {
+    throw new UsageError(`--store postgres needs --database-url or ${envName('database_url')}`, COMMAND);
+  }
+  if (!URL.canParse(database_url)) throw new UsageError(`${url?.label ?? 'database_url'} is not a valid URL`, COMMAND);
+  const advertise = pick(args, env, 'advertise_url');
+  if (advertise && !URL.canParse(advertise.value))
+    throw new UsageError(`${advertise.label} is not a valid URL`, COMMAND);
+  const standby = pick(args, env, 'standby');
+  const leaseMs = pick(args, env, 'lease_ms');
+  return {
+    database_url,
+    advertise_url: advertise?.value ?? file?.config.advertise_url,
+    standby:
+      booleanFlag(args, 'standby') ||
+      (standby ? oneOf(standby, ['true', 'false']) === 'true' : (file?.config.standby ?? false)),
+    lease_ms: leaseMs
+      ? parseInteger(leaseMs.value, leaseMs.label, { min: 100, max: 3_600_000, command: COMMAND })
+      : (file?.config.lease_ms ?? 10_000),
+  };
+}
+
 /**
  * Resolves the `serve` configuration from flags, `WORKER_RUNTIME_*` variables and the `--config`
  * file (in that order of precedence), reading the token and config files it names.
@@ -160,7 +204,7 @@ export async function parseServeConfig(sources: ServeConfigSources): Promise<Ser
   const store = pick(args, env, 'store');
   const dataDir = pick(args, env, 'data_dir');
   const logLevel = pick(args, env, 'log_level');
-  const profiles = (fileConfig.profiles ?? {}) as Record<string, Profile>;
+  const profiles = fileConfig.profiles ?? {};
   const defaultProfile = pick(args, env, 'default_profile');
   if (defaultProfile && defaultProfile.value !== 'runtime_default' && !profiles[defaultProfile.value]) {
     throw new UsageError(
@@ -188,7 +232,11 @@ export async function parseServeConfig(sources: ServeConfigSources): Promise<Ser
     limits: resolveLimitsFrom(sources, file),
     profiles,
     default_profile: defaultProfile?.value ?? fileConfig.default_profile,
+    engine_modules: { specifiers: fileConfig.engine_modules ?? [], dir: file?.dir ?? cwd, file: file?.name ?? '' },
+    config_file: file?.name,
+    postgres: undefined,
   };
+  if (config.store === 'postgres') config.postgres = resolvePostgres(sources, file);
   config.token = await resolveToken(sources, file);
   if (config.token === undefined && !isLoopbackHost(config.host)) {
     throw new UsageError(

@@ -60,6 +60,7 @@ function testIo(): { io: CliIo; output: { stdout: string; stderr: string }; send
     stderr: (text) => {
       output.stderr += text;
     },
+    readStdin: async () => '',
     env: {},
     cwd: dir,
     onSignal(onSignal) {

@@ -194,9 +194,9 @@ describe('serve', () => {
     const flag = await runCli(['serve', '--port', 'eighty']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('--port must be an integer from 0 to 65535 (got "eighty")');
-    const env = await runCli(['serve'], { env: { WORKER_RUNTIME_STORE: 'postgres' } });
+    const env = await runCli(['serve'], { env: { WORKER_RUNTIME_STORE: 'sqlite' } });
     expect(env.code).toBe(2);
-    expect(env.stderr).toContain('WORKER_RUNTIME_STORE must be one of memory, fs');
+    expect(env.stderr).toContain('WORKER_RUNTIME_STORE must be one of memory, fs, postgres');
     const limit = await runCli(['serve', '--max-workers', '0']);
     expect(limit.code).toBe(2);
     expect(limit.stderr).toContain('--max-workers must be an integer ≥ 1 (got "0")');

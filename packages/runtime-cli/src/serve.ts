@@ -1,12 +1,15 @@
-import { isRuntimeError, Runtime, RuntimeError, type RuntimeStore, type RuntimeSummary } from '@worker-runtime/core';
+import { isRuntimeError, type ProfileInput, Runtime, RuntimeError, type RuntimeSummary } from '@worker-runtime/core';
 import { createBuiltinEngines } from '@worker-runtime/engines';
-import { createFsStore } from '@worker-runtime/fs-store';
 import { type RuntimeServer, serveRuntime } from '@worker-runtime/http';
+import { profileErrorInFile } from './config-file.js';
+import { logStoreDiagnostics } from './diagnostic-log.js';
+import { loadEngineModules } from './engine-modules.js';
 import type { CliIo, StopSignal } from './io.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServeConfig } from './serve-config.js';
 import { envName } from './serve-options.js';
 import { logStoreFailure } from './store-failure-log.js';
+import { createStore, openAsStandby, type StoreEvents } from './store-selection.js';
 
 /** Exit code after a signal during startup or a second one during shutdown: 128 + signal number. */
 export const SIGNAL_EXIT_CODES: Readonly<Record<StopSignal, number>> = Object.freeze({ SIGINT: 130, SIGTERM: 143 });
@@ -17,30 +20,30 @@ const SHUTDOWN_SLACK_MS = 10_000;
 /** How long a signal during startup waits for an open in progress, to release what it acquired. */
 const STARTUP_ABORT_GRACE_MS = 2_000;
 
-const SEVERITY_LEVELS = { info: 'info', warning: 'warn', error: 'error' } as const;
-
-function createStore(config: ServeConfig, logger: Logger): RuntimeStore | undefined {
-  if (config.store === 'memory') return undefined;
-  return createFsStore({
-    data_dir: config.data_dir,
-    // Store findings after open (a corrupt record skipped by a read) reach the operator's log.
-    on_diagnostic: ({ severity, code, message }) => logger.log(SEVERITY_LEVELS[severity], message, { code }),
-  });
-}
-
-async function openRuntime(config: ServeConfig, io: CliIo, logger: Logger): Promise<Runtime> {
-  const store = createStore(config, logger);
+async function openRuntime(config: ServeConfig, io: CliIo, logger: Logger, events: StoreEvents): Promise<Runtime> {
+  // Core's echo is built in; the CLI adds this package's engines and the config file's modules
+  // (a module's engine replaces a built-in one of the same name).
+  const engines = [
+    ...createBuiltinEngines({ env: io.env as NodeJS.ProcessEnv }),
+    ...(await loadEngineModules(config.engine_modules)),
+  ];
   try {
-    return await Runtime.open({
-      ...(config.runtime_id !== undefined ? { runtime_id: config.runtime_id } : {}),
-      ...(config.display_name !== undefined ? { display_name: config.display_name } : {}),
-      ...(store !== undefined ? { store } : {}),
-      ...(config.default_profile !== undefined ? { default_profile: config.default_profile } : {}),
-      profiles: config.profiles,
-      engines: createBuiltinEngines({ env: io.env as NodeJS.ProcessEnv }),
-      limits: config.limits,
+    return await openAsStandby(config, logger, async () => {
+      const store = createStore(config, events);
+      return Runtime.open({
+        ...(config.runtime_id !== undefined ? { runtime_id: config.runtime_id } : {}),
+        ...(config.display_name !== undefined ? { display_name: config.display_name } : {}),
+        ...(store !== undefined ? { store } : {}),
+        ...(config.default_profile !== undefined ? { default_profile: config.default_profile } : {}),
+        // Unchecked JSON from the config file: Runtime.open checks each profile with its engine's schema.
+        profiles: config.profiles as Record<string, ProfileInput>,
+        engines,
+        limits: config.limits,
+      });
     });
   } catch (error) {
+    const inFile = config.config_file === undefined ? error : profileErrorInFile(error, config.config_file);
+    if (inFile !== error) throw inFile;
     // The fs store lists the runtimes it found; tell the operator how to pick one here.
     const ids = isRuntimeError(error) ? error.details?.runtime_ids : undefined;
     if (!isRuntimeError(error) || !Array.isArray(ids)) throw error;
@@ -67,11 +70,14 @@ interface Started {
   /** Stops logging a store failure. */
   stopFailureLog: () => void;
   summary: RuntimeSummary;
+  /** When the Runtime began opening: diagnostics its store raised since then are logged. */
+  openedAt: string;
 }
 
 /** Opens the Runtime and starts the server; on failure releases what it opened and throws. */
-async function start(config: ServeConfig, io: CliIo, logger: Logger): Promise<Started> {
-  const runtime = await openRuntime(config, io, logger);
+async function start(config: ServeConfig, io: CliIo, logger: Logger, events: StoreEvents): Promise<Started> {
+  const openedAt = new Date().toISOString();
+  const runtime = await openRuntime(config, io, logger, events);
   const stopFailureLog = logStoreFailure({ runtime, logger });
   try {
     const server = await serveRuntime({
@@ -83,7 +89,7 @@ async function start(config: ServeConfig, io: CliIo, logger: Logger): Promise<St
       log: ({ level, msg, ...fields }) => logger.log(level, msg, fields),
     });
     try {
-      return { runtime, server, stopFailureLog, summary: await runtime.summary() };
+      return { runtime, server, stopFailureLog, summary: await runtime.summary(), openedAt };
     } catch (error) {
       await server.close();
       throw error;
@@ -156,11 +162,18 @@ export async function runServe(
     received = signal;
     onStop(signal);
   });
+  // Losing the postgres lease ends the process like a signal does, but exits 1: it did not ask to stop.
+  let onLeaseLost: (error: RuntimeError) => void = () => undefined;
+  const leaseLost = new Promise<RuntimeError>((resolve) => {
+    onLeaseLost = resolve;
+  });
   try {
-    const startup = start(config, io, logger);
+    const startup = start(config, io, logger, { onLeaseLost: (error) => onLeaseLost(error) });
     const first = await Promise.race([startup, stopRequested]);
     if (typeof first === 'string') return await abortStartup(startup, first, logger, startupAbortGraceMs);
-    const { runtime, server, stopFailureLog, summary } = first;
+    const { runtime, server, stopFailureLog, summary, openedAt } = first;
+    // Only once startup won: a startup abandoned to a signal logs nothing more.
+    logStoreDiagnostics({ runtime, logger, openedAt });
     const profiles = summary.profiles.map((profile) => profile.name).join(',');
     io.stdout(
       `worker-runtime listening on ${server.url} runtime=${summary.runtime_id} store=${summary.store} profiles=${profiles}\n`,
@@ -174,8 +187,12 @@ export async function runServe(
       version: summary.version,
     });
 
-    const signal = await stopRequested;
-    logger.info('shutting down', { signal, active_runs: (await runtime.summary()).active_runs });
+    const stop = await Promise.race([stopRequested, leaseLost]);
+    if (typeof stop === 'string') {
+      logger.info('shutting down', { signal: stop, active_runs: (await runtime.summary()).active_runs });
+    } else {
+      logger.error('lost ownership of the runtime, shutting down', { code: stop.code, reason: stop.message });
+    }
     // Stop accepting and close the Runtime together: closing answers waiting long-polls, so the
     // server's in-flight requests can finish.
     const deadline = runtime.limits.cancel_grace_ms + SHUTDOWN_SLACK_MS;
@@ -186,7 +203,7 @@ export async function runServe(
       return 1;
     }
     logger.info('stopped', { runtime_id: summary.runtime_id });
-    return 0;
+    return typeof stop === 'string' ? 0 : 1;
   } finally {
     removeHandler();
   }

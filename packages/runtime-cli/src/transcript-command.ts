@@ -36,10 +36,6 @@ export const transcriptCommand: Command = {
       COMMAND,
       { min: 1, max: 1, names: ['worker'] },
     );
-    if (args.values.help) {
-      io.stdout(`${HELP}\n`);
-      return 0;
-    }
     const tail = integerFlag(args, 'tail', COMMAND, { min: 1 });
     const start = integerFlag(args, 'start', COMMAND);
     const limit = integerFlag(args, 'limit', COMMAND, { min: 1 });

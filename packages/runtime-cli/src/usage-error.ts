@@ -14,6 +14,21 @@ export class UsageError extends RuntimeError {
   }
 }
 
+/**
+ * `--help`/`-h` on a command line: thrown by argument parsing, answered by `main` with the help of
+ * `command`, the one place help is printed (exit code 0).
+ */
+export class HelpRequest extends Error {
+  /** The command whose help to print (`serve`, `workers create`, …). */
+  readonly command: string;
+
+  constructor(command: string) {
+    super(`help for ${command}`);
+    this.name = 'HelpRequest';
+    this.command = command;
+  }
+}
+
 /** True for a {@link UsageError} (exit code 2). */
 export function isUsageError(error: unknown): error is UsageError {
   return error instanceof UsageError;

@@ -248,10 +248,6 @@ async function runSubcommand(name: string, sub: Subcommand, argv: readonly strin
     max: sub.positionals.length,
     names: sub.positionals,
   });
-  if (args.values.help) {
-    io.stdout(subcommandHelp(sub));
-    return 0;
-  }
   return withClient(args, io, command, (context) => sub.run(args, context));
 }
 
@@ -260,13 +256,12 @@ export const workersCommand: Command = {
   name: 'workers',
   summary: 'list, create, show, stop or cancel Workers',
   help: HELP,
+  subcommandHelp: Object.fromEntries(Object.entries(SUBCOMMANDS).map(([name, sub]) => [name, subcommandHelp(sub)])),
   async run(argv, io) {
     const [name, ...rest] = argv;
     if (name === undefined) throw new UsageError('missing subcommand: list, create, show, stop or cancel', 'workers');
-    if (name === '--help' || name === '-h') {
-      io.stdout(HELP);
-      return 0;
-    }
+    // A flag before the subcommand: --help (answered by main) or an unknown option.
+    if (name.startsWith('-')) parseCommandArgs([name], {}, 'workers');
     // hasOwn: a name such as "constructor" must not reach Object.prototype.
     const sub = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
     if (sub === undefined) {

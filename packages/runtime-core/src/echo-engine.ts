@@ -1,19 +1,23 @@
+import * as v from 'valibot';
 import type { EngineRun, WorkerEngine } from './engine.js';
-import { MAX_TIMER_MS } from './schemas/common.js';
+import { durationMs } from './schemas/common.js';
+import { PROFILE_COMMON_ENTRIES } from './schemas/runtime.js';
 
-/** Options of the `echo` engine, read from the profile. */
-export interface EchoOptions {
-  /** Put before the echoed content (default `"echo: "`). */
-  prefix?: string;
-  /** Wait this long before replying (default 0); honours abort. */
-  delay_ms?: number;
-  /** Stream the reply word by word, this long between words (default 0: the whole reply at once). */
-  stream_chunk_ms?: number;
-}
-
-function positiveMs(value: unknown): number {
-  return typeof value === 'number' && value > 0 ? Math.min(value, MAX_TIMER_MS) : 0;
-}
+/** An `echo` profile (SPEC §5): the common fields plus echo's options, with their defaults; unknown keys are rejected. */
+export const EchoProfileSchema = v.strictObject({
+  engine: v.literal('echo'),
+  ...PROFILE_COMMON_ENTRIES,
+  /** Put before the echoed content. */
+  prefix: v.optional(v.string(), 'echo: '),
+  /** Wait this long before replying; honours abort. */
+  delay_ms: v.optional(durationMs(0), 0),
+  /** Pace of a streamed reply, per chunk (0: the whole reply at once). */
+  stream_chunk_ms: v.optional(durationMs(0), 0),
+});
+/** An `echo` profile as a user writes it (every option optional). */
+export type EchoProfile = v.InferInput<typeof EchoProfileSchema>;
+/** A validated `echo` profile, defaults applied: what the engine reads. */
+export type ParsedEchoProfile = v.InferOutput<typeof EchoProfileSchema>;
 
 /** Reports `reply` as output deltas, one word (with the whitespace after it) at a time. */
 async function streamWords(run: EngineRun, reply: string, chunk_ms: number): Promise<void> {
@@ -48,14 +52,13 @@ export function createEchoEngine(): WorkerEngine {
   return {
     name: 'echo',
     capabilities: [],
+    profileSchema: EchoProfileSchema,
     async run(run: EngineRun): Promise<void> {
-      const options = run.worker.profile as EchoOptions;
-      const prefix = typeof options.prefix === 'string' ? options.prefix : 'echo: ';
-      const delay = positiveMs(options.delay_ms);
-      if (delay > 0) await sleep(delay, run.signal);
+      // Validated with EchoProfileSchema when the Runtime opened.
+      const { prefix, delay_ms, stream_chunk_ms } = run.worker.profile as ParsedEchoProfile;
+      if (delay_ms > 0) await sleep(delay_ms, run.signal);
       const reply = `${prefix}${run.input}`;
-      const chunk_ms = positiveMs(options.stream_chunk_ms);
-      if (chunk_ms > 0) await streamWords(run, reply, chunk_ms);
+      if (stream_chunk_ms > 0) await streamWords(run, reply, stream_chunk_ms);
       await run.append({ role: 'assistant', content: reply });
     },
   };

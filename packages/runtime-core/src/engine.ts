@@ -1,3 +1,4 @@
+import type * as v from 'valibot';
 import type { WorkerRef } from './schemas/common.js';
 import type { Profile } from './schemas/runtime.js';
 import type { TranscriptEntry, TranscriptEntryExtras, TranscriptRole } from './schemas/transcript.js';
@@ -56,6 +57,12 @@ export interface WorkerEngine {
   readonly name: string;
   /** Capability names Workers on this engine may request. */
   readonly capabilities?: readonly string[];
+  /**
+   * The valibot schema of a profile naming this engine: the common profile fields plus the engine's
+   * options, with their defaults. `Runtime.open` validates every such profile with it, and the run
+   * sees its output as `run.worker.profile`. Without one, only the common fields are checked.
+   */
+  readonly profileSchema?: v.GenericSchema<unknown, Profile>;
   run(run: EngineRun): Promise<void>;
   /**
    * Releases what the engine holds for a Worker (e.g. tool server processes). Called after the

@@ -1,6 +1,6 @@
 // Engines: the interface and the built-in echo engine
-export type { EchoOptions } from './echo-engine.js';
-export { createEchoEngine } from './echo-engine.js';
+export type { EchoProfile, ParsedEchoProfile } from './echo-engine.js';
+export { createEchoEngine, EchoProfileSchema } from './echo-engine.js';
 export type { AppendEntry, EngineRun, EngineWorker, WorkerEngine } from './engine.js';
 // Errors
 export type { ErrorCode, ErrorDetails } from './errors.js';
@@ -14,7 +14,8 @@ export { createMemoryStore, MemoryStore } from './memory-store.js';
 export type { OutputDelta, OutputDeltaListener } from './output-deltas.js';
 
 // Profiles
-export { BUILTIN_DEFAULT_PROFILE } from './profiles.js';
+export type { ProfileCatalogOptions } from './profiles.js';
+export { BUILTIN_DEFAULT_PROFILE, toConfigIssues } from './profiles.js';
 
 // Runtime: the embeddable host of Workers
 export type { EventListener, RuntimeOptions, StoreFailureListener, WorkerAddress } from './runtime.js';
@@ -62,6 +63,7 @@ export type {
   Limits,
   Profile,
   ProfileInfo,
+  ProfileInput,
   RuntimeCapabilities,
   RuntimeStatus,
   RuntimeSummary,
@@ -71,6 +73,7 @@ export {
   DiagnosticSchema,
   LimitsSchema,
   PartialLimitsSchema,
+  PROFILE_COMMON_ENTRIES,
   ProfileInfoSchema,
   ProfileSchema,
   RuntimeCapabilitiesSchema,

@@ -17,11 +17,11 @@ import { type EventTally, newTally, type RunTally, storedWorker, tallyEvent, tal
 
 // Collections are created on first use: most idle workers never need them, and each empty Map
 // costs more heap than the rest of the worker.
-interface MemoryWorker {
+// The worker is its own tally (no extra object per idle worker).
+interface MemoryWorker extends RunTally, EventTally {
   record: WorkerRecord;
   transcript: TranscriptEntry[] | null;
   runs: Map<string, StoredRun> | null;
-  tally: RunTally & EventTally;
   idempotency: Map<string, IdempotencyRecord> | null;
 }
 
@@ -58,7 +58,7 @@ export class MemoryStore implements RuntimeStore {
     return {
       runtime: { ...this.#runtime },
       workers: [...this.#workers.values()].map((worker) =>
-        storedWorker(worker.record, worker.transcript?.length ?? 0, worker.tally),
+        storedWorker(worker.record, worker.transcript?.length ?? 0, worker),
       ),
       last_event_id: this.#lastEventId,
       diagnostics: structuredClone(this.#diagnostics),
@@ -86,7 +86,7 @@ export class MemoryStore implements RuntimeStore {
             record: record.worker,
             transcript: null,
             runs: null,
-            tally: newTally(record.worker),
+            ...newTally(record.worker),
             idempotency: null,
           });
         }
@@ -96,7 +96,7 @@ export class MemoryStore implements RuntimeStore {
         const worker = this.#worker(record.run.worker_id);
         worker.runs ??= new Map();
         worker.runs.set(record.run.run.run_id, record.run);
-        tallyRun(worker.tally, record.run);
+        tallyRun(worker, record.run);
         return;
       }
       case 'transcript': {
@@ -111,7 +111,7 @@ export class MemoryStore implements RuntimeStore {
         this.#lastEventId = event.id;
         if (event.worker_ref) {
           const worker = this.#workers.get(event.worker_ref.worker_id);
-          if (worker) tallyEvent(worker.tally, event);
+          if (worker) tallyEvent(worker, event);
         }
         if (this.#events.length > this.#maxRetainedEvents) {
           this.#events.splice(0, this.#events.length - this.#maxRetainedEvents);

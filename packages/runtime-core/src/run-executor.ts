@@ -15,6 +15,7 @@ import {
 } from './schemas/transcript.js';
 import type { PendingInput, RuntimeStore, StoreRecord } from './store.js';
 import type { Timestamps } from './timestamps.js';
+import { toValidationIssues } from './validation.js';
 import type { AbortOutcome, ActiveRun, QueuedRun, RunControl, WorkerState } from './worker-state.js';
 
 type RunOutcome = { status: RunRecord['status']; error: RunRecord['error'] };
@@ -25,6 +26,16 @@ const AppendSchema = v.object({
   content: v.string('transcript content must be a string'),
   ...TranscriptEntryExtrasSchema.entries,
 });
+
+/** @throws TypeError naming the first problem (never echoing the value) for a malformed entry */
+function parseAppend(input: AppendEntry): v.InferOutput<typeof AppendSchema> {
+  const parsed = v.safeParse(AppendSchema, input);
+  if (parsed.success) return parsed.output;
+  const [issue] = toValidationIssues(parsed.issues);
+  throw new TypeError(
+    `invalid transcript entry: ${issue?.path ? `${issue.path}: ` : ''}${issue?.message ?? 'invalid'}`,
+  );
+}
 
 /** The optional fields of an appended entry, only those given (`is_error` only when true). */
 function entryExtras(entry: v.InferOutput<typeof AppendSchema>): TranscriptEntryExtras {
@@ -218,7 +229,7 @@ export class RunExecutor {
       progress: (): void => this.#armIdleTimer(state, active),
       delta: (content: string): void => this.#delta(state, active, content),
       append: async (input: AppendEntry): Promise<void> => {
-        const entry = v.parse(AppendSchema, input);
+        const entry = parseAppend(input);
         const control = active.control;
         if (control.fenced) return;
         await state.lock.run(async () => {

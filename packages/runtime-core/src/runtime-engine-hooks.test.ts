@@ -76,7 +76,10 @@ describe('tool-call transcript fields', () => {
     };
     const rt = await withEngine(engine);
     const ack = await rt.sendInput('w', { kind: 'user', content: 'go' });
-    expect(await rt.getRun('w', ack.run_id as string, { wait_ms: 5000 })).toMatchObject({ status: 'failed' });
+    expect(await rt.getRun('w', ack.run_id as string, { wait_ms: 5000 })).toMatchObject({
+      status: 'failed',
+      error: { message: 'invalid transcript entry: tool_calls.0.arguments: is required' },
+    });
     expect((await rt.transcript('w')).total_items).toBe(1);
   });
 });

@@ -11,7 +11,7 @@ import { type RuntimeContext, RuntimeGate } from './runtime-context.js';
 import { getRun } from './runtime-reads.js';
 import { createRuntimeWatchHub } from './runtime-watches.js';
 import { DisplayNameSchema } from './schemas/common.js';
-import type { Diagnostic, Limits } from './schemas/runtime.js';
+import type { Diagnostic, Limits, ProfileInput } from './schemas/runtime.js';
 import type { RuntimeStore, StoreRecord } from './store.js';
 import { Timestamps } from './timestamps.js';
 import { parseOrThrow } from './validation.js';
@@ -27,7 +27,7 @@ export interface RuntimeOptions {
   /** Where state lives (default: a new in-memory store). */
   store?: RuntimeStore;
   /** Named profiles: `{ name: { engine, description?, run_timeout_ms?, idle_timeout_ms?, capabilities?, …options } }`. */
-  profiles?: Record<string, unknown>;
+  profiles?: Record<string, ProfileInput>;
   /** Engines profiles may name, besides the built-in `echo`. */
   engines?: readonly WorkerEngine[];
   /** The profile `runtime_default` means (default: the built-in echo profile). */

@@ -6,6 +6,19 @@ import { parseOrThrow } from './validation.js';
 import type { WorkerAddress } from './worker-address.js';
 import { type WorkerState, workerStatus } from './worker-state.js';
 
+/** The worker a cancel or stop names, and its reason; checked before anything changes. */
+function target(
+  ctx: RuntimeContext,
+  worker: WorkerAddress,
+  request: ControlRequest,
+  what: string,
+): { state: WorkerState; reason: string | undefined } {
+  ctx.gate.assertWritable();
+  const state = ctx.workers.get(worker);
+  const { reason } = parseOrThrow(ControlRequestSchema, request ?? {}, what);
+  return { state, reason };
+}
+
 /**
  * Cancels a worker's active run. Resolves once the engine stopped or after `limits.cancel_grace_ms`;
  * the run ends `cancelled` and the queue continues.
@@ -15,9 +28,7 @@ export async function cancelWorker(
   worker: WorkerAddress,
   request: ControlRequest,
 ): Promise<ControlAck> {
-  ctx.gate.assertWritable();
-  const state = ctx.workers.get(worker);
-  const { reason } = parseOrThrow(ControlRequestSchema, request ?? {}, 'cancel request');
+  const { state, reason } = target(ctx, worker, request, 'cancel request');
   const active = await state.lock.run(async () => {
     const run = state.active;
     if (run && state.record.status !== 'stopped') {
@@ -46,9 +57,7 @@ export async function stopWorker(
   worker: WorkerAddress,
   request: ControlRequest,
 ): Promise<ControlAck> {
-  ctx.gate.assertWritable();
-  const state = ctx.workers.get(worker);
-  const { reason } = parseOrThrow(ControlRequestSchema, request ?? {}, 'stop request');
+  const { state, reason } = target(ctx, worker, request, 'stop request');
   const message = reason ?? 'worker stopped';
   const active = await state.lock.run(async () => {
     if (state.record.status === 'stopped') return null;

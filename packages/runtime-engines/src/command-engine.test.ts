@@ -169,22 +169,23 @@ describe('command engine: failures', () => {
     expect(run.error?.message).toBe('the command could not be started: program "no-such-program-here" was not found');
   });
 
-  test('invalid profile options fail the run with invalid_request naming the field', async () => {
-    const rt = await open({
-      empty: { engine: 'command', command: [] },
-      typo: { engine: 'command', command: ['/bin/cat'], outptu: 'jsonl' },
-      mode: { engine: 'command', command: ['/bin/cat'], output: 'xml' },
-    });
+  test('invalid profile options are refused when the Runtime opens, with invalid_request naming the field', async () => {
     const messages: (string | undefined)[] = [];
-    for (const profile of ['empty', 'typo', 'mode']) {
-      const { worker_id, run_id } = await startRun(rt, profile, 'x');
-      const run = await finishedRun(rt, worker_id, run_id);
-      expect(run.error?.code).toBe('invalid_request');
-      messages.push(run.error?.message);
+    for (const profile of [
+      { engine: 'command', command: [] },
+      { engine: 'command', command: ['/bin/cat'], outptu: 'jsonl' },
+      { engine: 'command', command: ['/bin/cat'], output: 'xml' },
+    ]) {
+      const error = await open({ p: profile }).then(
+        () => null,
+        (reason: unknown) => reason as { code?: string; message?: string },
+      );
+      expect(error?.code).toBe('invalid_request');
+      messages.push(error?.message);
     }
-    expect(messages[0]).toMatch(/^invalid options in profile "empty": command: must name the program/);
-    expect(messages[1]).toMatch(/^invalid options in profile "typo": outptu: /);
-    expect(messages[2]).toBe('invalid options in profile "mode": output: must be "text" or "jsonl"');
+    expect(messages[0]).toMatch(/^invalid options in profile "p": command: must name the program/);
+    expect(messages[1]).toBe('invalid options in profile "p": outptu: unknown field');
+    expect(messages[2]).toBe('invalid options in profile "p": output: must be "text" or "jsonl"');
   });
 
   test('output beyond max_output_bytes kills the program and fails the run', async () => {

@@ -4,11 +4,10 @@ import { basename } from 'node:path';
 import { type EngineRun, type TranscriptRole, TranscriptRoleSchema, type WorkerEngine } from '@worker-runtime/core';
 import * as v from 'valibot';
 import { ByteTail } from './byte-tail.js';
-import { type CommandProfile, CommandProfileSchema } from './command-profile.js';
+import { CommandProfileSchema, type ParsedCommandProfile } from './command-profile.js';
 import { LineBuffer } from './line-buffer.js';
 import { minimalEnv } from './minimal-env.js';
 import { groupIsAlive, terminateGroup } from './process-group.js';
-import { parseRunProfile } from './profile-options.js';
 import { TextOutput } from './text-output.js';
 
 /** How much of stderr a failure message quotes. */
@@ -36,9 +35,9 @@ export interface CommandEngineOptions {
 /**
  * The `command` engine: runs the profile's program once per run, without a shell, in its own
  * process group, and turns its stdout into transcript entries, streaming it as output deltas while
- * it is produced. POSIX only.
- * @throws (from `run`) RuntimeError `invalid_request` for invalid profile options; an Error with the
- * exit status and stderr tail when the program fails
+ * it is produced. POSIX only. Its profiles are checked with {@link CommandProfileSchema} when the
+ * Runtime opens.
+ * @throws (from `run`) an Error with the exit status and stderr tail when the program fails
  * @example
  * const runtime = await Runtime.open({
  *   engines: [createCommandEngine()],
@@ -49,13 +48,19 @@ export function createCommandEngine({ env = process.env }: CommandEngineOptions 
   return {
     name: 'command',
     capabilities: [],
+    profileSchema: CommandProfileSchema,
     run: async function runCommand(run: EngineRun): Promise<void> {
-      await executeCommand(run, parseRunProfile(CommandProfileSchema, run.worker), env);
+      // Parsed with CommandProfileSchema (defaults applied) when the Runtime opened.
+      await executeCommand(run, run.worker.profile as ParsedCommandProfile, env);
     },
   };
 }
 
-async function executeCommand(run: EngineRun, profile: CommandProfile, parentEnv: NodeJS.ProcessEnv): Promise<void> {
+async function executeCommand(
+  run: EngineRun,
+  profile: ParsedCommandProfile,
+  parentEnv: NodeJS.ProcessEnv,
+): Promise<void> {
   if (profile.cwd !== undefined) await assertDirectory(profile.cwd);
   run.signal.throwIfAborted();
   const argv = profile.input === 'argument' ? [...profile.command, run.input] : profile.command;
@@ -85,7 +90,12 @@ async function executeCommand(run: EngineRun, profile: CommandProfile, parentEnv
 }
 
 /** Feeds the input, collects output, enforces the cap and abort, and settles once the group is gone. */
-async function supervise(child: ChildProcess, pgid: number, run: EngineRun, profile: CommandProfile): Promise<void> {
+async function supervise(
+  child: ChildProcess,
+  pgid: number,
+  run: EngineRun,
+  profile: ParsedCommandProfile,
+): Promise<void> {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );

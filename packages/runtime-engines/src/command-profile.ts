@@ -1,10 +1,11 @@
+import { PROFILE_COMMON_ENTRIES } from '@worker-runtime/core';
 import * as v from 'valibot';
-import { COMMON_PROFILE_ENTRIES, EnvNameSchema, MaxOutputBytesSchema, OsStringSchema } from './profile-fields.js';
+import { EnvNameSchema, MaxOutputBytesSchema, OsStringSchema } from './profile-fields.js';
 
 /** Options of a `command` profile (SPEC §5), with their defaults; unknown keys are rejected. */
 export const CommandProfileSchema = v.strictObject({
   engine: v.literal('command'),
-  ...COMMON_PROFILE_ENTRIES,
+  ...PROFILE_COMMON_ENTRIES,
   command: v.pipe(
     v.array(OsStringSchema),
     v.minLength(1, 'must name the program to run: ["program", ...args]'),
@@ -21,5 +22,7 @@ export const CommandProfileSchema = v.strictObject({
   max_output_bytes: MaxOutputBytesSchema,
 });
 
-/** A validated `command` profile, defaults applied. */
-export type CommandProfile = v.InferOutput<typeof CommandProfileSchema>;
+/** A `command` profile as a user writes it: `{ engine: 'command', command: ['cat'] }` (defaults optional). */
+export type CommandProfile = v.InferInput<typeof CommandProfileSchema>;
+/** A validated `command` profile, defaults applied: what the engine reads. */
+export type ParsedCommandProfile = v.InferOutput<typeof CommandProfileSchema>;

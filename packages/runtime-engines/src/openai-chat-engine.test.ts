@@ -320,12 +320,11 @@ describe('openai_chat engine: provider errors', () => {
     expect(requests).toEqual([]);
   });
 
-  test('invalid profile options fail the run with invalid_request naming the field', async () => {
-    const rt = await open({ base_url: 'not a url', model: '' });
-    const { worker_id, run_id } = await startRun(rt, 'chat', 'Hi');
-    const run = await finishedRun(rt, worker_id, run_id);
-    expect(run.error?.code).toBe('invalid_request');
-    expect(run.error?.message).toMatch(/^invalid options in profile "chat": base_url: must be an absolute URL/);
+  test('invalid profile options are refused when the Runtime opens, with invalid_request naming the field', async () => {
+    const refused = open({ base_url: 'not a url', model: '' });
+    await expect(refused).rejects.toMatchObject({ code: 'invalid_request', details: { profile: 'chat' } });
+    await expect(refused).rejects.toThrow(/^invalid options in profile "chat": base_url: must be an absolute URL/);
+    expect(requests).toEqual([]);
   });
 });
 

@@ -1,15 +1,30 @@
+import { PROFILE_COMMON_ENTRIES } from '@worker-runtime/core';
 import * as v from 'valibot';
-import { COMMON_PROFILE_ENTRIES, EnvNameSchema, MaxOutputBytesSchema } from './profile-fields.js';
+import { TOOL_PROFILE_ENTRIES } from './mcp-profile.js';
+import { EnvNameSchema, MaxOutputBytesSchema } from './profile-fields.js';
 
 // RFC 9110 token characters: what a header name may contain.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // What fetch accepts in a header value: tab, printable ASCII and Latin-1; no control characters.
 const HEADER_VALUE = /^[\t\u0020-\u007e\u0080-\u00ff]*$/;
 
+/** A per-request time limit in ms: at least 1, at most one day (a timer's limit is about 24.8 days). */
+function timeoutSchema(fallback: number) {
+  return v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(1, 'must be at least 1'),
+      v.maxValue(86_400_000, 'must be at most 86400000'),
+    ),
+    fallback,
+  );
+}
+
 /** Options of an `openai_chat` profile (SPEC §5), with their defaults; unknown keys are rejected. */
 export const OpenAIChatProfileSchema = v.strictObject({
   engine: v.literal('openai_chat'),
-  ...COMMON_PROFILE_ENTRIES,
+  ...PROFILE_COMMON_ENTRIES,
   base_url: v.pipe(
     v.string(),
     v.url('must be an absolute URL such as "http://127.0.0.1:11434/v1"'),
@@ -39,7 +54,12 @@ export const OpenAIChatProfileSchema = v.strictObject({
     ),
   ),
   max_output_bytes: MaxOutputBytesSchema,
+  first_byte_timeout_ms: timeoutSchema(120_000),
+  request_timeout_ms: timeoutSchema(600_000),
+  ...TOOL_PROFILE_ENTRIES,
 });
 
-/** A validated `openai_chat` profile, defaults applied. */
-export type OpenAIChatProfile = v.InferOutput<typeof OpenAIChatProfileSchema>;
+/** An `openai_chat` profile as a user writes it (defaults optional). */
+export type OpenAIChatProfile = v.InferInput<typeof OpenAIChatProfileSchema>;
+/** A validated `openai_chat` profile, defaults applied: what the engine reads. */
+export type ParsedOpenAIChatProfile = v.InferOutput<typeof OpenAIChatProfileSchema>;

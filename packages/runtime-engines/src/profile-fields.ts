@@ -1,13 +1,4 @@
-import { ProfileSchema } from '@worker-runtime/core';
 import * as v from 'valibot';
-
-/** Keys every profile may carry whatever its engine (SPEC §5): `description`, timeouts, `capabilities`. */
-export const COMMON_PROFILE_ENTRIES = {
-  description: ProfileSchema.entries.description,
-  run_timeout_ms: ProfileSchema.entries.run_timeout_ms,
-  idle_timeout_ms: ProfileSchema.entries.idle_timeout_ms,
-  capabilities: ProfileSchema.entries.capabilities,
-};
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: a NUL byte is exactly what we reject.
 const NUL = /\u0000/;

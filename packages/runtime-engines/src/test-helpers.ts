@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type RunRecord, Runtime, type RuntimeOptions, type TranscriptEntry } from '@worker-runtime/core';
+import {
+  type ProfileInput,
+  type RunRecord,
+  Runtime,
+  type RuntimeOptions,
+  type TranscriptEntry,
+} from '@worker-runtime/core';
 import { createBuiltinEngines } from './builtin-engines.js';
 
 /** True while `pid` runs (a zombie, exited but not reaped, counts as gone). Linux `/proc` based. */
@@ -34,7 +40,12 @@ export function openRuntime(
   profiles: Record<string, unknown>,
   options: Omit<RuntimeOptions, 'profiles'> = {},
 ): Promise<Runtime> {
-  return Runtime.open({ engines: createBuiltinEngines(), profiles, ...options });
+  // Tests hand in deliberately broken profiles too: Runtime.open is what checks them.
+  return Runtime.open({
+    engines: createBuiltinEngines(),
+    profiles: profiles as Record<string, ProfileInput>,
+    ...options,
+  });
 }
 
 /** Creates a Worker on `profile` and sends it one user input; returns the ids. */

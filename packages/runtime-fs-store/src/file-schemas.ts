@@ -44,11 +44,15 @@ export const WorkerFileSchema = v.object({
   event_ids: count,
   runs_bytes: count,
   idempotency_bytes: count,
+  /** Absent in files written before `history.jsonl` existed. */
+  history_bytes: v.optional(count),
   last_event_id: count,
   updated_at: v.string(),
   last_run: v.nullable(v.object({ ordinal: count, run: RunRecordSchema })),
   next_run_ordinal: count,
   unfinished_runs: v.array(OrderedRunSchema),
+  /** Present (true) once the idempotency log lost records; see docs/fs-store.md. */
+  idempotency_damaged: v.optional(v.boolean()),
 });
 export type WorkerFile = v.InferOutput<typeof WorkerFileSchema>;
 

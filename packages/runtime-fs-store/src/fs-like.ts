@@ -26,6 +26,8 @@ export interface FsLike {
   ftruncate(fd: number, length: number): Promise<void>;
   /** The file size in bytes. */
   fsize(fd: number): Promise<number>;
+  /** The size of the file at `path` (one `stat`), or null when it does not exist. */
+  size(path: string): Promise<number | null>;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
   /** Creates a directory (and its parents); no error when it exists. */
@@ -42,6 +44,7 @@ const callbacks = {
   fdatasync: promisify(fs.fdatasync),
   ftruncate: promisify(fs.ftruncate),
   fstat: promisify(fs.fstat),
+  stat: promisify(fs.stat),
 };
 
 /**
@@ -82,6 +85,14 @@ export const nodeFs: FsLike = {
   fdatasync: (fd) => callbacks.fdatasync(fd),
   ftruncate: (fd, length) => callbacks.ftruncate(fd, length),
   fsize: async (fd) => (await callbacks.fstat(fd)).size,
+  size: async (path) => {
+    try {
+      return (await callbacks.stat(path)).size;
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return null;
+      throw error;
+    }
+  },
   rename: (from, to) => fs.promises.rename(from, to),
   unlink: (path) => fs.promises.unlink(path),
   mkdirp: makeDirs,

@@ -1,14 +1,12 @@
 import {
   type Diagnostic,
   type IdempotencyRecord,
-  IdempotencyRecordSchema,
   isRuntimeError,
   type RunRecord,
   RuntimeError,
   type RuntimeEvent,
   RuntimeEventSchema,
   type RuntimeStore,
-  StoredRunSchema,
   type StoreOpenRequest,
   type StoreRecord,
   type StoreSnapshot,
@@ -20,15 +18,17 @@ import { writeCheckpoint, writeWorkerSnapshots } from './checkpoint.js';
 import { storeUnavailable } from './file-io.js';
 import { FileWriter } from './file-writer.js';
 import { type FsLike, nodeFs } from './fs-like.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, signal } from './group-commit.js';
+import { IndexedReads } from './indexed-reads.js';
 import type { Journal } from './journal.js';
-import { RUNTIME_FILES, RuntimeLayout, WORKER_FILES } from './layout.js';
-import { parseLine, readLines, readLinesById, scanLines } from './log-reads.js';
+import { RUNTIME_FILES, RuntimeLayout } from './layout.js';
+import { parseLine } from './log-reads.js';
 import { type SerializedBatch, serializeBatch, workerOf } from './record-json.js';
+import { RecordTables } from './record-tables.js';
 import { recoverRuntime } from './recovery.js';
 import { pickRuntimeId } from './runtime-dirs.js';
 import { acquireLock, releaseLock } from './runtime-lock.js';
-import { storeDiagnostic } from './store-diagnostics.js';
+import { idempotencyDamaged, storeDiagnostic } from './store-diagnostics.js';
 import type { StoreState } from './store-state.js';
 import type { WorkerUnit } from './worker-unit.js';
 
@@ -62,16 +62,8 @@ interface OpenState {
   creating: Set<string>;
   nextBatch: number;
   published: { promise: Promise<void>; resolve: () => void };
-  /** In-flight lazy loads, by `<worker_id>/<file>`. */
-  loading: Map<string, Promise<void>>;
-}
-
-function signal(): { promise: Promise<void>; resolve: () => void } {
-  let resolve: () => void = () => undefined;
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
+  tables: RecordTables;
+  reads: IndexedReads;
 }
 
 /**
@@ -155,6 +147,7 @@ export class FsStore implements RuntimeStore {
         );
       }
       const { state, journal } = recovered;
+      const reads = new IndexedReads(this.#fs, layout, state, (diagnostic) => this.#report(diagnostic));
       const open: OpenState = {
         layout,
         state,
@@ -164,7 +157,15 @@ export class FsStore implements RuntimeStore {
         creating: new Set(),
         nextBatch: state.lastBatch + 1,
         published: signal(),
-        loading: new Map(),
+        reads,
+        tables: new RecordTables(this.#fs, {
+          layout,
+          published: () => open.published.promise,
+          worker_events: (unit, after, limit) => reads.workerEvents(unit, after, limit),
+          read: (body) => this.#read(body),
+          corrupt: (what) => this.#corrupt(what),
+          damaged: (worker_id) => this.#report(idempotencyDamaged(worker_id)),
+        }),
       };
       if (recovered.replayed) await writeCheckpoint(this.#fs, open);
       this.#open = open;
@@ -226,6 +227,9 @@ export class FsStore implements RuntimeStore {
     }
     try {
       for (const batch of batches) open.state.apply(batch);
+      for (const { records } of batches) {
+        for (const record of records) if (record.type === 'idempotency') open.tables.remember(record.record);
+      }
       for (const id of open.creating) if (open.state.workers.has(id)) open.creating.delete(id);
       await open.writer.flush();
     } catch (error) {
@@ -269,74 +273,65 @@ export class FsStore implements RuntimeStore {
 
   /** Transcript entries with 0-based index `start` .. `start + limit - 1`, read from disk in O(limit). */
   async readTranscript(worker_id: string, start: number, limit: number): Promise<TranscriptEntry[]> {
-    const { layout, state } = this.#readable();
+    const { state, reads } = this.#readable();
     const unit = state.workers.get(worker_id);
     if (!unit) return [];
+    const from = Math.max(0, start);
     const end = Math.min(start + limit, unit.readable_transcript_count);
-    const lines = await this.#read(() =>
-      readLines(
-        this.#fs,
-        {
-          data: layout.workerFile(worker_id, WORKER_FILES.transcript),
-          index: layout.workerFile(worker_id, WORKER_FILES.transcriptIndex),
-        },
-        Math.max(0, start),
-        end,
-      ),
+    const lines = await this.#read(() => reads.transcript(unit, from, end));
+    return this.#parseAll(
+      TranscriptEntrySchema,
+      lines,
+      (i) => `transcript entry ${from + i + 1} of worker ${worker_id}`,
     );
-    return this.#parseAll(TranscriptEntrySchema, lines, `a transcript entry of worker ${worker_id}`);
   }
 
   /** Up to `limit` events after `after`, optionally only those naming `worker_id`; O(limit) from disk. */
   async readEvents(query: { after: number; limit: number; worker_id?: string }): Promise<RuntimeEvent[]> {
-    const { layout, state } = this.#readable();
-    const paths = { data: layout.file(RUNTIME_FILES.events), index: layout.file(RUNTIME_FILES.eventsIndex) };
-    const max_id = state.readable_events.count;
+    const { state, reads } = this.#readable();
     const after = Math.max(0, query.after);
-    let lines: string[];
     if (query.worker_id === undefined) {
-      lines = await this.#read(() => readLines(this.#fs, paths, after, Math.min(after + query.limit, max_id)));
-    } else {
-      const unit = state.workers.get(query.worker_id);
-      if (!unit) return [];
-      const ids = layout.workerFile(unit.worker_id, WORKER_FILES.eventIds);
-      const id_count = unit.readable_event_ids;
-      lines = await this.#read(() =>
-        readLinesById(this.#fs, { ...paths, ids }, { after, limit: query.limit, id_count, max_id }),
-      );
+      const lines = await this.#read(() => reads.events(after, query.limit));
+      return this.#parseAll(RuntimeEventSchema, lines, (i) => `event ${after + i + 1}`);
     }
-    return this.#parseAll(RuntimeEventSchema, lines, 'an event');
+    const unit = state.workers.get(query.worker_id);
+    if (!unit) return [];
+    const lines = await this.#read(() => reads.workerEvents(unit, after, query.limit));
+    return this.#parseAll(RuntimeEventSchema, lines, () => `an event of worker ${unit.worker_id}`);
   }
 
   /** The latest state of one run, or null. */
   async getRun(worker_id: string, run_id: string): Promise<RunRecord | null> {
-    const { state } = this.#readable();
+    const open = this.#readable();
+    const { state } = open;
     const unit = state.workers.get(worker_id);
     if (!unit) return null;
     const live = unit.unfinishedRun(run_id)?.run ?? (unit.last_run?.run.run_id === run_id ? unit.last_run.run : null);
     if (live) return structuredClone(live);
-    const table = await this.#runTable(unit);
+    const table = await open.tables.runs(unit);
     return structuredClone(table.byId.get(run_id) ?? null);
   }
 
   /** Up to `limit` runs of a worker in queue order, after `after_run_id` when given. */
   async listRuns(worker_id: string, query: { after_run_id?: string; limit: number }): Promise<RunRecord[]> {
-    const { state } = this.#readable();
+    const { state, tables } = this.#readable();
     const unit = state.workers.get(worker_id);
     if (!unit) return [];
-    const table = await this.#runTable(unit);
+    const table = await tables.runs(unit);
     const from = query.after_run_id === undefined ? 0 : table.order.indexOf(query.after_run_id) + 1;
     if (query.after_run_id !== undefined && from === 0) return [];
     return structuredClone(table.order.slice(from, from + query.limit).map((id) => table.byId.get(id) as RunRecord));
   }
 
-  /** The idempotency record for a worker's key, or null. */
+  /**
+   * The idempotency record for a worker's key, or null; read from disk through a bounded cache.
+   * @throws RuntimeError `idempotency_conflict` when damage lost the key's record (see docs/fs-store.md)
+   */
   async getIdempotency(worker_id: string, key: string): Promise<IdempotencyRecord | null> {
-    const { state } = this.#readable();
+    const { state, tables } = this.#readable();
     const unit = state.workers.get(worker_id);
     if (!unit) return null;
-    await this.#idempotencyTable(unit);
-    return structuredClone(unit.idempotency?.get(key) ?? null);
+    return structuredClone(await tables.idempotency(unit, key));
   }
 
   /** Waits for pending commits, checkpoints (so the next open replays nothing) and releases the lock. Idempotent. */
@@ -369,102 +364,22 @@ export class FsStore implements RuntimeStore {
     }
   }
 
-  #parseAll<T>(schema: v.GenericSchema<unknown, T>, lines: string[], what: string): T[] {
+  #parseAll<T>(schema: v.GenericSchema<unknown, T>, lines: string[], what: (i: number) => string): T[] {
     const items: T[] = [];
-    for (const line of lines) {
-      const item = parseLine(schema, line, what, (label) => this.#corrupt(label));
+    lines.forEach((line, i) => {
+      const item = parseLine(schema, line, what(i), (label) => this.#corrupt(label));
       if (item !== null) items.push(item);
-    }
+    });
     return items;
   }
 
   #corrupt(what: string): void {
-    const diagnostic = storeDiagnostic('warning', 'store_corrupt_record', `${what} could not be read and was skipped`);
+    this.#report(storeDiagnostic('warning', 'store_corrupt_record', `${what} could not be read and was skipped`));
+  }
+
+  #report(diagnostic: Diagnostic): void {
     this.#onDiagnostic(diagnostic);
     this.#reportDiagnostic?.(diagnostic);
-  }
-
-  async #runTable(unit: WorkerUnit): Promise<NonNullable<WorkerUnit['runs']>> {
-    if (!unit.runs) {
-      await this.#load(
-        unit,
-        WORKER_FILES.runs,
-        (u) => [u.runs_bytes, u.readable_runs_bytes],
-        (lines) => {
-          const table = { byId: new Map<string, RunRecord>(), order: [] as string[] };
-          for (const line of lines) {
-            const stored = parseLine(StoredRunSchema, line, `a run of worker ${unit.worker_id}`, (w) =>
-              this.#corrupt(w),
-            );
-            if (!stored) continue;
-            if (!table.byId.has(stored.run.run_id)) table.order.push(stored.run.run_id);
-            table.byId.set(stored.run.run_id, stored.run);
-          }
-          unit.runs = table;
-        },
-      );
-    }
-    return unit.runs as NonNullable<WorkerUnit['runs']>;
-  }
-
-  async #idempotencyTable(unit: WorkerUnit): Promise<void> {
-    if (unit.idempotency) return;
-    await this.#load(
-      unit,
-      WORKER_FILES.idempotency,
-      (u) => [u.idempotency_bytes, u.readable_idempotency_bytes],
-      (lines) => {
-        const table = new Map<string, IdempotencyRecord>();
-        for (const line of lines) {
-          const what = `an idempotency record of worker ${unit.worker_id}`;
-          const record = parseLine(IdempotencyRecordSchema, line, what, (w) => this.#corrupt(w));
-          if (record) table.set(record.key, record as IdempotencyRecord);
-        }
-        unit.idempotency = table;
-      },
-    );
-  }
-
-  /**
-   * Reads a worker's whole runs or idempotency log once, then installs the table synchronously at
-   * a moment when every planned append has been read, so later applies keep it current.
-   */
-  async #load(
-    unit: WorkerUnit,
-    file: (typeof WORKER_FILES)['runs' | 'idempotency'],
-    sizes: (unit: WorkerUnit) => [planned: number, readable: number],
-    install: (lines: string[]) => void,
-  ): Promise<void> {
-    const key = `${unit.worker_id}/${file}`;
-    const running = this.#readable().loading.get(key);
-    if (running) return running;
-    const task = (async () => {
-      const lines: string[] = [];
-      let done = 0;
-      for (;;) {
-        const open = this.#readable();
-        const [planned, readable] = sizes(unit);
-        if (done < readable) {
-          const from = done;
-          await this.#read(() =>
-            scanLines(this.#fs, open.layout.workerFile(unit.worker_id, file), from, readable, (line) =>
-              lines.push(line),
-            ),
-          );
-          done = readable;
-          continue;
-        }
-        if (done === planned) break;
-        await open.published.promise;
-      }
-      install(lines);
-    })();
-    this.#readable().loading.set(key, task);
-    try {
-      await task;
-    } finally {
-      this.#open?.loading.delete(key);
-    }
   }
 }
 

@@ -48,3 +48,12 @@ export class GroupCommit<T> {
     this.#running = null;
   }
 }
+
+/** A promise and the function that resolves it (the store's "next group is readable" signal). */
+export function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}

@@ -20,6 +20,16 @@ export interface JournalScan {
   torn_bytes: number;
   /** How many complete lines in the middle could not be read and were skipped. */
   corrupt_lines: number;
+  /** Worker ids that the skipped lines still legibly name (for the diagnostic). */
+  corrupt_workers: string[];
+}
+
+/** The worker ids a damaged journal line still names legibly. */
+function namedWorkers(text: string, into: string[]): void {
+  for (const match of text.matchAll(/"worker_id":"([A-Za-z0-9][A-Za-z0-9._-]{0,127})"/g)) {
+    const id = match[1] as string;
+    if (!into.includes(id) && into.length < 10) into.push(id);
+  }
 }
 
 function parseLine(text: string): JournalBatch | null {
@@ -55,7 +65,8 @@ export class Journal {
     const fd = await fs.open(path, constants.O_RDWR | constants.O_CREAT);
     try {
       const raw = await readAt(fs, fd, 0, await fs.fsize(fd));
-      const scan: JournalScan = { batches: [], torn_bytes: 0, corrupt_lines: 0 };
+      const scan: JournalScan = { batches: [], torn_bytes: 0, corrupt_lines: 0, corrupt_workers: [] };
+      const pending: string[] = [];
       let position = 0;
       let goodEnd = 0;
       let pendingCorrupt = 0;
@@ -66,10 +77,12 @@ export class Journal {
         if (parsed) {
           scan.batches.push(parsed);
           scan.corrupt_lines += pendingCorrupt;
+          for (const id of pending.splice(0)) if (!scan.corrupt_workers.includes(id)) scan.corrupt_workers.push(id);
           pendingCorrupt = 0;
           goodEnd = end;
         } else {
           pendingCorrupt++;
+          namedWorkers(raw.toString('utf8', position, end), pending);
         }
         position = end;
       }

@@ -21,6 +21,7 @@ export const WORKER_FILES = {
   eventIds: 'event-ids.idx',
   runs: 'runs.jsonl',
   idempotency: 'idempotency.jsonl',
+  history: 'history.jsonl',
 } as const;
 
 /** The name of one file in a worker directory. */

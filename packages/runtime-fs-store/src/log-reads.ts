@@ -42,61 +42,72 @@ async function withIndexedLog<T>(
   }
 }
 
-/** Lines `[start, end)` of an indexed log: O(end - start) bytes read. */
+/** Lines `[start, end)` of an indexed log: O(end - start) bytes read; null when the index is damaged. */
 export function readLines(
   fs: FsLike,
   paths: { data: string; index: string },
   start: number,
   end: number,
-): Promise<string[]> {
-  return withIndexedLog(fs, paths, [], (files) => readIndexedLines(fs, files, start, end));
+): Promise<string[] | null> {
+  return withIndexedLog<string[] | null>(fs, paths, [], (files) => readIndexedLines(fs, files, start, end));
 }
 
 /**
  * Lines of the global event log for the events a worker's id index lists after `after`: a binary
  * search in the worker's index, then one read per run of consecutive ids. O(limit + log n).
+ * Returns null when either index is damaged (ids that are not ascending numbers, lines misframed).
  */
 export async function readLinesById(
   fs: FsLike,
   paths: { data: string; index: string; ids: string },
   query: { after: number; limit: number; id_count: number; max_id: number },
-): Promise<string[]> {
+): Promise<string[] | null> {
   let ids: number[];
   try {
     ids = await withFile(fs, paths.ids, constants.O_RDONLY, async (fd) => {
       const from = await searchIndex(fs, fd, query.id_count, query.after);
+      // The entry before the first one read must be at or before the cursor, or the search was misled.
+      const [before] = from > 0 ? await readIndex(fs, fd, from - 1, 1) : [0];
+      if (!Number.isSafeInteger(before) || (before as number) > query.after) return [Number.NaN];
       return readIndex(fs, fd, from, Math.min(query.limit, query.id_count - from));
     });
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return [];
     throw error;
   }
+  if (!ids.every((id, i) => Number.isSafeInteger(id) && id > (ids[i - 1] ?? query.after))) return null;
   ids = ids.filter((id) => id <= query.max_id);
-  return withIndexedLog(fs, paths, [], async (files) => {
+  return withIndexedLog<string[] | null>(fs, paths, [], async (files) => {
     const lines: string[] = [];
     let i = 0;
     while (i < ids.length) {
       let j = i + 1;
       while (j < ids.length && ids[j] === (ids[j - 1] as number) + 1) j++;
       const first = ids[i] as number;
-      lines.push(...(await readIndexedLines(fs, files, first - 1, first - 1 + (j - i))));
+      const run = await readIndexedLines(fs, files, first - 1, first - 1 + (j - i));
+      if (run === null) return null;
+      lines.push(...run);
       i = j;
     }
     return lines;
   });
 }
 
-/** Calls `onLine` for every complete line of bytes `[from, to)` of a JSONL file, reading 1 MiB at a time. */
+/**
+ * Calls `onLine` with every complete line of bytes `[from, to)` of a JSONL file and the offset
+ * where it starts, reading 1 MiB at a time.
+ */
 export async function scanLines(
   fs: FsLike,
   path: string,
   from: number,
   to: number,
-  onLine: (line: string) => void,
+  onLine: (line: string, offset: number) => void,
 ): Promise<void> {
   if (to <= from) return;
   await withFile(fs, path, constants.O_RDONLY, async (fd) => {
     let position = from;
+    let start = from;
     let carry = Buffer.alloc(0);
     while (position < to) {
       const chunk = await readAt(fs, fd, position, Math.min(1 << 20, to - position));
@@ -105,11 +116,26 @@ export async function scanLines(
       let data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
       let newline = data.indexOf(10);
       while (newline !== -1) {
-        onLine(data.toString('utf8', 0, newline));
+        onLine(data.toString('utf8', 0, newline), start);
+        start += newline + 1;
         data = data.subarray(newline + 1);
         newline = data.indexOf(10);
       }
       carry = Buffer.from(data);
+    }
+  });
+}
+
+/** The line that starts at `offset` (without its newline), reading no further than `end`. */
+export async function readLineAt(fs: FsLike, path: string, offset: number, end: number): Promise<string> {
+  return withFile(fs, path, constants.O_RDONLY, async (fd) => {
+    let length = Math.min(4096, end - offset);
+    for (;;) {
+      const raw = await readAt(fs, fd, offset, length);
+      const newline = raw.indexOf(10);
+      if (newline !== -1) return raw.toString('utf8', 0, newline);
+      if (offset + length >= end || raw.length < length) return raw.toString('utf8');
+      length = Math.min(length * 4, end - offset);
     }
   });
 }

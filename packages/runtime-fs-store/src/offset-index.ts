@@ -26,27 +26,34 @@ export async function readIndex(fs: FsLike, fd: number, from: number, count: num
 
 /**
  * Lines `[start, end)` of a JSONL file whose index holds each line's end offset. Reads only those
- * index entries and those bytes. A line that is empty (a gap left by a skipped record) comes back `''`.
+ * index entries and those bytes. A line that is empty (a gap left by a skipped record) comes back
+ * `''`. Returns null when the index does not frame whole lines (an entry that is not a number,
+ * goes backwards, or ends a line anywhere but after its newline): the index is damaged.
  */
 export async function readIndexedLines(
   fs: FsLike,
   files: { data: number; index: number },
   start: number,
   end: number,
-): Promise<string[]> {
+): Promise<string[] | null> {
   if (end <= start) return [];
   const from = start === 0 ? 0 : start - 1;
   const offsets = await readIndex(fs, files.index, from, end - from);
   const ends = start === 0 ? offsets : offsets.slice(1);
   const first = start === 0 ? 0 : (offsets[0] ?? 0);
   const last = ends[ends.length - 1] ?? first;
-  if (ends.length !== end - start || last < first) return [];
+  if (ends.length !== end - start) return [];
+  if (!offsets.every((offset, i) => Number.isSafeInteger(offset) && offset >= (offsets[i - 1] ?? 0))) return null;
   const raw = await readAt(fs, files.data, first, last - first);
   const lines: string[] = [];
   let position = first;
   for (const lineEnd of ends) {
-    const slice = raw.subarray(Math.max(0, position - first), Math.max(0, lineEnd - first));
-    lines.push(slice.toString('utf8').replace(/\n$/, ''));
+    const slice = raw.subarray(position - first, lineEnd - first);
+    if (slice.length > 0 && (slice[slice.length - 1] !== 10 || slice.indexOf(10) !== slice.length - 1)) {
+      // Past the end of a data file that was cut short the slice is short: that is lost data, not a bad index.
+      if (lineEnd - first > raw.length) lines.push(slice.toString('utf8'));
+      else return null;
+    } else lines.push(slice.toString('utf8', 0, Math.max(0, slice.length - 1)));
     position = lineEnd;
   }
   return lines;

@@ -1,15 +1,24 @@
 import { join } from 'node:path';
-import { type Diagnostic, isValidId, type RuntimeRecord, type StoreOpenRequest } from '@worker-runtime/core';
+import {
+  type Diagnostic,
+  isValidId,
+  type RuntimeRecord,
+  type StoreOpenRequest,
+  type WorkerRecord,
+} from '@worker-runtime/core';
 import * as v from 'valibot';
 import { errnoCode, fsyncPath, readSmallFile, withFile, writeAtomic } from './file-io.js';
 import { CheckpointFileSchema, FORMAT, RuntimeFileSchema, WorkerFileSchema } from './file-schemas.js';
 import { DIR_CHANGED, type FileWriter } from './file-writer.js';
 import type { FsLike } from './fs-like.js';
-import { Journal } from './journal.js';
+import { Journal, type JournalBatch } from './journal.js';
 import { RUNTIME_FILES, type RuntimeLayout, runtimesDir, WORKER_FILES } from './layout.js';
+import { checkEventLog, checkWorkerLogs, padEventLog } from './log-checks.js';
+import { fileSize } from './log-repair.js';
 import { INDEX_WIDTH, readIndex } from './offset-index.js';
-import { storeDiagnostic } from './store-diagnostics.js';
+import { type FsStoreDiagnosticCode, storeDiagnostic } from './store-diagnostics.js';
 import { type LogSize, StoreState } from './store-state.js';
+import { eventsOf, rebuildWorker } from './worker-rebuild.js';
 import { WorkerUnit } from './worker-unit.js';
 
 const KNOWN_RUNTIME_ENTRIES = new Set<string>(Object.values(RUNTIME_FILES));
@@ -66,18 +75,20 @@ export async function recoverRuntime(
   request: StoreOpenRequest,
 ): Promise<Recovered> {
   const diagnostics: Diagnostic[] = [];
-  const note = (
-    code: Parameters<typeof storeDiagnostic>[1],
-    message: string,
-    severity: 'warning' | 'info' = 'warning',
-  ) => diagnostics.push(storeDiagnostic(severity, code, message, request.now));
+  const note = (code: FsStoreDiagnosticCode, message: string, severity: 'warning' | 'info' = 'warning') =>
+    diagnostics.push(storeDiagnostic(severity, code, message, request.now));
 
   await fs.mkdirp(layout.workersDir);
   let runtime: RuntimeRecord;
   const runtimeFile = await readJson(fs, layout.file(RUNTIME_FILES.runtime), RuntimeFileSchema);
   if (runtimeFile === null || runtimeFile === 'corrupt' || runtimeFile.runtime_id !== runtime_id) {
-    if (runtimeFile !== null)
-      note('store_corrupt_record', 'runtime.json could not be read; it was rewritten from the directory name');
+    if (runtimeFile !== null || (await fileSize(fs, layout.file(RUNTIME_FILES.checkpoint))) !== null) {
+      const what = runtimeFile === null ? 'was missing' : 'could not be read';
+      note(
+        'store_corrupt_record',
+        `runtime.json ${what}; it was rewritten from the directory name (display name lost)`,
+      );
+    }
     runtime = { runtime_id, display_name: request.display_name ?? null, created_at: request.now };
     await writeAtomic(fs, layout.file(RUNTIME_FILES.runtime), JSON.stringify({ format: FORMAT, ...runtime }, null, 2));
     // A new runtime directory (and its workers/ directory) must survive a crash too.
@@ -88,22 +99,6 @@ export async function recoverRuntime(
   }
 
   const checkpoint = await readJson(fs, layout.file(RUNTIME_FILES.checkpoint), CheckpointFileSchema);
-  if (checkpoint === 'corrupt') {
-    note('store_corrupt_record', 'checkpoint.json could not be read; the event log size was taken from its index');
-  }
-  const state = new StoreState(layout, writer, {
-    runtime,
-    batch: checkpoint && checkpoint !== 'corrupt' ? checkpoint.batch : 0,
-    events:
-      checkpoint && checkpoint !== 'corrupt'
-        ? checkpoint.events
-        : await sizeFromIndex(fs, layout.file(RUNTIME_FILES.eventsIndex)),
-    diagnostics: checkpoint && checkpoint !== 'corrupt' ? checkpoint.diagnostics : [],
-    maxDiagnostics: request.max_diagnostics,
-  });
-  // The lock (and any rewritten runtime.json) changed the runtime directory.
-  state.dirty |= DIR_CHANGED;
-
   const workerDirs: string[] = [];
   for (const entry of await fs.readdir(layout.workersDir)) {
     if (!entry.isDirectory || !isValidId(entry.name)) {
@@ -112,17 +107,98 @@ export async function recoverRuntime(
     }
     workerDirs.push(entry.name);
   }
+  if (checkpoint !== null && (await fileSize(fs, layout.file(RUNTIME_FILES.journal))) === null) {
+    note('store_corrupt_record', 'journal.jsonl was missing; what was committed after the last checkpoint is lost');
+  }
+  const { journal, scan } = await Journal.open(fs, layout.file(RUNTIME_FILES.journal));
+  // Acks rest on the journal alone, so its directory entry must be durable before the first one.
+  await fsyncPath(fs, layout.dir);
+  if (scan.torn_bytes > 0) {
+    note(
+      'store_torn_tail_repaired',
+      `the journal ended in an incomplete record (${scan.torn_bytes} bytes); it was truncated`,
+    );
+  }
+  if (scan.corrupt_lines > 0) {
+    const named = scan.corrupt_workers.length > 0 ? ` (naming worker ${scan.corrupt_workers.join(', ')})` : '';
+    note('store_corrupt_record', `${scan.corrupt_lines} unreadable journal record(s)${named} were skipped`);
+  }
+
   const files = await Promise.all(
     workerDirs.map((id) => readJson(fs, layout.workerFile(id, WORKER_FILES.worker), WorkerFileSchema)),
   );
-  const missing: string[] = [];
+  const loaded: WorkerUnit[] = [];
+  const damaged: { id: string; corrupt: boolean }[] = [];
   workerDirs.forEach((id, i) => {
     const file = files[i] ?? null;
-    if (file === null) missing.push(id);
-    else if (file === 'corrupt' || file.worker.worker_id !== id) {
-      note('store_corrupt_record', `worker.json of worker ${id} could not be read; the worker was skipped`);
-    } else state.addLoaded(new WorkerUnit(file));
+    if (file === null) damaged.push({ id, corrupt: false });
+    else if (file === 'corrupt' || file.worker.worker_id !== id) damaged.push({ id, corrupt: true });
+    else loaded.push(new WorkerUnit(file));
   });
+
+  // Snapshots are derived: what the logs and the other snapshots prove wins over a lost checkpoint.
+  const usable = checkpoint !== null && checkpoint !== 'corrupt' ? checkpoint : null;
+  // No checkpoint is normal until the first one; after it the journal no longer starts at batch 1.
+  const folded = (scan.batches[0]?.batch ?? Number.POSITIVE_INFINITY) > 1 && workerDirs.length > 0;
+  if (checkpoint === 'corrupt' || (checkpoint === null && folded)) {
+    note(
+      'store_corrupt_record',
+      `checkpoint.json was ${checkpoint === null ? 'missing' : 'unreadable'}; it was rebuilt from the event log, the worker snapshots and the journal (the list of recent diagnostics was lost)`,
+    );
+  }
+  const events = await checkEventLog(
+    fs,
+    layout,
+    usable?.events ?? (await sizeFromIndex(fs, layout.file(RUNTIME_FILES.eventsIndex))),
+    (code, message) => note(code, message),
+  );
+  const state = new StoreState(layout, writer, {
+    runtime,
+    batch: usable?.batch ?? 0,
+    events,
+    diagnostics: usable?.diagnostics ?? [],
+    maxDiagnostics: request.max_diagnostics,
+  });
+  // The lock (and any rewritten runtime.json) changed the runtime directory.
+  state.dirty |= DIR_CHANGED;
+  for (const unit of loaded) state.addLoaded(unit);
+  // Batch numbers only grow: never below what any snapshot already reflects.
+  state.lastBatch = Math.max(state.lastBatch, ...loaded.map((unit) => unit.batch));
+  let repaired = await checkWorkerLogs(fs, layout, state, loaded, (code, message) => note(code, message));
+
+  const missing: string[] = [];
+  const damagedEvents = await eventsOf(
+    fs,
+    layout,
+    state.events,
+    damaged.map(({ id }) => id),
+  );
+  // Rebuilt workers join the list in creation order: by the first event naming them.
+  const created = (id: string) =>
+    Math.min(damagedEvents.get(id)?.[0]?.id ?? Number.POSITIVE_INFINITY, firstJournalEvent(scan.batches, id));
+  damaged.sort((a, b) => created(a.id) - created(b.id));
+  for (const { id, corrupt } of damaged) {
+    const rebuilt = await rebuildWorker(fs, layout, {
+      worker_id: id,
+      ordinal: state.nextOrdinal,
+      journal_record: lastWorkerRecord(scan.batches, id),
+      events: damagedEvents.get(id) ?? [],
+      force: corrupt,
+    });
+    if (!rebuilt) {
+      missing.push(id);
+      continue;
+    }
+    state.addLoaded(rebuilt.unit);
+    repaired = true;
+    const what = corrupt ? 'could not be read' : 'was missing';
+    note(
+      'store_worker_rebuilt',
+      rebuilt.record_lost
+        ? `worker.json of worker ${id} ${what} and no copy of its record survives; it was rebuilt from its logs as a stopped worker (its transcript, runs and events stay readable and its id reserved)`
+        : `worker.json of worker ${id} ${what}; it was rebuilt from its logs`,
+    );
+  }
 
   for (const entry of await fs.readdir(layout.dir)) {
     if (KNOWN_RUNTIME_ENTRIES.has(entry.name)) continue;
@@ -138,26 +214,35 @@ export async function recoverRuntime(
     );
   }
 
-  const { journal, scan } = await Journal.open(fs, layout.file(RUNTIME_FILES.journal));
-  // Acks rest on the journal alone, so its directory entry must be durable before the first one.
-  await fsyncPath(fs, layout.dir);
-  if (scan.torn_bytes > 0) {
-    note(
-      'store_torn_tail_repaired',
-      `the journal ended in an incomplete record (${scan.torn_bytes} bytes); it was truncated`,
-    );
-  }
-  if (scan.corrupt_lines > 0) {
-    note('store_corrupt_record', `${scan.corrupt_lines} unreadable journal record(s) were skipped`);
-  }
   for (const batch of scan.batches) state.apply(batch);
   await writer.flush();
   state.publish();
+  const floor = Math.max(0, ...[...state.workers.values()].map((unit) => unit.last_event_id));
+  await padEventLog(fs, layout, state, floor, (code, message) => note(code, message));
   for (const id of missing) {
     if (!state.workers.has(id))
       note('store_stray_entry', `the folder of worker ${id} has no worker.json; it was ignored`, 'info');
   }
-  return { state, journal, replayed: scan.batches.length > 0, diagnostics };
+  return { state, journal, replayed: scan.batches.length > 0 || repaired, diagnostics };
+}
+
+/** The id of the first event naming worker `id` in the journal (infinity when none). */
+function firstJournalEvent(batches: readonly JournalBatch[], id: string): number {
+  for (const { records } of batches) {
+    for (const record of records) {
+      if (record.type === 'event' && record.event.worker_ref?.worker_id === id) return record.event.id;
+    }
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
+/** The newest record of worker `id` the journal holds, if any. */
+function lastWorkerRecord(batches: readonly JournalBatch[], id: string): WorkerRecord | null {
+  let found: WorkerRecord | null = null;
+  for (const { records } of batches) {
+    for (const record of records) if (record.type === 'worker' && record.worker.worker_id === id) found = record.worker;
+  }
+  return found;
 }
 
 /** ` (name)` when the entry name is a plain id-like name; nothing otherwise. */

@@ -5,6 +5,9 @@ export type FsStoreDiagnosticCode =
   | 'store_torn_tail_repaired'
   | 'store_corrupt_record'
   | 'store_stray_entry'
+  | 'store_index_rebuilt'
+  | 'store_worker_rebuilt'
+  | 'store_idempotency_damaged'
   | 'store_stale_lock_recovered';
 
 /** A store diagnostic; messages name logical files and ids, never filesystem paths. */
@@ -15,4 +18,13 @@ export function storeDiagnostic(
   now: string = new Date().toISOString(),
 ): Diagnostic {
   return { id: generateId(), severity, code, message, created_at: now };
+}
+
+/** The warning for a worker whose idempotency log lost records. */
+export function idempotencyDamaged(worker_id: string): Diagnostic {
+  return storeDiagnostic(
+    'warning',
+    'store_idempotency_damaged',
+    `the idempotency log of worker ${worker_id} lost records; a replay of a lost key is refused with idempotency_conflict instead of running again`,
+  );
 }

@@ -54,7 +54,12 @@ export class StoreState implements DirtyMask {
     this.diagnostics = init.diagnostics.slice(-init.maxDiagnostics);
   }
 
-  /** Adds a worker loaded from its `worker.json`. */
+  /** The ordinal the next worker added gets. */
+  get nextOrdinal(): number {
+    return this.#nextOrdinal;
+  }
+
+  /** Adds a worker loaded from its `worker.json` (or rebuilt from its logs). */
   addLoaded(unit: WorkerUnit): void {
     this.workers.set(unit.worker_id, unit);
     this.#nextOrdinal = Math.max(this.#nextOrdinal, unit.ordinal + 1);
@@ -104,7 +109,11 @@ export class StoreState implements DirtyMask {
           this.#writer.ensureDir(this.#layout.workerDir(unit.worker_id), this, RUNTIME_BITS.workersDir);
         }
         const unit = this.#unit(record.worker.worker_id, batch);
-        if (unit) unit.record = record.worker;
+        if (!unit) return;
+        unit.record = record.worker;
+        const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.history);
+        this.#writer.append(path, unit.history_bytes, line, unit, LOG_BITS.history);
+        unit.history_bytes += Buffer.byteLength(line, 'utf8');
         return;
       }
       case 'run': {
@@ -119,7 +128,7 @@ export class StoreState implements DirtyMask {
       case 'idempotency': {
         const unit = this.#unit(record.record.worker_id, batch);
         if (!unit) return;
-        unit.idempotency?.set(record.record.key, record.record);
+        unit.idempotency?.add(record.record.key, unit.idempotency_bytes);
         const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.idempotency);
         this.#writer.append(path, unit.idempotency_bytes, line, unit, LOG_BITS.idempotency);
         unit.idempotency_bytes += Buffer.byteLength(line, 'utf8');
@@ -164,7 +173,8 @@ export class StoreState implements DirtyMask {
           this.events.count = Math.max(this.events.count, event.id);
         }
         const unit = event.worker_ref ? this.#unit(event.worker_ref.worker_id, batch) : null;
-        if (!unit) return;
+        // An id the worker already lists was applied before (a rebuilt worker replays every batch).
+        if (!unit || event.id <= unit.last_event_id) return;
         const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.eventIds);
         this.#writer.append(path, unit.event_ids * INDEX_WIDTH, indexEntry(event.id), unit, LOG_BITS.eventIds);
         unit.event_ids++;

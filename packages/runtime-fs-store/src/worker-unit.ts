@@ -1,5 +1,4 @@
 import {
-  type IdempotencyRecord,
   type RunRecord,
   type StoredRun,
   type StoredWorker,
@@ -9,6 +8,7 @@ import {
   type WorkerRecord,
 } from '@worker-runtime/core';
 import { FORMAT, type WorkerFile } from './file-schemas.js';
+import type { KeyOffsets } from './key-offsets.js';
 import type { WORKER_FILES } from './layout.js';
 
 /** A worker's runs, loaded on first use from `runs.jsonl`: latest state by id, in queue order. */
@@ -27,6 +27,7 @@ export const LOG_BITS = {
   eventIds: 16,
   runs: 32,
   idempotency: 64,
+  history: 128,
 } as const satisfies Partial<Record<keyof typeof WORKER_FILES, number>>;
 
 /**
@@ -46,21 +47,27 @@ export class WorkerUnit {
   transcript_count: number;
   transcript_bytes: number;
   readable_transcript_count: number;
+  readable_transcript_bytes: number;
   event_ids: number;
   readable_event_ids: number;
   runs_bytes: number;
   readable_runs_bytes: number;
   idempotency_bytes: number;
   readable_idempotency_bytes: number;
+  /** Length of `history.jsonl`, every record the worker had (the copy `worker.json` is rebuilt from). */
+  history_bytes: number;
   last_event_id: number;
   updated_at: string;
   last_run: { ordinal: number; run: RunRecord } | null;
   next_run_ordinal: number;
   /** Runs that are queued or running, in the order they were first seen; null while there are none. */
   unfinished: Map<string, UnfinishedRun> | null = null;
-  /** Loaded on demand; null until a read needs it. */
+  /** Loaded on demand and dropped again by the store's bounded cache; null while not loaded. */
   runs: RunTable | null = null;
-  idempotency: Map<string, IdempotencyRecord> | null = null;
+  /** Where each idempotency key's record is in `idempotency.jsonl`; same lifetime as `runs`. */
+  idempotency: KeyOffsets | null = null;
+  /** The idempotency log lost records (torn, unreadable): a key it does not hold may have been used. */
+  idempotency_damaged: boolean;
 
   constructor(file: WorkerFile) {
     this.worker_id = file.worker.worker_id;
@@ -70,16 +77,19 @@ export class WorkerUnit {
     this.transcript_count = file.transcript.count;
     this.transcript_bytes = file.transcript.bytes;
     this.readable_transcript_count = file.transcript.count;
+    this.readable_transcript_bytes = file.transcript.bytes;
     this.event_ids = file.event_ids;
     this.readable_event_ids = file.event_ids;
     this.runs_bytes = file.runs_bytes;
     this.readable_runs_bytes = file.runs_bytes;
     this.idempotency_bytes = file.idempotency_bytes;
     this.readable_idempotency_bytes = file.idempotency_bytes;
+    this.history_bytes = file.history_bytes ?? 0;
     this.last_event_id = file.last_event_id;
     this.updated_at = file.updated_at;
     this.last_run = file.last_run;
     this.next_run_ordinal = file.next_run_ordinal;
+    this.idempotency_damaged = file.idempotency_damaged === true;
     for (const entry of file.unfinished_runs) {
       this.unfinished ??= new Map();
       this.unfinished.set(entry.stored.run.run_id, { ordinal: entry.ordinal, stored: entry.stored as StoredRun });
@@ -97,6 +107,7 @@ export class WorkerUnit {
       event_ids: 0,
       runs_bytes: 0,
       idempotency_bytes: 0,
+      history_bytes: 0,
       last_event_id: 0,
       updated_at: record.created_at,
       last_run: null,
@@ -131,11 +142,13 @@ export class WorkerUnit {
       event_ids: this.event_ids,
       runs_bytes: this.runs_bytes,
       idempotency_bytes: this.idempotency_bytes,
+      history_bytes: this.history_bytes,
       last_event_id: this.last_event_id,
       updated_at: this.updated_at,
       last_run: this.last_run,
       next_run_ordinal: this.next_run_ordinal,
       unfinished_runs: [...(this.unfinished?.values() ?? [])],
+      ...(this.idempotency_damaged ? { idempotency_damaged: true } : {}),
     };
   }
 
@@ -147,6 +160,7 @@ export class WorkerUnit {
   /** Marks planned appends as written and safe to read. */
   publish(): void {
     this.readable_transcript_count = this.transcript_count;
+    this.readable_transcript_bytes = this.transcript_bytes;
     this.readable_event_ids = this.event_ids;
     this.readable_runs_bytes = this.runs_bytes;
     this.readable_idempotency_bytes = this.idempotency_bytes;

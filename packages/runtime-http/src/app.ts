@@ -1,12 +1,12 @@
-import type { IncomingMessage } from 'node:http';
 import { type Runtime, RuntimeError } from '@worker-runtime/core';
 import { type Context, Hono } from 'hono';
+import { basePath } from 'hono/route';
+import { webBody } from './body-source.js';
 import { createDispatcher, type Dispatcher, type DispatchRequest } from './dispatch.js';
 import { errorOutcome } from './http-errors.js';
 import type { RuntimeHttpLogger } from './log.js';
-import { createOpenApiRoute } from './openapi.js';
+import { toResponse } from './reply.js';
 import { resolveRequestId } from './request-id.js';
-import { toResponse } from './respond.js';
 import { RUNTIME_ROUTES } from './routes/index.js';
 import { createGate } from './security.js';
 
@@ -27,38 +27,10 @@ export interface RuntimeAppOptions {
   loopbackOnly?: boolean | undefined;
   /** Receives one debug line per request and an error line per `internal` failure. */
   log?: RuntimeHttpLogger | undefined;
-  /** When aborted (server shutdown), long-polls answer at once with what they have. */
+  /** When aborted (server shutdown), long-polls answer at once with what they have and streams end. */
   signal?: AbortSignal | undefined;
-}
-
-type HeaderReader = (name: string) => string | undefined;
-
-/** Reads headers straight from Node's IncomingMessage when served by @hono/node-server (no `Headers` copy). */
-function headerReader(c: Context): HeaderReader {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming) return nodeHeaderReader(incoming);
-  return (name) => c.req.header(name) ?? (name === 'host' ? new URL(c.req.url).host : undefined);
-}
-
-/** A header reader over Node's already-parsed headers. */
-export function nodeHeaderReader(incoming: IncomingMessage): HeaderReader {
-  const headers = incoming.headers;
-  return (name) => {
-    const value = headers[name];
-    return Array.isArray(value) ? value.join(', ') : value;
-  };
-}
-
-function dispatchRequest(c: Context): DispatchRequest {
-  return {
-    method: c.req.method,
-    path: c.req.path,
-    url: c.req.url,
-    header: headerReader(c),
-    get body() {
-      return c.req.raw.body;
-    },
-  };
+  /** Silence (ms) before an event stream sends a `: keep-alive` comment (default 15000). */
+  streamKeepAliveMs?: number | undefined;
 }
 
 function validateOptions(token: string | undefined, maxBodyBytes: number): void {
@@ -70,7 +42,7 @@ function validateOptions(token: string | undefined, maxBodyBytes: number): void 
   }
 }
 
-/** The dispatcher for a set of app options (shared by the Hono app and the server's GET fast path). */
+/** The dispatcher for a set of app options: what both `createRuntimeApp` and `serveRuntime` serve. */
 export function createRuntimeDispatcher({
   runtime,
   token,
@@ -79,20 +51,45 @@ export function createRuntimeDispatcher({
   loopbackOnly = true,
   log,
   signal,
+  streamKeepAliveMs,
 }: RuntimeAppOptions): Dispatcher {
   validateOptions(token, maxBodyBytes);
   return createDispatcher({
     runtime,
-    routes: [...RUNTIME_ROUTES, createOpenApiRoute()],
+    routes: RUNTIME_ROUTES,
     gate: createGate({ token, loopbackOnly, allowedHosts }),
     maxBodyBytes,
     log,
     signal,
+    streamKeepAliveMs,
   });
 }
 
+/** The path of an absolute URL as sent (Hono's `c.req.path` is already percent-decoded once). */
+function rawPathname(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start === -1) return '/';
+  const query = url.indexOf('?', start);
+  return query === -1 ? url.slice(start) : url.slice(start, query);
+}
+
+/** The request as the dispatcher sees it, with the path relative to where the app is mounted. */
+function dispatchRequest(c: Context): DispatchRequest {
+  const mount = basePath(c);
+  const raw = rawPathname(c.req.url);
+  const path = mount === '/' ? raw : raw.slice(mount.length) || '/';
+  return {
+    method: c.req.method,
+    path,
+    url: c.req.url,
+    header: (name) => c.req.header(name) ?? (name === 'host' ? new URL(c.req.url).host : undefined),
+    body: c.req.raw.body ? webBody(c.req.raw.body) : null,
+  };
+}
+
 /**
- * Builds the Hono app that serves a Runtime over REST (SPEC §6–§8) for a trusted backend.
+ * Builds the Hono app that serves a Runtime over REST (SPEC §6–§8) for a trusted backend: call it
+ * with `app.fetch`/`app.request`, or mount it in your own Hono app (`parent.route('/runtime', app)`).
  * Browsers must never call it: requests carrying `Origin` are refused, no CORS headers are sent,
  * and the token is a backend credential that must never reach a browser.
  * @throws RuntimeError `invalid_request` for a malformed token or body limit
@@ -105,18 +102,14 @@ export function createRuntimeApp(options: RuntimeAppOptions): Hono {
   return honoApp(createRuntimeDispatcher(options));
 }
 
-/** The Hono app over a dispatcher: Hono routes (HEAD included), the dispatcher answers. */
+/**
+ * The Hono transport over a dispatcher: one catch-all handler, so the route table's own matcher
+ * routes every request (Hono answers HEAD through the GET path and drops the body).
+ */
 export function honoApp(dispatcher: Dispatcher): Hono {
   const app = new Hono();
-  for (const route of dispatcher.routes) {
-    app.on(route.method, route.path, async function handleRoute(c) {
-      return toResponse(
-        await dispatcher.dispatch({ route, params: c.req.param() as Record<string, string> }, dispatchRequest(c)),
-      );
-    });
-  }
-  app.notFound(function unknownRoute(c) {
-    return toResponse(dispatcher.unmatched(dispatchRequest(c)));
+  app.all('*', async function handleRuntimeRequest(c) {
+    return toResponse(await dispatcher.handle(dispatchRequest(c)));
   });
   // The dispatcher answers every failure itself; this only guards against a fault in Hono.
   app.onError(function unexpected(error) {

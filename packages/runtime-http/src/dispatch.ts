@@ -1,93 +1,76 @@
 import { type Runtime, RuntimeError } from '@worker-runtime/core';
+import type { BodySource } from './body-source.js';
 import { DetailCache } from './detail-cache.js';
+import { EVENT_STREAM_HEADERS, runEventStream } from './event-stream.js';
 import { errorOutcome, HttpRuntimeError } from './http-errors.js';
 import type { RuntimeHttpLogger } from './log.js';
+import { createMatcher } from './matcher.js';
 import { assertNoQuery } from './query.js';
+import { bytesReply, JSON_CONTENT_TYPE, jsonReply, type Reply } from './reply.js';
 import { resolveRequestId } from './request-id.js';
-import { type JsonReply, jsonReply, rawJsonReply } from './respond.js';
-import type { RouteDef } from './route.js';
+import type { RouteDef, RouteResult, Scope } from './route.js';
 import type { Gate } from './security.js';
+import { KEEP_ALIVE_MS } from './watch-stream.js';
 
-/** One request as every serving path sees it, whatever framework carried it. */
+/** One request as both transports hand it over, whatever carried it. */
 export interface DispatchRequest {
   method: string;
-  /** The path, without the query. */
+  /** The path relative to where the app is mounted, without the query. */
   path: string;
-  /** The request target (path and query). */
+  /** The request target (path and query; may be a full URL). */
   url: string;
   /** A request header by lowercase name. */
   header(name: string): string | undefined;
-  /** The body stream (null when there is none). */
-  body: ReadableStream<Uint8Array> | null;
+  /** The body (null when there is none). */
+  body: BodySource | null;
 }
 
-/** A route matched against a path, with its decoded path parameters. */
-export interface RouteMatch {
-  route: RouteDef;
-  params: Record<string, string>;
-}
-
-/** Runs requests through the gate, the route table and the one error mapping. */
+/** Runs requests through the one matcher, the gate, the handler and the one error mapping. */
 export interface Dispatcher {
-  /** The route table, in registration order. */
-  readonly routes: readonly RouteDef[];
-  /** The route for `method` and `path`, or null. */
-  match(method: string, path: string): RouteMatch | null;
-  /** Answers a matched route (errors included: this never throws). */
-  dispatch(match: RouteMatch, request: DispatchRequest): Promise<JsonReply>;
-  /** Answers a request no route matched: 405 with `Allow` for a known path, else 404. */
-  unmatched(request: DispatchRequest): JsonReply;
+  /** Answers one request, errors included (this never throws). */
+  handle(request: DispatchRequest): Promise<Reply>;
 }
 
-interface CompiledRoute {
-  route: RouteDef;
-  segments: readonly string[];
-}
-
-function decode(segment: string): string | null {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return null;
-  }
-}
-
-function matchSegments(compiled: CompiledRoute, parts: readonly string[]): Record<string, string> | null {
-  if (compiled.segments.length !== parts.length) return null;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < parts.length; i++) {
-    const expected = compiled.segments[i] as string;
-    const actual = parts[i] as string;
-    if (expected.startsWith(':')) {
-      const value = actual === '' ? null : decode(actual);
-      if (value === null) return null;
-      params[expected.slice(1)] = value;
-    } else if (expected !== actual) {
-      return null;
-    }
-  }
-  return params;
-}
-
-/**
- * The framework-neutral core of the HTTP layer: every request, whether Hono or the GET fast path
- * carried it, is admitted (request id, then the gate: Origin, Host, token), routed, answered and
- * logged here, and every failure goes through {@link errorOutcome}.
- */
-export function createDispatcher(options: {
+/** What {@link createDispatcher} needs. */
+export interface DispatcherOptions {
   runtime: Runtime;
   routes: readonly RouteDef[];
   gate: Gate;
   maxBodyBytes: number;
   log: RuntimeHttpLogger | undefined;
   signal: AbortSignal | undefined;
-}): Dispatcher {
-  const { runtime, gate, maxBodyBytes, log, signal } = options;
+  /** Silence before an event stream's `: keep-alive` comment (default 15 s). */
+  streamKeepAliveMs?: number | undefined;
+}
+
+const ABORTED = AbortSignal.abort();
+
+// An unknown path under /v1 still needs a token, so an unauthenticated caller learns nothing.
+function unmatchedScope(path: string): Scope | null {
+  return path.startsWith('/v1/') ? 'read' : null;
+}
+
+/**
+ * The framework-neutral core of the HTTP layer: every request, whether `createRuntimeApp()` or
+ * `serveRuntime()` carried it, gets its request id, is matched against the route table, admitted
+ * by the gate (token for the route's scope, Origin, Host), answered in one of the reply kinds and
+ * logged here, and every failure goes through {@link errorOutcome}.
+ */
+export function createDispatcher({
+  runtime,
+  routes,
+  gate,
+  maxBodyBytes,
+  log,
+  signal,
+  streamKeepAliveMs = KEEP_ALIVE_MS,
+}: DispatcherOptions): Dispatcher {
   const workerCache = new DetailCache();
-  const compiled: CompiledRoute[] = options.routes.map((route) => ({ route, segments: route.path.split('/') }));
+  const match = createMatcher(routes);
 
   function logRequest(
     request: DispatchRequest,
+    route: RouteDef | null,
     requestId: string,
     started: number,
     status: number,
@@ -99,71 +82,72 @@ export function createDispatcher(options: {
       request_id: requestId,
       method: request.method,
       path: request.path,
+      ...(route !== null ? { route: route.path } : {}),
       status,
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
       ...(code !== undefined ? { code } : {}),
     });
   }
 
-  function failure(error: unknown, request: DispatchRequest, requestId: string, started: number): JsonReply {
+  /** The error answer for `error`; an unexpected one is logged at error level first. */
+  function failure(error: unknown, request: DispatchRequest, requestId: string): ReturnType<typeof errorOutcome> {
     const outcome = errorOutcome(error, requestId);
     if (outcome.internal && log) log({ ...outcome.internal, method: request.method, path: request.path });
-    if (log) logRequest(request, requestId, started, outcome.status, outcome.code);
-    return outcome.reply;
+    return outcome;
+  }
+
+  function toReply(result: RouteResult, request: DispatchRequest, requestId: string): Reply {
+    const headers = { 'x-request-id': requestId };
+    if ('events' in result) {
+      const onError = (error: unknown): void => void failure(error, request, requestId);
+      // HEAD gets the stream's headers only: a producer nobody reads would wait forever, so it
+      // runs already aborted (releasing what the handler opened for it) and its body is dropped.
+      if (request.method === 'HEAD') void runEventStream(result.events, { signal: ABORTED, onError }).cancel();
+      const body = request.method === 'HEAD' ? '' : runEventStream(result.events, { signal, onError });
+      return { status: result.status, headers: { ...EVENT_STREAM_HEADERS, ...headers }, body };
+    }
+    if ('text' in result) return bytesReply(result.status, result.text, result.contentType, headers);
+    if ('json' in result) return bytesReply(result.status, result.json, JSON_CONTENT_TYPE, headers);
+    return jsonReply(result.status, result.body, headers);
   }
 
   return {
-    routes: options.routes,
-    match(method, path) {
-      const parts = path.split('/');
-      for (const entry of compiled) {
-        if (entry.route.method !== method) continue;
-        const params = matchSegments(entry, parts);
-        if (params) return { route: entry.route, params };
-      }
-      return null;
-    },
-
-    async dispatch({ route, params }, request) {
+    async handle(request) {
       const started = log ? performance.now() : 0;
       const requestId = resolveRequestId(request.header('x-request-id'));
+      let route: RouteDef | null = null;
       try {
-        gate(request.path, request.header);
-        if (!route.doc.query) assertNoQuery(request.url);
-        const result = await route.handle({
+        if (request.header('host') === undefined) {
+          throw new RuntimeError('invalid_request', 'the request has no Host header');
+        }
+        const found = match(request.method, request.path);
+        route = found !== null && 'route' in found ? found.route : null;
+        gate(route ? route.scope : unmatchedScope(request.path), request.header);
+        if (found === null) throw new RuntimeError('route_not_found', 'no route matches this method and path');
+        if (!('route' in found)) {
+          throw new HttpRuntimeError('method_not_allowed', `this route only accepts ${found.allow}`, {
+            allow: found.allow,
+          });
+        }
+        if (!found.route.doc.query) assertNoQuery(request.url);
+        const result = await found.route.handle({
           runtime,
           workerCache,
-          params,
+          params: found.params,
           url: request.url,
           body: request.body,
           header: request.header,
           maxBodyBytes,
           signal,
+          streamKeepAliveMs,
         });
-        if (log) logRequest(request, requestId, started, result.status);
-        const headers = { 'x-request-id': requestId };
-        return 'json' in result
-          ? rawJsonReply(result.status, result.json, headers)
-          : jsonReply(result.status, result.body, headers);
+        const reply = toReply(result, request, requestId);
+        if (log) logRequest(request, route, requestId, started, reply.status);
+        return reply;
       } catch (error) {
-        return failure(error, request, requestId, started);
-      }
-    },
-
-    unmatched(request) {
-      const started = log ? performance.now() : 0;
-      const requestId = resolveRequestId(request.header('x-request-id'));
-      try {
-        gate(request.path, request.header);
-        const parts = request.path.split('/');
-        const methods = compiled.filter((entry) => matchSegments(entry, parts)).map((entry) => entry.route.method);
-        if (methods.length === 0) throw new RuntimeError('route_not_found', 'no route matches this method and path');
-        const allow = [...new Set(methods.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])))].join(
-          ', ',
-        );
-        throw new HttpRuntimeError('method_not_allowed', `this route only accepts ${allow}`, { allow });
-      } catch (error) {
-        return failure(error, request, requestId, started);
+        const outcome = failure(error, request, requestId);
+        if (log) logRequest(request, route, requestId, started, outcome.status, outcome.code);
+        return outcome.reply;
       }
     },
   };

@@ -3,8 +3,10 @@ import {
   DiagnosticSchema,
   EventBatchSchema,
   InputAckSchema,
+  OutputDeltaSchema,
   RunPageSchema,
   RunRecordSchema,
+  RuntimeEventSchema,
   RuntimeSummarySchema,
   TranscriptPageSchema,
   WorkerDetailSchema,
@@ -43,3 +45,10 @@ export const ReadySchema = v.object({ status: v.literal('ready') });
 export type Health = v.InferOutput<typeof HealthSchema>;
 /** `{ status: "ready" }`. */
 export type Ready = v.InferOutput<typeof ReadySchema>;
+
+// Event streams (SPEC §12): the `data:` of each message, by its `event:` field.
+
+/** One message of `GET /v1/events/stream` or a run stream: a durable event (`id:` set) or an `output_delta`. */
+export const StreamMessageSchema = v.union([RuntimeEventSchema, OutputDeltaSchema]);
+/** One message of `POST …/input` with `stream: true`: the `ack` first, then the run's stream messages. */
+export const InputStreamMessageSchema = v.union([InputAckSchema, RuntimeEventSchema, OutputDeltaSchema]);

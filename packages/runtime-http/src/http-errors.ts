@@ -1,6 +1,7 @@
 import { type ErrorCode, type ErrorDetails, isRuntimeError, RuntimeError } from '@worker-runtime/core';
 import type { LogEntry } from './log.js';
-import { type JsonReply, jsonReply } from './respond.js';
+import { jsonReply, type Reply } from './reply.js';
+import { wireText } from './wire-text.js';
 
 /** The HTTP status every error `code` maps to (SPEC §6). */
 export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
@@ -55,7 +56,7 @@ export class HttpRuntimeError extends RuntimeError {
 
 /** The JSON error response for `error`, plus what to log about it. */
 export interface ErrorOutcome {
-  reply: JsonReply;
+  reply: Reply;
   status: number;
   code: ErrorCode;
   /** Set for unexpected errors: what the operator's log gets (never sent to the client). */
@@ -69,23 +70,50 @@ function redact(text: string): string {
   return text.replace(PATH_LIKE, '<path>');
 }
 
+// Bounds on what an error echoes: a message, an issue path or message, and the number of issues.
+const MAX_MESSAGE = 500;
+const MAX_ISSUE_TEXT = 120;
+const MAX_ISSUES = 50;
+
+function wireDetails(details: ErrorDetails): ErrorDetails {
+  const issues = details.issues;
+  if (!Array.isArray(issues)) return details;
+  return {
+    ...details,
+    issues: issues.slice(0, MAX_ISSUES).map((issue: { path?: unknown; message?: unknown }) => ({
+      path: wireText(String(issue.path ?? ''), MAX_ISSUE_TEXT),
+      message: wireText(String(issue.message ?? ''), MAX_ISSUE_TEXT),
+    })),
+  };
+}
+
+/** 503 codes that carry `Retry-After`. */
+const RETRY_CODES: ReadonlySet<ErrorCode> = new Set([
+  'runtime_unavailable',
+  'store_unavailable',
+  'store_locked',
+  'too_many_streams',
+]);
+
 /**
  * Maps any thrown value to its JSON error response: RuntimeErrors by `code`, anything else to a
  * 500 `internal` whose message names only the request id (the cause goes to the log, redacted).
+ * Messages and issues are escaped and bounded ({@link wireText}): they may echo client-chosen names.
  */
 export function errorOutcome(error: unknown, requestId: string): ErrorOutcome {
   if (isRuntimeError(error)) {
     const status = ERROR_STATUS[error.code];
     const headers: Record<string, string> = { 'x-request-id': requestId };
     if (error instanceof HttpRuntimeError) Object.assign(headers, error.headers);
-    if (error.code === 'runtime_unavailable' || error.code === 'store_unavailable' || error.code === 'store_locked') {
+    if (RETRY_CODES.has(error.code)) {
       headers['retry-after'] = String(RETRY_AFTER_SECONDS);
     }
+    const message = wireText(error.message, MAX_MESSAGE);
     const body = {
       error:
         error.details === undefined
-          ? { code: error.code, message: error.message }
-          : { code: error.code, message: error.message, details: error.details },
+          ? { code: error.code, message }
+          : { code: error.code, message, details: wireDetails(error.details) },
     };
     return { reply: jsonReply(status, body, headers), status, code: error.code };
   }
@@ -102,7 +130,7 @@ export function errorOutcome(error: unknown, requestId: string): ErrorOutcome {
     code: 'internal',
     internal: {
       level: 'error',
-      msg: `unexpected ${name}: ${redact(message)}`,
+      msg: `unexpected ${name}: ${wireText(redact(message), MAX_MESSAGE)}`,
       request_id: requestId,
       code: 'internal',
     },

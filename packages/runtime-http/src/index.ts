@@ -2,7 +2,16 @@
 export type { RuntimeAppOptions } from './app.js';
 export { createRuntimeApp } from './app.js';
 // Typed client mirroring the Runtime API over REST
-export type { RemoteRuntimeApi, RuntimeClient, RuntimeClientOptions } from './client.js';
+export type {
+  InputStreamItem,
+  ReconnectOptions,
+  RemoteRuntimeApi,
+  RuntimeClient,
+  RuntimeClientOptions,
+  SendInputStreamOptions,
+  StreamRunOptions,
+  WatchEventsOptions,
+} from './client.js';
 export { createRuntimeClient, RuntimeHttpError } from './client.js';
 // Response envelopes (valibot schemas over core's wire schemas)
 export type { Health, Ready } from './envelopes.js';
@@ -12,10 +21,12 @@ export {
   EventsEnvelopeSchema,
   HealthSchema,
   InputAckEnvelopeSchema,
+  InputStreamMessageSchema,
   ReadySchema,
   RunEnvelopeSchema,
   RunPageEnvelopeSchema,
   RuntimeEnvelopeSchema,
+  StreamMessageSchema,
   TranscriptEnvelopeSchema,
   WorkerEnvelopeSchema,
   WorkerPageEnvelopeSchema,
@@ -25,8 +36,17 @@ export { ERROR_STATUS, RETRY_AFTER_SECONDS } from './http-errors.js';
 // Logging
 export type { LogEntry, RuntimeHttpLogger } from './log.js';
 // OpenAPI document
-export type { OpenApiDocument, OpenApiDocumentOptions } from './openapi.js';
-export { createOpenApiDocument } from './openapi.js';
+export type {
+  OpenApiDocument,
+  OpenApiDocumentOptions,
+  OpenApiOperation,
+  OpenApiParameter,
+  OpenApiResponse,
+} from './openapi.js';
+// Route scopes (SPEC §14) and the loopback rule serve and the CLI share
+export type { Scope } from './route.js';
+export { createOpenApiDocument } from './routes/index.js';
+export { isLoopbackAddress } from './security.js';
 // Node server
 export type { RuntimeServer, ServeRuntimeOptions, ServerTimeouts } from './server.js';
 export { SERVER_TIMEOUTS, serveRuntime } from './server.js';

@@ -5,6 +5,8 @@ export interface LogEntry {
   request_id?: string;
   method?: string;
   path?: string;
+  /** The matched route's template (`/v1/workers/:worker_id`), never a raw path; absent when none matched. */
+  route?: string;
   status?: number;
   duration_ms?: number;
   code?: string;

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { HttpRuntimeError } from './http-errors.js';
+import type { Scope } from './route.js';
 
 /** What the gate needs to know to admit a request (SPEC §8). */
 export interface GateOptions {
@@ -11,8 +12,11 @@ export interface GateOptions {
   allowedHosts: readonly string[];
 }
 
-/** Admits or rejects one request by its headers; throws the HTTP error to answer. */
-export type Gate = (path: string, header: (name: string) => string | undefined) => void;
+/**
+ * Admits or rejects one request by its headers; throws the HTTP error to answer. `scope` is what
+ * the matched route needs (null: no token needed); a token's scopes are checked against it here.
+ */
+export type Gate = (scope: Scope | null, header: (name: string) => string | undefined) => void;
 
 const IPV4_LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
@@ -43,16 +47,17 @@ export function isLoopbackAddress(address: string): boolean {
 }
 
 /**
- * Builds the gate every request passes before any route logic: the bearer token first on `/v1`
- * routes (SPEC §8: before anything else), then browser requests (`Origin`) are refused, then the
- * `Host` header is checked. The token is compared as SHA-256 digests with `timingSafeEqual`, so
- * timing reveals neither content nor length.
+ * Builds the gate every request passes before any route logic: the bearer token first on routes
+ * with a scope (SPEC §8: before anything else), then browser requests (`Origin`) are refused, then
+ * the `Host` header is checked. The token is compared as SHA-256 digests with `timingSafeEqual`,
+ * so timing reveals neither content nor length. The one configured token grants every scope;
+ * scoped tokens (SPEC §14) compare the token's scopes with `scope` right after the digest check.
  */
 export function createGate({ token, loopbackOnly, allowedHosts }: GateOptions): Gate {
   const expected = token === undefined ? null : digest(token);
   const allowed = new Set(allowedHosts.map((host) => host.trim().toLowerCase()));
-  return function gate(path, header) {
-    if (expected !== null && path.startsWith('/v1/')) {
+  return function gate(scope, header) {
+    if (expected !== null && scope !== null) {
       const authorization = header('authorization') ?? '';
       const match = /^bearer +(\S+) *$/i.exec(authorization);
       if (!match || !timingSafeEqual(digest(match[1] as string), expected)) {

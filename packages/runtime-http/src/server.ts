@@ -1,13 +1,11 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { getRequestListener, RequestError } from '@hono/node-server';
 import { MAX_TIMER_MS, type Runtime, RuntimeError } from '@worker-runtime/core';
-import { createRuntimeDispatcher, honoApp } from './app.js';
-import { serveGet } from './fast-get.js';
-import { errorOutcome } from './http-errors.js';
+import { createRuntimeDispatcher } from './app.js';
 import type { RuntimeHttpLogger } from './log.js';
+import { createNodeListener } from './node-listener.js';
+import { JSON_CONTENT_TYPE } from './reply.js';
 import { resolveRequestId } from './request-id.js';
-import { toResponse } from './respond.js';
 import { isLoopbackAddress } from './security.js';
 
 /** Options of {@link serveRuntime}. */
@@ -28,6 +26,8 @@ export interface ServeRuntimeOptions {
   log?: RuntimeHttpLogger | undefined;
   /** Overrides of the SPEC §8 timeouts in {@link SERVER_TIMEOUTS}, in milliseconds (each 1 to 2^31-1). */
   timeouts?: Partial<ServerTimeouts> | undefined;
+  /** Silence (ms) before an event stream sends a `: keep-alive` comment (default 15000). */
+  streamKeepAliveMs?: number | undefined;
 }
 
 /** The server's socket timeouts, in milliseconds. */
@@ -87,22 +87,44 @@ function formatUrl(host: string, port: number): string {
   return `http://${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
 }
 
-// Requests Node rejects before they reach the app (bad framing, header timeout) still get a JSON error.
-function clientErrorResponse(error: NodeJS.ErrnoException): string {
-  const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const status = timeout ? '408 Request Timeout' : tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  const message = timeout
-    ? 'the request was not received in time'
-    : tooLarge
-      ? 'the request headers are too large'
-      : 'the request is not valid HTTP';
-  const body = JSON.stringify({ error: { code: 'invalid_request', message } });
+/**
+ * Node 20 keeps an idle keep-alive socket open for `keepAliveTimeout` plus a fixed 1 s buffer;
+ * SPEC §8 says the limit itself, so the socket's timeout is set back to it once a response ends.
+ */
+const NODE_KEEP_ALIVE_BUFFER_MS = 1000;
+
+/** A raw JSON error for a connection the dispatcher never sees (Node rejected it, or CONNECT). */
+function rawErrorResponse(statusLine: string, code: string, message: string, extra = ''): string {
+  const body = JSON.stringify({ error: { code, message } });
   return (
-    `HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-    `x-request-id: ${resolveRequestId(undefined)}\r\nconnection: close\r\n\r\n${body}`
+    `HTTP/1.1 ${statusLine}\r\ncontent-type: ${JSON_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+    `x-request-id: ${resolveRequestId(undefined)}\r\n${extra}connection: close\r\n\r\n${body}`
   );
 }
+
+// Requests Node rejects before they reach the app (bad framing, header timeout) still get a JSON error.
+function clientErrorResponse(error: NodeJS.ErrnoException): string {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return rawErrorResponse('408 Request Timeout', 'invalid_request', 'the request was not received in time');
+  }
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    return rawErrorResponse(
+      '431 Request Header Fields Too Large',
+      'invalid_request',
+      'the request headers are too large',
+    );
+  }
+  return rawErrorResponse('400 Bad Request', 'invalid_request', 'the request is not valid HTTP');
+}
+
+// CONNECT (a proxy tunnel request) never reaches the 'request' listener; it gets a JSON 405.
+const CONNECT_RESPONSE = (): string =>
+  rawErrorResponse(
+    '405 Method Not Allowed',
+    'method_not_allowed',
+    'CONNECT is not supported: this is not a proxy',
+    'allow: GET, HEAD, POST\r\n',
+  );
 
 function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -124,7 +146,8 @@ function listen(server: Server, host: string, port: number): Promise<number> {
 }
 
 /**
- * Serves a Runtime over REST on @hono/node-server. Binding a non-loopback address without a token
+ * Serves a Runtime over REST on `node:http`, through the same dispatcher (route table, matcher,
+ * gate, error mapping) as `createRuntimeApp()`. Binding a non-loopback address without a token
  * refuses to start; on loopback, `Host` must be a loopback name or in `allowedHosts`.
  * @throws RuntimeError `invalid_request` (non-loopback without token, bad options), `runtime_unavailable` (cannot listen)
  * @example
@@ -141,6 +164,7 @@ export async function serveRuntime({
   maxBodyBytes,
   log,
   timeouts: timeoutOverrides,
+  streamKeepAliveMs,
 }: ServeRuntimeOptions): Promise<RuntimeServer> {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new RuntimeError('invalid_request', 'port must be an integer from 0 to 65535');
@@ -162,19 +186,9 @@ export async function serveRuntime({
     loopbackOnly,
     log,
     signal: shutdown.signal,
+    streamKeepAliveMs,
   });
-  const listener = getRequestListener(honoApp(dispatcher).fetch, {
-    // Reached only when the adapter cannot build a Request (e.g. a malformed Host): still JSON.
-    errorHandler: (error) => {
-      const mapped =
-        error instanceof RequestError
-          ? new RuntimeError('invalid_request', 'the request is malformed', { cause: error })
-          : error;
-      const outcome = errorOutcome(mapped, resolveRequestId(undefined));
-      if (outcome.internal && log) log(outcome.internal);
-      return toResponse(outcome.reply);
-    },
-  });
+  const listener = createNodeListener(dispatcher);
   // Responses still being produced when close() starts carry `connection: close`, so their
   // keep-alive sockets end with them instead of holding close() open.
   const inFlight = new Set<ServerResponse>();
@@ -183,11 +197,25 @@ export async function serveRuntime({
     1,
     Math.min(MAX_CHECK_INTERVAL_MS, Math.floor(Math.min(timeouts.headersTimeout, timeouts.requestTimeout) / 4)),
   );
-  const server = createServer({ ...timeouts, connectionsCheckingInterval: checkEvery }, (incoming, outgoing) => {
-    if (stopping) outgoing.shouldKeepAlive = false;
-    inFlight.add(outgoing);
-    outgoing.once('close', () => inFlight.delete(outgoing));
-    if (!serveGet(dispatcher, incoming, outgoing)) void listener(incoming, outgoing);
+  const keepAliveSocketTimeout = timeouts.keepAliveTimeout + NODE_KEEP_ALIVE_BUFFER_MS;
+  const server = createServer(
+    // A request without Host reaches the dispatcher, which answers it in JSON (Node's own is a bare 400).
+    { ...timeouts, connectionsCheckingInterval: checkEvery, requireHostHeader: false },
+    (incoming, outgoing) => {
+      if (stopping) outgoing.shouldKeepAlive = false;
+      inFlight.add(outgoing);
+      outgoing.once('close', () => inFlight.delete(outgoing));
+      const socket = incoming.socket;
+      outgoing.once('finish', () => {
+        // Node's own 'finish' listener (registered first) has just armed the idle timer.
+        if (socket.timeout === keepAliveSocketTimeout) socket.setTimeout(timeouts.keepAliveTimeout);
+      });
+      listener(incoming, outgoing);
+    },
+  );
+  server.on('connect', (_request, socket: Socket) => {
+    socket.on('error', () => undefined);
+    socket.end(CONNECT_RESPONSE());
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (socket.writable && !socket.writableEnded) socket.end(clientErrorResponse(error));

@@ -8,6 +8,7 @@ import {
 } from '@worker-runtime/core';
 import type { Hono } from 'hono';
 import { createRuntimeApp, type RuntimeAppOptions } from './app.js';
+import { serveRuntime } from './server.js';
 
 /** An engine whose runs wait until the test releases them (abort ends them too). */
 export interface HoldEngine extends WorkerEngine {
@@ -81,6 +82,54 @@ export function testApp(
       );
     },
   };
+}
+
+/** Something that answers requests like `app.request()`: the Hono app, or a real server behind fetch. */
+export interface Requester {
+  request(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/** A served Runtime, over one of the two transports. */
+export interface Served {
+  app: Requester;
+  call(path: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  /** Stops the server (a no-op for the in-process app). */
+  close(): Promise<void>;
+}
+
+/**
+ * The two entry points the REST contract runs against: `createRuntimeApp().request()` in process,
+ * and `serveRuntime()` over a real socket on 127.0.0.1. Both must answer byte for byte the same.
+ */
+export type TransportName = 'app.request' | 'serveRuntime';
+export const TRANSPORTS: readonly TransportName[] = ['app.request', 'serveRuntime'];
+
+function caller(app: Requester): Served['call'] {
+  return (path, init = {}) => {
+    const hasBody = init.body !== undefined;
+    return app.request(path, {
+      method: init.method ?? (hasBody ? 'POST' : 'GET'),
+      headers: { ...(hasBody ? JSON_HEADERS : AUTH), ...init.headers },
+      ...(hasBody ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) } : {}),
+    });
+  };
+}
+
+/** Serves `runtime` with the test token over `transport`. */
+export async function serveOver(
+  transport: TransportName,
+  runtime: Runtime,
+  options: Omit<RuntimeAppOptions, 'runtime'> = {},
+): Promise<Served> {
+  if (transport === 'app.request') {
+    const app = createRuntimeApp({ runtime, token: TOKEN, ...options });
+    const requester: Requester = { request: async (path, init) => app.request(path, init) };
+    return { app: requester, call: caller(requester), close: async () => undefined };
+  }
+  const { loopbackOnly: _loopbackOnly, signal: _signal, ...serverOptions } = options;
+  const server = await serveRuntime({ runtime, port: 0, token: TOKEN, ...serverOptions });
+  const requester: Requester = { request: (path, init) => fetch(`${server.url}${path}`, init) };
+  return { app: requester, call: caller(requester), close: () => server.close() };
 }
 
 /** Polls `check` until it returns a value, or fails after `ms`. */

@@ -18,6 +18,8 @@ export interface SpawnOptions {
   /** Extra environment (the parent's `WORKER_RUNTIME_*` variables are never inherited). */
   env?: Record<string, string>;
   cwd?: string;
+  /** Written to the process's standard input, which is then closed (default: no stdin). */
+  input?: string;
 }
 
 const live = new Set<ChildProcess>();
@@ -33,8 +35,9 @@ function spawnCli(args: readonly string[], options: SpawnOptions): ChildProcess 
   const child = spawn(process.execPath, [CLI_PATH, ...args], {
     env: cleanEnv(options.env),
     cwd: options.cwd ?? process.cwd(),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (options.input !== undefined) child.stdin?.end(options.input);
   live.add(child);
   child.on('exit', () => live.delete(child));
   return child;

@@ -17,6 +17,11 @@ export const InputRequestSchema = v.strictObject({
   on_busy: v.optional(BusyPolicySchema),
   idempotency_key: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
   timeout_ms: v.optional(durationMs(1)),
+  /**
+   * Over REST: answer with the run's live stream instead of the JSON ack (SPEC §12). Not part of
+   * the input: the Runtime ignores it and it does not count for idempotency.
+   */
+  stream: v.optional(v.boolean()),
 });
 export type InputRequest = v.InferInput<typeof InputRequestSchema>;
 

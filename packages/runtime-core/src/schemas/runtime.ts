@@ -80,12 +80,23 @@ export const RuntimeSummarySchema = v.object({
 });
 export type RuntimeSummary = v.InferOutput<typeof RuntimeSummarySchema>;
 
-/** A profile: which engine runs a Worker, with what options and timeouts. */
-export const ProfileSchema = v.looseObject({
-  engine: v.pipe(v.string(), v.minLength(1)),
+/**
+ * The fields every profile may carry whatever its engine (SPEC §5). An engine's profile schema
+ * spreads them next to its own options: `v.strictObject({ engine: v.literal('x'), ...PROFILE_COMMON_ENTRIES, … })`.
+ */
+export const PROFILE_COMMON_ENTRIES = {
   description: v.optional(v.string()),
   run_timeout_ms: v.optional(durationMs(1)),
   idle_timeout_ms: v.optional(durationMs(1)),
   capabilities: v.optional(v.array(v.string())),
+};
+
+/** A profile: which engine runs a Worker, with what options and timeouts (options are the engine's to check). */
+export const ProfileSchema = v.looseObject({
+  engine: v.pipe(v.string(), v.minLength(1)),
+  ...PROFILE_COMMON_ENTRIES,
 });
+/** A validated profile as an engine receives it: its engine's defaults applied. */
 export type Profile = v.InferOutput<typeof ProfileSchema>;
+/** A profile as a user writes it in `RuntimeOptions.profiles` (engine options as the engine documents them). */
+export type ProfileInput = v.InferInput<typeof ProfileSchema>;

@@ -36,6 +36,20 @@ export function describeRuntimeConformance(
 
     const create = { intent: { kind: 'assistant' as const }, profile: { kind: 'runtime_default' as const } };
 
+    test('a create idempotency key survives a restart', async () => {
+      const { open } = await setup();
+      const first = await open();
+      const made = await first.createWorker({ ...create, idempotency_key: 'create-key', metadata: { k: 'v' } });
+      await first.close();
+      const second = await open();
+      const replay = await second.createWorker({ ...create, idempotency_key: 'create-key', metadata: { k: 'v' } });
+      expect(replay.worker_id).toBe(made.worker_id);
+      await expect(second.createWorker({ ...create, idempotency_key: 'create-key' })).rejects.toMatchObject({
+        code: 'idempotency_conflict',
+      });
+      expect((await second.listWorkers()).workers).toHaveLength(1);
+    });
+
     test('workers, transcripts, runs and events survive a restart; ids continue', async () => {
       const { open } = await setup();
       const first = await open({ display_name: 'Durable' });

@@ -1,13 +1,11 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { generateId } from '../identity.js';
 import type { RuntimeEvent } from '../schemas/event.js';
-import type { RunRecord } from '../schemas/run.js';
 import type { Diagnostic } from '../schemas/runtime.js';
 import type { TranscriptEntry } from '../schemas/transcript.js';
-import type { RuntimeStore, StoreOpenRequest, StoreRecord, WorkerRecord } from '../store.js';
+import type { RuntimeStore, StoreOpenRequest, StoreRecord } from '../store.js';
 import { registerSuiteHooks, type StoreFixture, type SuiteHooks } from './fixture.js';
-
-const NOW = '2026-01-01T00:00:00.000Z';
+import { NOW, runRecord, workerRecord } from './records.js';
 
 function openRequest(overrides: Partial<StoreOpenRequest> = {}): StoreOpenRequest {
   return {
@@ -15,39 +13,6 @@ function openRequest(overrides: Partial<StoreOpenRequest> = {}): StoreOpenReques
     now: NOW,
     max_diagnostics: 1000,
     max_retained_events: 100_000,
-    ...overrides,
-  };
-}
-
-function workerRecord(worker_id: string, overrides: Partial<WorkerRecord> = {}): WorkerRecord {
-  return {
-    worker_id,
-    display_name: null,
-    intent: { kind: 'assistant' },
-    profile: { kind: 'runtime_default' },
-    config_bundle: null,
-    requested_capabilities: [],
-    workspace_refs: [],
-    mount_refs: [{ name: 'repo', reference: 'opaque://x' }],
-    metadata: { team: 'a' },
-    created_at: NOW,
-    status: 'idle',
-    stopped_event_id: null,
-    ...overrides,
-  };
-}
-
-function runRecord(run_id: string, overrides: Partial<RunRecord> = {}): RunRecord {
-  return {
-    run_id,
-    status: 'queued',
-    input_sequence: null,
-    queued_at: NOW,
-    started_at: null,
-    ended_at: null,
-    error: null,
-    idempotency_key: null,
-    output_entries: 0,
     ...overrides,
   };
 }

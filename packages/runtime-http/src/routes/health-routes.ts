@@ -6,6 +6,7 @@ import type { RouteDef } from '../route.js';
 export const healthRoute: RouteDef = {
   method: 'GET',
   path: '/healthz',
+  scope: null,
   doc: {
     operationId: 'getHealth',
     summary: 'Liveness',
@@ -23,6 +24,7 @@ export const healthRoute: RouteDef = {
 export const readyRoute: RouteDef = {
   method: 'GET',
   path: '/readyz',
+  scope: null,
   doc: {
     operationId: 'getReady',
     summary: 'Readiness',

@@ -13,6 +13,7 @@ const parseTranscriptQuery = createQueryParser(TranscriptQuerySchema);
 export const listRunsRoute: RouteDef = {
   method: 'GET',
   path: '/v1/workers/:worker_id/runs',
+  scope: 'read',
   doc: {
     operationId: 'listRuns',
     summary: "List a worker's runs",
@@ -33,6 +34,7 @@ export const listRunsRoute: RouteDef = {
 export const getRunRoute: RouteDef = {
   method: 'GET',
   path: '/v1/workers/:worker_id/runs/:run_id',
+  scope: 'read',
   doc: {
     operationId: 'getRun',
     summary: 'Get a run',
@@ -62,6 +64,7 @@ export const getRunRoute: RouteDef = {
 export const transcriptRoute: RouteDef = {
   method: 'GET',
   path: '/v1/workers/:worker_id/transcript',
+  scope: 'read',
   doc: {
     operationId: 'getTranscript',
     summary: "Read a worker's transcript",

@@ -10,6 +10,7 @@ const parseEventQuery = createQueryParser(EventQuerySchema);
 export const getRuntimeRoute: RouteDef = {
   method: 'GET',
   path: '/v1/runtime',
+  scope: 'read',
   doc: {
     operationId: 'getRuntime',
     summary: 'Runtime summary',
@@ -27,6 +28,7 @@ export const getRuntimeRoute: RouteDef = {
 export const getDiagnosticsRoute: RouteDef = {
   method: 'GET',
   path: '/v1/diagnostics',
+  scope: 'read',
   doc: {
     operationId: 'getDiagnostics',
     summary: 'Diagnostics',
@@ -44,6 +46,7 @@ export const getDiagnosticsRoute: RouteDef = {
 export const readEventsRoute: RouteDef = {
   method: 'GET',
   path: '/v1/events',
+  scope: 'read',
   doc: {
     operationId: 'readEvents',
     summary: 'Read events',

@@ -7,6 +7,7 @@ import {
 import {
   ControlAckEnvelopeSchema,
   InputAckEnvelopeSchema,
+  InputStreamMessageSchema,
   WorkerEnvelopeSchema,
   WorkerPageEnvelopeSchema,
 } from '../envelopes.js';
@@ -14,6 +15,7 @@ import { readJsonBody } from '../json-body.js';
 import { createQueryParser } from '../query.js';
 import type { RouteContext, RouteDef } from '../route.js';
 import { WorkerParamsSchema } from './params.js';
+import { streamInput, wantsInputStream } from './stream-routes.js';
 
 const parseListQuery = createQueryParser(ListWorkersQuerySchema);
 
@@ -33,6 +35,7 @@ const MUTATION_ERRORS = ['runtime_unavailable', 'store_unavailable'] as const;
 export const listWorkersRoute: RouteDef = {
   method: 'GET',
   path: '/v1/workers',
+  scope: 'read',
   doc: {
     operationId: 'listWorkers',
     summary: 'List workers',
@@ -52,6 +55,7 @@ export const listWorkersRoute: RouteDef = {
 export const createWorkerRoute: RouteDef = {
   method: 'POST',
   path: '/v1/workers',
+  scope: 'control',
   doc: {
     operationId: 'createWorker',
     summary: 'Create a worker',
@@ -80,6 +84,7 @@ export const createWorkerRoute: RouteDef = {
 export const getWorkerRoute: RouteDef = {
   method: 'GET',
   path: '/v1/workers/:worker_id',
+  scope: 'read',
   doc: {
     operationId: 'getWorker',
     summary: 'Get a worker',
@@ -107,18 +112,26 @@ export const getWorkerRoute: RouteDef = {
 export const sendInputRoute: RouteDef = {
   method: 'POST',
   path: '/v1/workers/:worker_id/input',
+  scope: 'control',
   doc: {
     operationId: 'sendInput',
     summary: 'Send input',
     description:
       'A `user` input starts a run (or queues, rejects or interrupts per `on_busy`); a `system` input is appended ' +
       'to the transcript. The same `idempotency_key` with the same body answers the original ack with ' +
-      '`replayed: true` and status 200.',
+      '`replayed: true` and status 200. With `"stream": true` (or `Accept: text/event-stream`) the answer is ' +
+      '200 `text/event-stream`: `event: ack` with the ack, then the run’s stream (as `GET …/runs/{run_id}/stream`; ' +
+      'a replayed input streams its original run, a system input’s stream ends after the ack).',
     tags: ['workers'],
     params: WorkerParamsSchema,
     body: { schema: InputRequestSchema, required: true },
     success: { status: 202, description: 'Input accepted', schema: InputAckEnvelopeSchema },
-    alsoSuccess: { status: 200, description: 'The original ack, replayed for a repeated idempotency key' },
+    alsoSuccess: {
+      status: 200,
+      description:
+        'The original ack, replayed for a repeated idempotency key; or, streaming, the ack and the run stream',
+      events: InputStreamMessageSchema,
+    },
     errors: [
       ...BODY_ERRORS,
       'invalid_id',
@@ -127,11 +140,13 @@ export const sendInputRoute: RouteDef = {
       'queue_full',
       'worker_stopped',
       'idempotency_conflict',
+      'too_many_streams',
       ...MUTATION_ERRORS,
     ],
   },
   async handle(context) {
     const input = (await body(context, false)) as Parameters<typeof context.runtime.sendInput>[1];
+    if (wantsInputStream(input, context)) return streamInput(context, workerId(context), input);
     const ack = await context.runtime.sendInput(workerId(context), input);
     return { status: ack.replayed ? 200 : 202, body: { ack } };
   },
@@ -141,6 +156,7 @@ export const sendInputRoute: RouteDef = {
 export const cancelWorkerRoute: RouteDef = {
   method: 'POST',
   path: '/v1/workers/:worker_id/cancel',
+  scope: 'control',
   doc: {
     operationId: 'cancelWorker',
     summary: 'Cancel the active run',
@@ -161,6 +177,7 @@ export const cancelWorkerRoute: RouteDef = {
 export const stopWorkerRoute: RouteDef = {
   method: 'POST',
   path: '/v1/workers/:worker_id/stop',
+  scope: 'control',
   doc: {
     operationId: 'stopWorker',
     summary: 'Stop a worker',

@@ -1,0 +1,40 @@
+/**
+ * A finished answer, framework-neutral: status, headers and the body — bytes for JSON and text
+ * (with `content-length`), or a byte stream for `text/event-stream`. Both transports send it as is.
+ */
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Buffer | ReadableStream<Uint8Array>;
+}
+
+/** A reply carrying `body` as it is, with its content type and length. */
+export function bytesReply(
+  status: number,
+  body: string | Buffer,
+  contentType: string,
+  headers: Record<string, string>,
+): Reply {
+  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  return {
+    status,
+    headers: { 'content-type': contentType, 'content-length': String(length), ...headers },
+    body,
+  };
+}
+
+/** The content type of every JSON answer. */
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** Serialises a JSON reply. */
+export function jsonReply(status: number, body: unknown, headers: Record<string, string>): Reply {
+  return bytesReply(status, JSON.stringify(body), JSON_CONTENT_TYPE, headers);
+}
+
+/**
+ * A web `Response` for a reply. Plain-object headers (no `Headers` instance) keep
+ * `@hono/node-server` (when an embedder serves the app with it) on its fast path.
+ */
+export function toResponse(reply: Reply): Response {
+  return new Response(reply.body, { status: reply.status, headers: reply.headers });
+}

@@ -1,0 +1,3 @@
+import { describePackageChecks } from '../../../scripts/package-checks.ts';
+
+describePackageChecks(new URL('..', import.meta.url).pathname);
