@@ -176,7 +176,9 @@ describe('the chat page in a browser', () => {
     const partial = stopped.at(-1) ?? '';
     expect(`echo: ${second}`.startsWith(partial)).toBe(true);
     expect(partial.length).toBeLessThan(`echo: ${second}`.length);
-    expect(await page.locator('li.assistant').last().locator('.run-status').textContent()).toBe('cancelled');
+    expect(await page.locator('li.assistant').last().locator('.run-status').textContent()).toBe(
+      'cancelled: stopped from the chat page',
+    );
     await expect.poll(() => page.locator('#send').isEnabled()).toBe(true);
     const { workers } = await operator.listWorkers({ limit: 100 });
     const sessionWorker = workers.find((worker) => worker.transcript_len > 0 && worker.status !== 'stopped');

@@ -3,9 +3,17 @@
 // the last event the session saw, so a reload picks the reply up where it was.
 import type { Context } from 'hono';
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
-import { TERMINAL_RUN_EVENTS } from './run-stream.js';
 import type { RuntimeLink } from './runtime-link.js';
 import { advance, type Session } from './sessions.js';
+
+/** Event kinds after which a run changes no more; the run stream ends after one. */
+const TERMINAL_RUN_EVENTS: ReadonlySet<string> = new Set([
+  'run_completed',
+  'run_failed',
+  'run_cancelled',
+  'run_timed_out',
+  'run_interrupted',
+]);
 
 /** A comment this often keeps proxies from closing a quiet stream (a model thinking, a tool running). */
 const KEEP_ALIVE_MS = 15_000;

@@ -1,7 +1,6 @@
 // Everything the relay asks of the Runtime, in one place: the only module that holds the Runtime's
 // URL and token. The rest of the relay sees this interface, never the wire.
 import { createRuntimeClient } from '@worker-runtime/http';
-import { readRunStream } from './run-stream.js';
 
 /** One item of a run's stream, reduced to what the relay forwards or tracks. */
 export type RunItem =
@@ -67,10 +66,9 @@ export interface RuntimeLinkOptions {
 /** How many transcript entries a page load shows. */
 const HISTORY_ENTRIES = 200;
 
-/** A link over REST: the typed client for commands, the SPEC §12 SSE wire for run streams. */
+/** A link over REST through the typed client of `@worker-runtime/http`. */
 export function createRuntimeLink({ baseUrl, token, profile }: RuntimeLinkOptions): RuntimeLink {
   const client = createRuntimeClient({ baseUrl, token });
-  const base = baseUrl.replace(/\/+$/, '');
 
   return {
     async createWorker() {
@@ -87,9 +85,13 @@ export function createRuntimeLink({ baseUrl, token, profile }: RuntimeLinkOption
       if (ack.run_id === null) throw new Error('the Runtime started no run for a user message');
       return { run_id: ack.run_id, event_id: ack.event_id };
     },
-    streamRun(worker_id, run_id, { after, signal }) {
-      const url = `${base}/v1/workers/${encodeURIComponent(worker_id)}/runs/${encodeURIComponent(run_id)}/stream`;
-      return readRunStream({ url, token, after, signal });
+    // The client reconnects with Last-Event-ID by itself and ends when `signal` aborts.
+    async *streamRun(worker_id, run_id, { after, signal }) {
+      const options = after === null ? { signal } : { last_event_id: after, signal };
+      for await (const item of client.streamRun(worker_id, run_id, options)) {
+        if (item.type === 'event') yield { type: 'event', id: item.event.id, kind: item.event.kind };
+        else yield { type: 'delta', entry: item.entry, offset: item.offset, content: item.content };
+      }
     },
     async cancel(worker_id) {
       await client.cancelWorker(worker_id, { reason: 'stopped from the chat page' });
