@@ -28,37 +28,16 @@ let example: ExampleProcess;
 let operator: RuntimeClient;
 let context: BrowserContext;
 let userDataDir: string;
-/** Why the streaming test cannot run: the Runtime has no run stream route yet (null once it has). */
-let streamsMissing: string | null = null;
 const requests: { url: string; headers: Promise<string> }[] = [];
 /** Every message the page's EventSource received, as the browser recorded it. */
 const streamMessages: { event: string; data: string }[] = [];
 const responses: { url: string; headers: Promise<string>; body: Promise<string | null> }[] = [];
 
 /** A 404 `route_not_found` or a 405 on the run stream route means this Runtime predates SPEC §12. */
-async function probeRunStreams(): Promise<string | null> {
-  const worker = await operator.createWorker({
-    intent: { kind: 'assistant' },
-    profile: { kind: 'named', value: 'chat' },
-  });
-  const ack = await operator.sendInput(worker.worker_id, { kind: 'user', content: 'probe' });
-  const response = await fetch(`${example.runtimeUrl}/v1/workers/${worker.worker_id}/runs/${ack.run_id}/stream`, {
-    headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
-  });
-  const body = await response.text();
-  await operator.stopWorker(worker.worker_id);
-  if (response.status === 405) return 'the Runtime answers 405 on GET /v1/workers/{id}/runs/{run_id}/stream';
-  if (response.status === 404 && body.includes('"route_not_found"')) {
-    return 'the Runtime has no GET /v1/workers/{id}/runs/{run_id}/stream route yet (404 route_not_found)';
-  }
-  return null;
-}
-
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   example = await startExample(token);
   operator = createRuntimeClient({ baseUrl: example.runtimeUrl, token });
-  streamsMissing = await probeRunStreams();
   userDataDir = mkdtempSync(join(tmpdir(), 'chat-relay-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -137,12 +116,7 @@ describe('the chat page in a browser', () => {
     await page.close();
   });
 
-  it('streams a reply, resumes it after a reload, stops a run, and never reaches the Runtime', async (ctx) => {
-    if (streamsMissing !== null) {
-      // Only while the Runtime predates streaming; once the route exists this test always runs.
-      console.warn(`SKIPPED: needs SPEC §12 run streams: ${streamsMissing}`);
-      ctx.skip(`needs SPEC §12 run streams: ${streamsMissing}`);
-    }
+  it('streams a reply, resumes it after a reload, stops a run, and never reaches the Runtime', async () => {
     const { page, problems } = await openPage();
 
     // 1. The reply grows in several steps.
