@@ -58,7 +58,9 @@ describe('scoped tokens from a token file', () => {
         .map((line) => JSON.parse(line))
         .filter((line) => line.msg === 'request');
       expect(requests.some((line) => line.token_name === 'observer' && line.status === 403)).toBe(true);
-      expect(requests.some((line) => line.token_name === 'ops' && line.status === 202)).toBe(true);
+      // `send --wait` streams its input (200 text/event-stream).
+      const input = (line: { route?: string }) => line.route === '/v1/workers/:worker_id/input';
+      expect(requests.some((line) => line.token_name === 'ops' && input(line) && line.status === 200)).toBe(true);
     } finally {
       const result = await server.stop();
       expect(`${result.stdout}${result.stderr}`).not.toContain(READ);
