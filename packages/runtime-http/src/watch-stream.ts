@@ -6,7 +6,7 @@ import {
   type WatchOptions,
   watchItemData,
 } from '@worker-runtime/core';
-import type { EventStreamProducer, EventStreamWriter } from './event-stream.js';
+import type { EventStreamProducer } from './event-stream.js';
 import type { RouteContext } from './route.js';
 
 /** How long a stream may stay silent before a `: keep-alive` comment (SPEC §12). */
@@ -72,10 +72,6 @@ function frameOf(item: WatchItem): Uint8Array {
   return frame;
 }
 
-function writeItem(stream: EventStreamWriter, item: WatchItem): Promise<unknown> {
-  return stream.write(frameOf(item));
-}
-
 /**
  * The event-stream producer of a watch: `retry:`, the prelude, then every item as it comes, each
  * write awaited (so the producer goes at the reader's pace while the watch buffers, bounded, in
@@ -119,7 +115,13 @@ export function watchProducer(
           throw error;
         }
         if (result.done) return;
-        await tracked(writeItem(stream, result.value));
+        // Inline rather than tracked(): this is the per-item, per-reader hot path.
+        writing++;
+        try {
+          await stream.write(frameOf(result.value));
+        } finally {
+          writing--;
+        }
       }
     } finally {
       clearInterval(keepAlive);
