@@ -135,6 +135,8 @@ class ResponseWriter implements EventStreamWriter {
   #waiting = false;
   #settle: (() => void) | null = null;
   #taken: Promise<void> = RESOLVED;
+  // The signal's `aborted`, as a field: read on every write, per reader.
+  #stopped = false;
 
   constructor(outgoing: ServerResponse, ended: AbortController) {
     this.#outgoing = outgoing;
@@ -149,7 +151,7 @@ class ResponseWriter implements EventStreamWriter {
   }
 
   write(input: string | Uint8Array): Promise<unknown> {
-    if (this.#ended.signal.aborted) return RESOLVED;
+    if (this.#stopped) return RESOLVED;
     this.#queue.push(input);
     if (this.#settle === null) {
       this.#taken = new Promise<void>((resolve) => {
@@ -218,6 +220,7 @@ class ResponseWriter implements EventStreamWriter {
   }
 
   #stop(): void {
+    this.#stopped = true;
     this.#queue = [];
     this.#waiting = false;
     this.#release();

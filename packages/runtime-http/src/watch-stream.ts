@@ -50,7 +50,6 @@ export async function openWatch(context: RouteContext, options: Omit<WatchOption
 
 // The SSE frame of each live item, encoded once: a live item is one object shared by every stream.
 const frames = new WeakMap<WatchItem, Uint8Array>();
-const encoder = new TextEncoder();
 
 /**
  * The SSE message of a watch item: events with `event: <kind>`, `data:` and `id:`, deltas as
@@ -66,7 +65,8 @@ function frameOf(item: WatchItem): Uint8Array {
       item.type === 'event'
         ? `event: ${item.event.kind}\ndata: ${data}\nid: ${item.event.id}\n\n`
         : `event: output_delta\ndata: ${data}\n\n`;
-    frame = encoder.encode(text);
+    // A Buffer, not a plain Uint8Array: `res.write` would wrap a Uint8Array again per reader.
+    frame = Buffer.from(text);
     frames.set(item, frame);
   }
   return frame;
