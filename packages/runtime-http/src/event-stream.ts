@@ -12,8 +12,8 @@ export interface EventStreamMessage {
 /**
  * Writes one `text/event-stream`: `writeSSE({ event, data, id, retry })` frames a message (Hono's
  * framing, the same on both transports), `write(': keep-alive\n\n')` sends raw bytes. Each write
- * resolves once the consumer has taken the bytes, so a producer that awaits its writes is paced
- * by the slowest link (the client's socket); one that must not wait calls `abort()` when it gives
+ * resolves once the transport can take more (the consumer took the bytes, or the socket has room),
+ * so a producer that awaits its writes is paced by the slowest link (the client's socket); one that must not wait calls `abort()` when it gives
  * up, which ends the response at once, dropping what is queued (the client resumes with `Last-Event-ID`).
  */
 export interface EventStreamWriter {
@@ -123,9 +123,10 @@ const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * An {@link EventStreamWriter} onto a `ServerResponse`. Writes made in one turn are queued and
- * handed to the socket together at the end of the turn (one corked `writev`); while the socket's
- * buffer is full they stay queued here until `drain`, so a write resolves once the socket took
- * it, and `abort()` (or the client going away, or shutdown) drops what is still queued.
+ * handed to the socket together at the end of the turn (one corked `writev`). A write resolves at
+ * once while the socket has room; once its buffer is full, writes stay queued here and resolve on
+ * `drain`, so a producer awaiting its writes is paced by the reader and at most one turn of writes
+ * sits past a full socket. `abort()` (or the client going away, or shutdown) drops what is queued.
  */
 class ResponseWriter implements EventStreamWriter {
   readonly #outgoing: ServerResponse;
@@ -137,6 +138,7 @@ class ResponseWriter implements EventStreamWriter {
   #taken: Promise<void> = RESOLVED;
   // The signal's `aborted`, as a field: read on every write, per reader.
   #stopped = false;
+  readonly #flushNow = (): void => this.#flush();
 
   constructor(outgoing: ServerResponse, ended: AbortController) {
     this.#outgoing = outgoing;
@@ -153,16 +155,21 @@ class ResponseWriter implements EventStreamWriter {
   write(input: string | Uint8Array): Promise<unknown> {
     if (this.#stopped) return RESOLVED;
     this.#queue.push(input);
-    if (this.#settle === null) {
-      this.#taken = new Promise<void>((resolve) => {
-        this.#settle = resolve;
-      });
+    // The socket is full: this write waits for `drain` (and so does the producer awaiting it).
+    if (this.#waiting) {
+      if (this.#settle === null) {
+        this.#taken = new Promise<void>((resolve) => {
+          this.#settle = resolve;
+        });
+      }
+      return this.#taken;
     }
-    if (!this.#scheduled && !this.#waiting) {
+    if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(() => this.#flush());
+      queueMicrotask(this.#flushNow);
     }
-    return this.#taken;
+    // Room on the socket: taken at the end of this turn, no promise to settle per write per reader.
+    return RESOLVED;
   }
 
   async writeSSE(message: EventStreamMessage): Promise<void> {
