@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { type Runtime, RuntimeError } from '@worker-runtime/core';
 import type { BodySource } from './body-source.js';
 import { DetailCache } from './detail-cache.js';
-import { EVENT_STREAM_HEADERS, runEventStream } from './event-stream.js';
+import { EVENT_STREAM_HEADERS, EventStream } from './event-stream.js';
 import { errorOutcome, HttpRuntimeError } from './http-errors.js';
 import type { RuntimeHttpLogger } from './log.js';
 import { createMatcher } from './matcher.js';
@@ -48,8 +48,6 @@ export interface DispatcherOptions {
   /** Silence before an event stream's `: keep-alive` comment (default 15 s). */
   streamKeepAliveMs?: number | undefined;
 }
-
-const ABORTED = AbortSignal.abort();
 
 // An unknown path under /v1 still needs a token, so an unauthenticated caller learns nothing.
 function unmatchedScope(path: string): Scope | null {
@@ -113,8 +111,9 @@ export function createDispatcher({
       const onError = (error: unknown): void => void failure(error, request, requestId);
       // HEAD gets the stream's headers only: a producer nobody reads would wait forever, so it
       // runs already aborted (releasing what the handler opened for it) and its body is dropped.
-      if (request.method === 'HEAD') void runEventStream(result.events, { signal: ABORTED, onError }).cancel();
-      const body = request.method === 'HEAD' ? '' : runEventStream(result.events, { signal, onError });
+      const stream = new EventStream(result.events, { signal, onError });
+      if (request.method === 'HEAD') stream.discard();
+      const body = request.method === 'HEAD' ? '' : stream;
       return { status: result.status, headers: { ...EVENT_STREAM_HEADERS, ...headers }, body };
     }
     if ('text' in result) return bytesReply(result.status, result.text, result.contentType, headers);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nodeBody } from './body-source.js';
 import type { Dispatcher, DispatchRequest } from './dispatch.js';
-import { eventStreamCutOff } from './event-stream.js';
+import { EventStream } from './event-stream.js';
 import type { Reply } from './reply.js';
 
 /** A header reader over Node's already-parsed headers (no `Headers` copy). */
@@ -30,56 +30,15 @@ function hasBody(incoming: IncomingMessage): boolean {
   return incoming.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** Writes a byte stream to the socket, waiting for `drain` whenever the socket's buffer is full. */
-async function pipeStream(body: ReadableStream<Uint8Array>, outgoing: ServerResponse): Promise<void> {
-  const reader = body.getReader();
-  const cancel = (): void => {
-    reader.cancel().catch(() => undefined);
-  };
-  // The client going away cancels the stream, which aborts its producer.
-  outgoing.once('close', cancel);
-  const cutOff = eventStreamCutOff(body);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done || outgoing.destroyed) break;
-      if (!outgoing.write(value)) {
-        await new Promise<void>((resolve) => {
-          const settle = (): void => {
-            outgoing.off('drain', settle);
-            outgoing.off('close', settle);
-            cutOff?.removeEventListener('abort', settle);
-            resolve();
-          };
-          outgoing.on('drain', settle);
-          outgoing.on('close', settle);
-          cutOff?.addEventListener('abort', settle, { once: true });
-          if (cutOff?.aborted) settle();
-        });
-        // A stream cut off while its reader does not read (a slow consumer, shutdown): drop the
-        // connection rather than wait for a reader that may never come back.
-        if (cutOff?.aborted && outgoing.writableNeedDrain) {
-          outgoing.destroy();
-          break;
-        }
-      }
-    }
-  } finally {
-    outgoing.off('close', cancel);
-    if (cutOff?.aborted && outgoing.writableNeedDrain) outgoing.destroy();
-    else if (!outgoing.destroyed) outgoing.end();
-  }
-}
-
 function send(reply: Reply, outgoing: ServerResponse): void {
   if (outgoing.destroyed) {
-    if (reply.body instanceof ReadableStream) reply.body.cancel().catch(() => undefined);
+    if (reply.body instanceof EventStream) reply.body.discard();
     return;
   }
   outgoing.writeHead(reply.status, reply.headers);
-  if (reply.body instanceof ReadableStream) {
+  if (reply.body instanceof EventStream) {
     outgoing.flushHeaders();
-    void pipeStream(reply.body, outgoing);
+    reply.body.sendTo(outgoing);
   } else outgoing.end(reply.body);
 }
 

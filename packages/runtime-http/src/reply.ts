@@ -1,11 +1,13 @@
+import { EventStream } from './event-stream.js';
+
 /**
  * A finished answer, framework-neutral: status, headers and the body — bytes for JSON and text
- * (with `content-length`), or a byte stream for `text/event-stream`. Both transports send it as is.
+ * (with `content-length`), or an {@link EventStream} for `text/event-stream`, which each transport runs its own way.
  */
 export interface Reply {
   status: number;
   headers: Record<string, string>;
-  body: string | Buffer | ReadableStream<Uint8Array>;
+  body: string | Buffer | EventStream;
 }
 
 /** A reply carrying `body` as it is, with its content type and length. */
@@ -36,5 +38,6 @@ export function jsonReply(status: number, body: unknown, headers: Record<string,
  * `@hono/node-server` (when an embedder serves the app with it) on its fast path.
  */
 export function toResponse(reply: Reply): Response {
-  return new Response(reply.body, { status: reply.status, headers: reply.headers });
+  const body = reply.body instanceof EventStream ? reply.body.toReadable() : reply.body;
+  return new Response(body, { status: reply.status, headers: reply.headers });
 }

@@ -6,7 +6,7 @@ import {
   type WatchOptions,
   watchItemData,
 } from '@worker-runtime/core';
-import type { EventStreamProducer, EventStreamWriter } from './event-stream.js';
+import type { EventStreamProducer } from './event-stream.js';
 import type { RouteContext } from './route.js';
 
 /** How long a stream may stay silent before a `: keep-alive` comment (SPEC §12). */
@@ -50,7 +50,6 @@ export async function openWatch(context: RouteContext, options: Omit<WatchOption
 
 // The SSE frame of each live item, encoded once: a live item is one object shared by every stream.
 const frames = new WeakMap<WatchItem, Uint8Array>();
-const encoder = new TextEncoder();
 
 /**
  * The SSE message of a watch item: events with `event: <kind>`, `data:` and `id:`, deltas as
@@ -66,14 +65,11 @@ function frameOf(item: WatchItem): Uint8Array {
       item.type === 'event'
         ? `event: ${item.event.kind}\ndata: ${data}\nid: ${item.event.id}\n\n`
         : `event: output_delta\ndata: ${data}\n\n`;
-    frame = encoder.encode(text);
+    // A Buffer, not a plain Uint8Array: `res.write` would wrap a Uint8Array again per reader.
+    frame = Buffer.from(text);
     frames.set(item, frame);
   }
   return frame;
-}
-
-function writeItem(stream: EventStreamWriter, item: WatchItem): Promise<unknown> {
-  return stream.write(frameOf(item));
 }
 
 /**
@@ -119,7 +115,13 @@ export function watchProducer(
           throw error;
         }
         if (result.done) return;
-        await tracked(writeItem(stream, result.value));
+        // Inline rather than tracked(): this is the per-item, per-reader hot path.
+        writing++;
+        try {
+          await stream.write(frameOf(result.value));
+        } finally {
+          writing--;
+        }
       }
     } finally {
       clearInterval(keepAlive);
