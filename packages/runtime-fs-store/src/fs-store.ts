@@ -15,6 +15,7 @@ import {
 } from '@worker-runtime/core';
 import type * as v from 'valibot';
 import { replacedWorkers, writeCheckpoint, writeWorkerSnapshots } from './checkpoint.js';
+import { trimDue, trimEvents } from './event-trim.js';
 import { storeUnavailable } from './file-io.js';
 import { FileWriter } from './file-writer.js';
 import { type FsLike, nodeFs } from './fs-like.js';
@@ -67,6 +68,8 @@ interface OpenState {
   published: { promise: Promise<void>; resolve: () => void };
   tables: RecordTables;
   reads: IndexedReads;
+  /** `retention.max_retained_events`, when set: the event log keeps only about the newest this many. */
+  retained: number | undefined;
 }
 
 /** A group whose journal append is durable: its numbered batches, and whether a checkpoint is due after it. */
@@ -168,6 +171,7 @@ export class FsStore implements RuntimeStore {
           overlaps: (written) => !written.checkpoint,
         }),
         creating: new Set(),
+        retained: request.retained_events,
         nextBatch: state.lastBatch + 1,
         published: signal(),
         reads,
@@ -247,7 +251,8 @@ export class FsStore implements RuntimeStore {
     // A delete is followed by a checkpoint (see #publish); like any checkpoint it must not overlap
     // the next group's journal append.
     const deletes = batches.some(({ records }) => records.some((record) => record.type === 'worker_deleted'));
-    return { batches, checkpoint: deletes || open.journal.size >= this.#checkpointBytes };
+    const trim = trimDue(batches, open.state, open.retained);
+    return { batches, checkpoint: deletes || trim || open.journal.size >= this.#checkpointBytes };
   }
 
   /** The second stage, one group at a time in order: apply, write the log files, publish, snapshot, checkpoint. */
@@ -286,8 +291,10 @@ export class FsStore implements RuntimeStore {
     // After a delete the journal still holds the worker's older records: the checkpoint #write
     // scheduled for it empties the journal, so no file keeps the deleted worker's data.
     if (!this.#failure && checkpoint) {
-      // This group is already durable; a failed checkpoint only stops later commits.
-      await writeCheckpoint(this.#fs, open).catch((error: unknown) => this.#fail(error, 'write a checkpoint'));
+      // This group is already durable; a failed trim or checkpoint only stops later commits.
+      await trimEvents(this.#fs, open)
+        .then(() => writeCheckpoint(this.#fs, open))
+        .catch((error: unknown) => this.#fail(error, 'write a checkpoint'));
     }
   }
 
@@ -316,6 +323,7 @@ export class FsStore implements RuntimeStore {
   async readEvents(query: { after: number; limit: number; worker_id?: string }): Promise<RuntimeEvent[]> {
     const { state, reads } = this.#readable();
     const after = Math.max(0, query.after);
+    reads.assertRetained(after);
     if (query.worker_id === undefined) {
       const lines = await this.#read(() => reads.events(after, query.limit));
       return this.#parseAll(RuntimeEventSchema, lines, (i) => `event ${after + i + 1}`);
