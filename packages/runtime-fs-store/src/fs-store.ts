@@ -14,11 +14,15 @@ import {
   TranscriptEntrySchema,
 } from '@worker-runtime/core';
 import type * as v from 'valibot';
+
+export type { FsStoreOptions } from './fs-store-options.js';
+
 import { replacedWorkers, writeCheckpoint, writeWorkerSnapshots } from './checkpoint.js';
 import { trimDue, trimEvents } from './event-trim.js';
 import { storeUnavailable } from './file-io.js';
 import { FileWriter } from './file-writer.js';
 import { type FsLike, nodeFs } from './fs-like.js';
+import type { FsStoreOptions } from './fs-store-options.js';
 import { GroupCommit, signal } from './group-commit.js';
 import { IndexedReads } from './indexed-reads.js';
 import type { Journal, JournalBatch } from './journal.js';
@@ -29,29 +33,9 @@ import { RecordTables } from './record-tables.js';
 import { recoverRuntime } from './recovery.js';
 import { pickRuntimeId } from './runtime-dirs.js';
 import { acquireLock, releaseLock } from './runtime-lock.js';
-import { idempotencyDamaged, storeDiagnostic } from './store-diagnostics.js';
+import { idempotencyDamaged, openDiagnostics, storeDiagnostic } from './store-diagnostics.js';
 import type { StoreState } from './store-state.js';
 import { removeWorkerDirs } from './worker-removal.js';
-
-/** Options of {@link createFsStore}. */
-export interface FsStoreOptions {
-  /** The data directory; runtimes live under `<data_dir>/runtimes/<runtime_id>/`. */
-  data_dir: string;
-  /** Journal size (bytes) that triggers a checkpoint. Smaller: faster reopen, more fsyncs. */
-  checkpoint_bytes?: number;
-  /**
-   * How many materialized files may stay open for appending (default 1024). Each active worker
-   * appends to about four files; below that many descriptors, every group reopens (and truncates) some.
-   */
-  max_open_files?: number;
-  /**
-   * Also receives diagnostics found after open, e.g. a corrupt record skipped by a read. (A Runtime
-   * records them anyway, through `StoreOpenRequest.report_diagnostic`.)
-   */
-  on_diagnostic?: (diagnostic: Diagnostic) => void;
-  /** The file system (tests inject faults through it). */
-  fs?: FsLike;
-}
 
 interface OpenState {
   layout: RuntimeLayout;
@@ -138,26 +122,9 @@ export class FsStore implements RuntimeStore {
     const writer = new FileWriter(this.#fs, this.#maxOpenFiles);
     try {
       const recovered = await recoverRuntime(this.#fs, layout, writer, runtime_id, request);
-      if (lock.took_over_pid !== null) {
-        recovered.diagnostics.unshift(
-          storeDiagnostic(
-            'warning',
-            'store_stale_lock_recovered',
-            `the lock left by process ${lock.took_over_pid}, which is no longer running, was taken over`,
-            request.now,
-          ),
-        );
-      }
-      for (const stray of picked.strays) {
-        recovered.diagnostics.push(
-          storeDiagnostic(
-            'info',
-            'store_stray_entry',
-            `runtimes/${stray} holds no runtime (no valid runtime.json or journal); it was ignored`,
-            request.now,
-          ),
-        );
-      }
+      const { first, last } = openDiagnostics(lock.took_over_pid, picked.strays, request.now);
+      recovered.diagnostics.unshift(...first);
+      recovered.diagnostics.push(...last);
       const { state, journal } = recovered;
       const reads = new IndexedReads(this.#fs, layout, state, (diagnostic) => this.#report(diagnostic));
       const open: OpenState = {
