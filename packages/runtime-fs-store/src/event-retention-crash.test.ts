@@ -2,27 +2,23 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type InputAck, Runtime } from '@worker-runtime/core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
 import { createFsStore } from './fs-store.js';
 import { listFsRuntimes } from './runtime-dirs.js';
 import { startReadyChild } from './test-support/ready-child.js';
-import { tempDir } from './test-support/temp-dir.js';
+import { useTempDir } from './test-support/temp-dir.js';
 
 const child = new URL('./test-support/crash-child.mjs', import.meta.url).pathname;
 const ROUNDS = 16;
 const RETAINED = 40;
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => {
+const temp = useTempDir();
+beforeAll(() => {
   if (!existsSync(new URL('../dist/index.js', import.meta.url))) throw new Error('build the package first');
-  ({ dir, cleanup } = await tempDir());
-});
-afterAll(async () => {
-  await cleanup();
 });
 
 test(`SIGKILL while the event log is trimmed: it reopens whole, ids dense and never reused (${ROUNDS} rounds)`, async () => {
+  const dir = temp.dir;
   let lastEventId = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const running = await startReadyChild(child, [dir, String(round), String(1 << 20), String(RETAINED)]);
