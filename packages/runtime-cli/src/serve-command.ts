@@ -29,7 +29,7 @@ Limits (SPEC §11; in a config file under "limits"):
 ${LIMIT_NAMES.map((name) => row(`--${flagName(name)} <n>`, envName(name), String(DEFAULT_LIMITS[name]), '')).join('\n')}
 
 Retention (SPEC §13; in a config file under "retention"; --max-retained-events above also
-bounds the postgres event log; the fs store keeps every event for now):
+bounds the fs and postgres event logs, which otherwise keep every event):
 ${RETENTION_SETTINGS.map((s) => row(`--${flagName(s.key)} <ms>`, envName(s.key), s.fallback, s.description)).join('\n')}
 
 Exit codes: 0 clean shutdown; 1 runtime failure (port in use, store locked, bad config or

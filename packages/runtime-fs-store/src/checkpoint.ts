@@ -1,4 +1,5 @@
 import type { StoreRecord } from '@worker-runtime/core';
+import { eventFiles } from './event-log.js';
 import { writeAtomic } from './file-io.js';
 import { FORMAT } from './file-schemas.js';
 import { DIR_CHANGED, type FileWriter } from './file-writer.js';
@@ -32,8 +33,9 @@ function collectDirty(
   const files: string[] = [];
   const dirs: string[] = [];
   const units: WorkerUnit[] = [];
-  if (state.dirty & RUNTIME_BITS.events) files.push(layout.file(RUNTIME_FILES.events));
-  if (state.dirty & RUNTIME_BITS.eventsIndex) files.push(layout.file(RUNTIME_FILES.eventsIndex));
+  const events = eventFiles(layout, state.events_base);
+  if (state.dirty & RUNTIME_BITS.events) files.push(events.data);
+  if (state.dirty & RUNTIME_BITS.eventsIndex) files.push(events.index);
   if (state.dirty & DIR_CHANGED) dirs.push(layout.dir);
   if (state.dirty & RUNTIME_BITS.workersDir) dirs.push(layout.workersDir);
   state.dirty = 0;
@@ -89,6 +91,7 @@ export async function writeCheckpoint(
     format: FORMAT,
     batch,
     events: state.events,
+    events_base: state.events_base,
     diagnostics: state.diagnostics,
     deleted_workers: [...state.deleted],
   };

@@ -29,6 +29,8 @@ export const CheckpointFileSchema = v.object({
   format: v.literal(FORMAT),
   batch: count,
   events: LogSizeSchema,
+  /** How many of the oldest events were trimmed (the event files' base; absent before trimming existed). */
+  events_base: v.optional(count),
   diagnostics: v.array(DiagnosticSchema),
   /** Tombstones: ids of deleted workers (absent in files written before deletion existed). */
   deleted_workers: v.optional(v.array(v.string())),

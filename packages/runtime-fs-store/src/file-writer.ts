@@ -103,6 +103,16 @@ export class FileWriter {
     }
   }
 
+  /** Closes the cached descriptors of `paths` (files about to be removed); call between flushes. */
+  async forgetFiles(paths: readonly string[]): Promise<void> {
+    for (const path of paths) {
+      const fd = this.#fds.get(path);
+      if (fd === undefined) continue;
+      this.#fds.delete(path);
+      await this.#fs.close(fd).catch(() => undefined);
+    }
+  }
+
   /** Closes every cached descriptor. */
   async close(): Promise<void> {
     const fds = [...this.#fds.values()];

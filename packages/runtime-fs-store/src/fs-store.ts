@@ -14,10 +14,15 @@ import {
   TranscriptEntrySchema,
 } from '@worker-runtime/core';
 import type * as v from 'valibot';
+
+export type { FsStoreOptions } from './fs-store-options.js';
+
 import { replacedWorkers, writeCheckpoint, writeWorkerSnapshots } from './checkpoint.js';
+import { trimDue, trimEvents } from './event-trim.js';
 import { storeUnavailable } from './file-io.js';
 import { FileWriter } from './file-writer.js';
 import { type FsLike, nodeFs } from './fs-like.js';
+import type { FsStoreOptions } from './fs-store-options.js';
 import { GroupCommit, signal } from './group-commit.js';
 import { IndexedReads } from './indexed-reads.js';
 import type { Journal, JournalBatch } from './journal.js';
@@ -28,29 +33,9 @@ import { RecordTables } from './record-tables.js';
 import { recoverRuntime } from './recovery.js';
 import { pickRuntimeId } from './runtime-dirs.js';
 import { acquireLock, releaseLock } from './runtime-lock.js';
-import { idempotencyDamaged, storeDiagnostic } from './store-diagnostics.js';
+import { idempotencyDamaged, openDiagnostics, storeDiagnostic } from './store-diagnostics.js';
 import type { StoreState } from './store-state.js';
 import { removeWorkerDirs } from './worker-removal.js';
-
-/** Options of {@link createFsStore}. */
-export interface FsStoreOptions {
-  /** The data directory; runtimes live under `<data_dir>/runtimes/<runtime_id>/`. */
-  data_dir: string;
-  /** Journal size (bytes) that triggers a checkpoint. Smaller: faster reopen, more fsyncs. */
-  checkpoint_bytes?: number;
-  /**
-   * How many materialized files may stay open for appending (default 1024). Each active worker
-   * appends to about four files; below that many descriptors, every group reopens (and truncates) some.
-   */
-  max_open_files?: number;
-  /**
-   * Also receives diagnostics found after open, e.g. a corrupt record skipped by a read. (A Runtime
-   * records them anyway, through `StoreOpenRequest.report_diagnostic`.)
-   */
-  on_diagnostic?: (diagnostic: Diagnostic) => void;
-  /** The file system (tests inject faults through it). */
-  fs?: FsLike;
-}
 
 interface OpenState {
   layout: RuntimeLayout;
@@ -67,6 +52,8 @@ interface OpenState {
   published: { promise: Promise<void>; resolve: () => void };
   tables: RecordTables;
   reads: IndexedReads;
+  /** `retention.max_retained_events`, when set: the event log keeps only about the newest this many. */
+  retained: number | undefined;
 }
 
 /** A group whose journal append is durable: its numbered batches, and whether a checkpoint is due after it. */
@@ -135,26 +122,9 @@ export class FsStore implements RuntimeStore {
     const writer = new FileWriter(this.#fs, this.#maxOpenFiles);
     try {
       const recovered = await recoverRuntime(this.#fs, layout, writer, runtime_id, request);
-      if (lock.took_over_pid !== null) {
-        recovered.diagnostics.unshift(
-          storeDiagnostic(
-            'warning',
-            'store_stale_lock_recovered',
-            `the lock left by process ${lock.took_over_pid}, which is no longer running, was taken over`,
-            request.now,
-          ),
-        );
-      }
-      for (const stray of picked.strays) {
-        recovered.diagnostics.push(
-          storeDiagnostic(
-            'info',
-            'store_stray_entry',
-            `runtimes/${stray} holds no runtime (no valid runtime.json or journal); it was ignored`,
-            request.now,
-          ),
-        );
-      }
+      const { first, last } = openDiagnostics(lock.took_over_pid, picked.strays, request.now);
+      recovered.diagnostics.unshift(...first);
+      recovered.diagnostics.push(...last);
       const { state, journal } = recovered;
       const reads = new IndexedReads(this.#fs, layout, state, (diagnostic) => this.#report(diagnostic));
       const open: OpenState = {
@@ -168,6 +138,7 @@ export class FsStore implements RuntimeStore {
           overlaps: (written) => !written.checkpoint,
         }),
         creating: new Set(),
+        retained: request.retained_events,
         nextBatch: state.lastBatch + 1,
         published: signal(),
         reads,
@@ -247,7 +218,8 @@ export class FsStore implements RuntimeStore {
     // A delete is followed by a checkpoint (see #publish); like any checkpoint it must not overlap
     // the next group's journal append.
     const deletes = batches.some(({ records }) => records.some((record) => record.type === 'worker_deleted'));
-    return { batches, checkpoint: deletes || open.journal.size >= this.#checkpointBytes };
+    const trim = trimDue(batches, open.state, open.retained);
+    return { batches, checkpoint: deletes || trim || open.journal.size >= this.#checkpointBytes };
   }
 
   /** The second stage, one group at a time in order: apply, write the log files, publish, snapshot, checkpoint. */
@@ -286,8 +258,10 @@ export class FsStore implements RuntimeStore {
     // After a delete the journal still holds the worker's older records: the checkpoint #write
     // scheduled for it empties the journal, so no file keeps the deleted worker's data.
     if (!this.#failure && checkpoint) {
-      // This group is already durable; a failed checkpoint only stops later commits.
-      await writeCheckpoint(this.#fs, open).catch((error: unknown) => this.#fail(error, 'write a checkpoint'));
+      // This group is already durable; a failed trim or checkpoint only stops later commits.
+      await trimEvents(this.#fs, open)
+        .then(() => writeCheckpoint(this.#fs, open))
+        .catch((error: unknown) => this.#fail(error, 'write a checkpoint'));
     }
   }
 
@@ -316,6 +290,7 @@ export class FsStore implements RuntimeStore {
   async readEvents(query: { after: number; limit: number; worker_id?: string }): Promise<RuntimeEvent[]> {
     const { state, reads } = this.#readable();
     const after = Math.max(0, query.after);
+    reads.assertRetained(after);
     if (query.worker_id === undefined) {
       const lines = await this.#read(() => reads.events(after, query.limit));
       return this.#parseAll(RuntimeEventSchema, lines, (i) => `event ${after + i + 1}`);

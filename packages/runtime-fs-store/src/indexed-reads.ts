@@ -1,6 +1,7 @@
-import type { Diagnostic } from '@worker-runtime/core';
+import { type Diagnostic, RuntimeError } from '@worker-runtime/core';
+import { type EventFiles, eventFiles, slotOf, toSlots } from './event-log.js';
 import type { FsLike } from './fs-like.js';
-import { RUNTIME_FILES, type RuntimeLayout, WORKER_FILES } from './layout.js';
+import { type RuntimeLayout, WORKER_FILES } from './layout.js';
 import { readLines, readLinesById } from './log-reads.js';
 import { rebuildIndex, writeIndexPrefix } from './log-repair.js';
 import { storeDiagnostic } from './store-diagnostics.js';
@@ -43,50 +44,74 @@ export class IndexedReads {
     );
   }
 
-  /** Lines of events `after + 1 ..` (at most `limit`, none past the readable end). */
-  events(after: number, limit: number): Promise<string[]> {
-    const events = this.#state.readable_events;
-    const paths = this.#eventPaths();
-    return this.#healed(
-      () => readLines(this.#fs, paths, after, Math.min(after + limit, events.count)),
-      async () => {
-        await rebuildIndex(this.#fs, paths, events.count, events.bytes, keyOf('id'), { in_place: true });
-        return 'the event index';
-      },
-    );
-  }
-
-  /** Lines of up to `limit` events naming the worker after `after`. */
-  workerEvents(unit: WorkerUnit, after: number, limit: number): Promise<string[]> {
-    const ids = this.#layout.workerFile(unit.worker_id, WORKER_FILES.eventIds);
-    const read = () => {
-      const query = { after, limit, id_count: unit.readable_event_ids, max_id: this.#state.readable_events.count };
-      return readLinesById(this.#fs, { ...this.#eventPaths(), ids }, query);
-    };
-    return this.#healed(read, async () => {
-      const count = unit.readable_event_ids;
-      const found = await workerEvents(this.#fs, this.#layout, this.#state.readable_events, unit.worker_id);
-      if (found.length >= count) {
-        await writeIndexPrefix(
-          this.#fs,
-          ids,
-          found.slice(0, count).map((event) => event.id),
-        );
-        return `the event index of worker ${unit.worker_id}`;
-      }
-      // Not enough events left to rebuild from: the global index is the one to heal first.
-      return this.#rebuildEventIndex();
+  /**
+   * The first id still in the event log; a cursor before it has expired.
+   * @throws RuntimeError `cursor_expired` (details `oldest_available`) when `after` is before the oldest retained event
+   */
+  assertRetained(after: number): void {
+    const base = this.#state.events_base;
+    if (after >= base) return;
+    throw new RuntimeError('cursor_expired', `events after ${after} are no longer retained`, {
+      details: { oldest_available: base + 1 },
     });
   }
 
-  async #rebuildEventIndex(): Promise<string> {
-    const events = this.#state.readable_events;
-    await rebuildIndex(this.#fs, this.#eventPaths(), events.count, events.bytes, keyOf('id'), { in_place: true });
-    return 'the event index';
+  /** Lines of events `after + 1 ..` (at most `limit`, none past the readable end, none trimmed). */
+  events(after: number, limit: number): Promise<string[]> {
+    return this.#untrimmed(async (files) => {
+      const events = this.#state.readable_events;
+      const from = Math.max(after, files.base);
+      const slots = toSlots(events, files.base);
+      return this.#healed(
+        () => readLines(this.#fs, files, from - files.base, Math.min(from + limit, events.count) - files.base),
+        async () => {
+          await rebuildIndex(this.#fs, files, slots.count, slots.bytes, slotOf(files.base), { in_place: true });
+          return 'the event index';
+        },
+      );
+    });
   }
 
-  #eventPaths(): { data: string; index: string } {
-    return { data: this.#layout.file(RUNTIME_FILES.events), index: this.#layout.file(RUNTIME_FILES.eventsIndex) };
+  /** Lines of up to `limit` events naming the worker after `after` (trimmed events skipped). */
+  workerEvents(unit: WorkerUnit, after: number, limit: number): Promise<string[]> {
+    const ids = this.#layout.workerFile(unit.worker_id, WORKER_FILES.eventIds);
+    return this.#untrimmed((files) => {
+      const read = () => {
+        const query = {
+          after: Math.max(after, files.base),
+          limit,
+          id_count: unit.readable_event_ids,
+          max_id: this.#state.readable_events.count,
+          base: files.base,
+        };
+        return readLinesById(this.#fs, { ...files, ids }, query);
+      };
+      return this.#healed(read, async () => {
+        const count = unit.readable_event_ids;
+        const found = await workerEvents(this.#fs, files.data, this.#state.readable_events, unit.worker_id);
+        if (found.length >= count) {
+          await writeIndexPrefix(
+            this.#fs,
+            ids,
+            found.slice(0, count).map((event) => event.id),
+          );
+          return `the event index of worker ${unit.worker_id}`;
+        }
+        // Not enough events left to rebuild from: the global index is the one to heal first.
+        const slots = toSlots(this.#state.readable_events, files.base);
+        await rebuildIndex(this.#fs, files, slots.count, slots.bytes, slotOf(files.base), { in_place: true });
+        return 'the event index';
+      });
+    });
+  }
+
+  /** Runs a read of the event log again when a trim replaced its files meanwhile (the old ones are removed). */
+  async #untrimmed(read: (files: EventFiles) => Promise<string[]>): Promise<string[]> {
+    for (;;) {
+      const base = this.#state.events_base;
+      const lines = await read(eventFiles(this.#layout, base));
+      if (this.#state.events_base === base) return lines;
+    }
   }
 
   async #healed(read: () => Promise<string[] | null>, heal: () => Promise<string>): Promise<string[]> {

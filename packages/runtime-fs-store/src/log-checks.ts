@@ -1,5 +1,6 @@
+import { type EventFiles, eventFiles, slotOf, toIds, toSlots } from './event-log.js';
 import type { FsLike } from './fs-like.js';
-import { RUNTIME_FILES, type RuntimeLayout, WORKER_FILES } from './layout.js';
+import { type RuntimeLayout, WORKER_FILES } from './layout.js';
 import {
   adoptIdTail,
   adoptIndexedTail,
@@ -50,18 +51,14 @@ function describe(what: string, repair: LogRepair): [FsStoreDiagnosticCode, stri
  * Checks the global event log against `recorded` (from the checkpoint, or the index when that is
  * lost), rebuilding its index when they disagree.
  */
-export async function checkEventLog(
-  fs: FsLike,
-  layout: RuntimeLayout,
-  recorded: LogSize,
-  note: Note,
-): Promise<LogSize> {
-  const repair = await checkIndexedLog(fs, eventPaths(layout), recorded, keyOf('id'));
+export async function checkEventLog(fs: FsLike, files: EventFiles, recorded: LogSize, note: Note): Promise<LogSize> {
+  const slots = toSlots(recorded, files.base);
+  const repair = await checkIndexedLog(fs, files, slots, slotOf(files.base));
   if (repair) note(...describe('the event log', repair));
-  const adopted = await adoptIndexedTail(fs, eventPaths(layout), repair?.size ?? recorded, keyOf('id'));
+  const adopted = await adoptIndexedTail(fs, files, repair?.size ?? slots, slotOf(files.base));
   if (adopted?.torn) note(...torn('the event log', adopted.torn));
   else if (adopted?.index_rewritten) note(...indexRewritten('the event log'));
-  return adopted?.size ?? repair?.size ?? recorded;
+  return toIds(adopted?.size ?? repair?.size ?? slots, files.base);
 }
 
 /**
@@ -77,13 +74,11 @@ export async function padEventLog(
 ): Promise<void> {
   if (floor <= state.events.count) return;
   note('store_index_rebuilt', `the event log ended before event ${floor}, which a worker names; ids continue after it`);
-  state.events = (await rebuildIndex(fs, eventPaths(layout), floor, state.events.bytes, keyOf('id'))).size;
+  const files = eventFiles(layout, state.events_base);
+  const rebuilt = await rebuildIndex(fs, files, floor - files.base, state.events.bytes, slotOf(files.base));
+  state.events = toIds(rebuilt.size, files.base);
   state.readable_events = { ...state.events };
   state.dirty |= RUNTIME_BITS.events | RUNTIME_BITS.eventsIndex;
-}
-
-function eventPaths(layout: RuntimeLayout): { data: string; index: string } {
-  return { data: layout.file(RUNTIME_FILES.events), index: layout.file(RUNTIME_FILES.eventsIndex) };
 }
 
 /** What the per-worker checks share. */
@@ -167,7 +162,7 @@ async function checkEventIds({ fs, layout, state, note }: CheckContext, unit: Wo
   const id = unit.worker_id;
   const path = layout.workerFile(id, WORKER_FILES.eventIds);
   const ids = await checkIdIndex(fs, path, { count: unit.event_ids, last_id: unit.last_event_id }, async () =>
-    (await workerEvents(fs, layout, state.events, id)).map((event) => event.id),
+    (await workerEvents(fs, eventFiles(layout, state.events_base).data, state.events, id)).map((event) => event.id),
   );
   if (ids) {
     note('store_index_rebuilt', `the event index of worker ${id} was damaged; it was rebuilt from the event log`);

@@ -53,14 +53,15 @@ export function readLines(
 }
 
 /**
- * Lines of the global event log for the events a worker's id index lists after `after`: a binary
- * search in the worker's index, then one read per run of consecutive ids. O(limit + log n).
+ * Lines of the global event log for the events a worker's id index lists after `after` (at least
+ * the log's `base`, the ids trimmed before it): a binary search in the worker's index, then one read
+ * per run of consecutive ids. O(limit + log n).
  * Returns null when either index is damaged (ids that are not ascending numbers, lines misframed).
  */
 export async function readLinesById(
   fs: FsLike,
   paths: { data: string; index: string; ids: string },
-  query: { after: number; limit: number; id_count: number; max_id: number },
+  query: { after: number; limit: number; id_count: number; max_id: number; base: number },
 ): Promise<string[] | null> {
   let ids: number[];
   try {
@@ -84,7 +85,8 @@ export async function readLinesById(
       let j = i + 1;
       while (j < ids.length && ids[j] === (ids[j - 1] as number) + 1) j++;
       const first = ids[i] as number;
-      const run = await readIndexedLines(fs, files, first - 1, first - 1 + (j - i));
+      // The data holds events `base + 1 ..`: ids map to slots `id - base`.
+      const run = await readIndexedLines(fs, files, first - 1 - query.base, first - 1 - query.base + (j - i));
       if (run === null) return null;
       lines.push(...run);
       i = j;

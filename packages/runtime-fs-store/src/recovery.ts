@@ -7,6 +7,7 @@ import {
   type WorkerRecord,
 } from '@worker-runtime/core';
 import * as v from 'valibot';
+import { eventFileOf, eventFiles, openEventLog, toIds } from './event-log.js';
 import { errnoCode, fsyncPath, readSmallFile, withFile, writeAtomic } from './file-io.js';
 import { CheckpointFileSchema, FORMAT, RuntimeFileSchema, WorkerFileSchema } from './file-schemas.js';
 import { DIR_CHANGED, type FileWriter } from './file-writer.js';
@@ -152,16 +153,18 @@ export async function recoverRuntime(
       `checkpoint.json was ${checkpoint === null ? 'missing' : 'unreadable'}; it was rebuilt from the event log, the worker snapshots and the journal (the list of recent diagnostics was lost)`,
     );
   }
-  const events = await checkEventLog(
-    fs,
-    layout,
-    usable?.events ?? (await sizeFromIndex(fs, layout.file(RUNTIME_FILES.eventsIndex))),
-    (code, message) => note(code, message),
-  );
+  const eventLog = eventFiles(layout, await openEventLog(fs, layout));
+  // A checkpoint written before the last trim describes files that are gone: size them by their index.
+  const recordedEvents =
+    usable && (usable.events_base ?? 0) === eventLog.base
+      ? usable.events
+      : toIds(await sizeFromIndex(fs, eventLog.index), eventLog.base);
+  const events = await checkEventLog(fs, eventLog, recordedEvents, (code, message) => note(code, message));
   const state = new StoreState(layout, writer, {
     runtime,
     batch: usable?.batch ?? 0,
     events,
+    events_base: eventLog.base,
     diagnostics: usable?.diagnostics ?? [],
     maxDiagnostics: request.max_diagnostics,
     deleted,
@@ -176,7 +179,7 @@ export async function recoverRuntime(
   const missing: string[] = [];
   const damagedEvents = await eventsOf(
     fs,
-    layout,
+    eventLog.data,
     state.events,
     damaged.map(({ id }) => id),
   );
@@ -208,7 +211,7 @@ export async function recoverRuntime(
   }
 
   for (const entry of await fs.readdir(layout.dir)) {
-    if (KNOWN_RUNTIME_ENTRIES.has(entry.name)) continue;
+    if (KNOWN_RUNTIME_ENTRIES.has(entry.name) || eventFileOf(entry.name)) continue;
     if (entry.name.endsWith('.tmp')) {
       // The leftover of a snapshot write that a crash interrupted; the real file is intact.
       await fs.unlink(join(layout.dir, entry.name)).catch(() => undefined);

@@ -8,7 +8,8 @@ const temp = useTempDir();
 const child = new URL('./test-support/retention-soak-child.mjs', import.meta.url).pathname;
 // The test runs 20k inputs on memory and 8k on fs (each fs delete checkpoints) to stay under a
 // minute on a loaded 2-core machine; `node --expose-gc src/test-support/retention-soak-child.mjs
-// <dir> 200000 50 fs` is the 200k run (docs/fs-store.md, "Retention").
+// <dir> 200000 50 fs` is the 200k run (docs/fs-store.md, "Retention"); it also trims the event log
+// to about the newest 2,000 events (retention.max_retained_events), so the whole data dir stays bounded.
 const INPUTS = { memory: 20_000, fs: 8_000 } as const;
 
 interface Sample {
@@ -17,6 +18,7 @@ interface Sample {
   workers_dir: number;
   journal: number;
   events: number;
+  data_dir: number;
   live_workers: { total: number };
 }
 
@@ -48,6 +50,13 @@ describe('retention keeps a long run bounded', () => {
         // Deleted workers' directories are gone and the journal is folded away by checkpoints.
         expect(last.workers_dir).toBeLessThan(Math.max(2 * first.workers_dir, 512 * 1024));
         expect(last.journal).toBeLessThan(16 * 1024 * 1024);
+        // max_retained_events 2,000: the event log holds at most 4,000 short events (< 400 B + a
+        // 16 B index entry each), however many inputs went through.
+        expect(last.events).toBeLessThan(4000 * (400 + 16));
+        // The rest of the data dir is checkpoint.json: at most max_diagnostics (1,000) recent
+        // diagnostics and one short tombstone per deleted worker.
+        const rest = last.data_dir - last.events - last.workers_dir - last.journal;
+        expect(rest).toBeLessThan(1000 * 600 + (INPUTS.fs / 50) * 32 + 4096);
       }
     },
     150_000,

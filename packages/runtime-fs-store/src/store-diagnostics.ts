@@ -28,3 +28,34 @@ export function idempotencyDamaged(worker_id: string): Diagnostic {
     `the idempotency log of worker ${worker_id} lost records; a replay of a lost key is refused with idempotency_conflict instead of running again`,
   );
 }
+
+/**
+ * The diagnostics of taking the runtime's lock and picking it: a stale lock taken over (reported
+ * before recovery's) and the `runtimes/` entries that hold no runtime (after them).
+ */
+export function openDiagnostics(
+  took_over_pid: number | null,
+  strays: readonly string[],
+  now: string,
+): { first: Diagnostic[]; last: Diagnostic[] } {
+  const first =
+    took_over_pid === null
+      ? []
+      : [
+          storeDiagnostic(
+            'warning',
+            'store_stale_lock_recovered',
+            `the lock left by process ${took_over_pid}, which is no longer running, was taken over`,
+            now,
+          ),
+        ];
+  const last = strays.map((stray) =>
+    storeDiagnostic(
+      'info',
+      'store_stray_entry',
+      `runtimes/${stray} holds no runtime (no valid runtime.json or journal); it was ignored`,
+      now,
+    ),
+  );
+  return { first, last };
+}

@@ -1,7 +1,8 @@
 import { type Diagnostic, type RuntimeRecord, type StoreRecord, tallyEvent } from '@worker-runtime/core';
+import { eventFiles } from './event-log.js';
 import type { DirtyMask, FileWriter } from './file-writer.js';
 import type { JournalBatch } from './journal.js';
-import { RUNTIME_FILES, type RuntimeLayout, WORKER_FILES } from './layout.js';
+import { type RuntimeLayout, WORKER_FILES } from './layout.js';
 import { INDEX_WIDTH, indexEntry } from './offset-index.js';
 import { valueJson } from './record-json.js';
 import { LOG_BITS, SNAPSHOT_DUE, WorkerUnit } from './worker-unit.js';
@@ -26,8 +27,11 @@ export class StoreState implements DirtyMask {
   checkpointBatch: number;
   /** The highest batch applied. */
   lastBatch: number;
+  /** Ids (count = last id) of the event log; its files hold events `events_base + 1 ..` (event-log.ts). */
   events: LogSize;
   readable_events: LogSize;
+  /** How many of the oldest events were trimmed from the event log (retention). */
+  events_base: number;
   diagnostics: Diagnostic[];
   maxDiagnostics: number;
   readonly workers = new Map<string, WorkerUnit>();
@@ -49,6 +53,7 @@ export class StoreState implements DirtyMask {
       runtime: RuntimeRecord;
       batch: number;
       events: LogSize;
+      events_base: number;
       diagnostics: Diagnostic[];
       maxDiagnostics: number;
       deleted: Iterable<string>;
@@ -62,6 +67,7 @@ export class StoreState implements DirtyMask {
     this.lastBatch = init.batch;
     this.events = { ...init.events };
     this.readable_events = { ...init.events };
+    this.events_base = init.events_base;
     this.maxDiagnostics = init.maxDiagnostics;
     this.diagnostics = init.diagnostics.slice(-init.maxDiagnostics);
   }
@@ -171,17 +177,20 @@ export class StoreState implements DirtyMask {
       case 'event': {
         const { event } = record;
         if (runtimeLevel) {
+          // Slots are ids minus the trimmed base; an id at or before it is already in (or past) the log.
+          const base = this.events_base;
+          const files = eventFiles(this.#layout, base);
           this.events.bytes += this.#appendIndexed(
             {
               owner: this,
-              data: this.#layout.file(RUNTIME_FILES.events),
+              data: files.data,
               dataBit: RUNTIME_BITS.events,
-              index: this.#layout.file(RUNTIME_FILES.eventsIndex),
+              index: files.index,
               indexBit: RUNTIME_BITS.eventsIndex,
             },
-            this.events.count,
+            this.events.count - base,
             this.events.bytes,
-            event.id,
+            event.id - base,
             line,
           );
           this.events.count = Math.max(this.events.count, event.id);

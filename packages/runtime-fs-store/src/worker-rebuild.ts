@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { FORMAT } from './file-schemas.js';
 import { DIR_CHANGED } from './file-writer.js';
 import type { FsLike } from './fs-like.js';
-import { RUNTIME_FILES, type RuntimeLayout, WORKER_FILES } from './layout.js';
+import { type RuntimeLayout, WORKER_FILES } from './layout.js';
 import { scanLines } from './log-reads.js';
 import { cutToLastLine, fileSize, rebuildIndex, rewriteFile } from './log-repair.js';
 import { INDEX_WIDTH, indexEntry } from './offset-index.js';
@@ -47,19 +47,20 @@ function eventHead(line: string): EventHead | null {
 }
 
 /**
- * The events naming each of `worker_ids` in the global log's first `events.bytes` bytes, by worker:
+ * The events naming each of `worker_ids` in the first `events.bytes` bytes of the event log's data
+ * file `data`, by worker:
  * one scan, O(events), however many workers need rebuilding.
  */
 export async function eventsOf(
   fs: FsLike,
-  layout: RuntimeLayout,
+  data: string,
   events: LogSize,
   worker_ids: readonly string[],
 ): Promise<Map<string, EventHead[]>> {
   const found = new Map(worker_ids.map((id) => [id, [] as EventHead[]]));
   if (worker_ids.length === 0) return found;
-  const size = Math.min(events.bytes, (await fileSize(fs, layout.file(RUNTIME_FILES.events))) ?? 0);
-  await scanLines(fs, layout.file(RUNTIME_FILES.events), 0, size, (line) => {
+  const size = Math.min(events.bytes, (await fileSize(fs, data)) ?? 0);
+  await scanLines(fs, data, 0, size, (line) => {
     const head = eventHead(line);
     const list = head?.worker_id ? found.get(head.worker_id) : undefined;
     if (head && list && head.id > (list.at(-1)?.id ?? 0)) list.push(head);
@@ -67,14 +68,9 @@ export async function eventsOf(
   return found;
 }
 
-/** The events naming `worker_id`: O(events). */
-export async function workerEvents(
-  fs: FsLike,
-  layout: RuntimeLayout,
-  events: LogSize,
-  worker_id: string,
-): Promise<EventHead[]> {
-  return (await eventsOf(fs, layout, events, [worker_id])).get(worker_id) ?? [];
+/** The events naming `worker_id` in the event log's data file `data`: O(events). */
+export async function workerEvents(fs: FsLike, data: string, events: LogSize, worker_id: string): Promise<EventHead[]> {
+  return (await eventsOf(fs, data, events, [worker_id])).get(worker_id) ?? [];
 }
 
 /** What rebuilding a worker found: the unit, and whether its record itself had to be made up. */

@@ -3,10 +3,12 @@
 import { Runtime } from '@worker-runtime/core';
 import { createFsStore } from '../../dist/index.js';
 
-const [dataDir, round, checkpointBytes] = process.argv.slice(2);
+// [retained]: retention.max_retained_events, so kills also land while the event log is trimmed.
+const [dataDir, round, checkpointBytes, retained] = process.argv.slice(2);
 const runtime = await Runtime.open({
   store: createFsStore({ data_dir: dataDir, checkpoint_bytes: Number(checkpointBytes) }),
   limits: { max_queued_inputs: 100_000 },
+  ...(retained ? { retention: { max_retained_events: Number(retained) } } : {}),
 });
 const workers = ['w0', 'w1', 'w2', 'w3'];
 const existing = new Set((await runtime.listWorkers()).workers.map((worker) => worker.worker_id));

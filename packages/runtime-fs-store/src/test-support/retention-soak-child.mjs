@@ -1,7 +1,8 @@
 // Child process for the retention soak: workers are created, fed `per_worker` system inputs with
 // idempotency keys, and stopped, over and over (4 lanes at once); the retention sweep deletes each
-// stopped worker. At every quarter of the run it prints the heap after a full GC and the size of
-// the runtime's workers/ directory, journal and event log. Run with --expose-gc.
+// stopped worker, and the event log keeps about the newest 2,000 events. At every quarter of the run
+// it prints the heap after a full GC and the size of the runtime's workers/ directory, journal,
+// event log and the whole data dir. Run with --expose-gc.
 // Args: <data_dir> <inputs> <per_worker> <memory|fs>
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +16,12 @@ const runtime = await Runtime.open({
   runtime_id: 'soak',
   ...(kind === 'fs' ? { store: createFsStore({ data_dir: dataDir }) } : {}),
   limits: { max_retained_events: 10_000 },
-  retention: { stopped_worker_ttl_ms: 1, idempotency_ttl_ms: 60_000, sweep_interval_ms: 20 },
+  retention: {
+    stopped_worker_ttl_ms: 1,
+    idempotency_ttl_ms: 60_000,
+    sweep_interval_ms: 20,
+    max_retained_events: 2_000,
+  },
 });
 const runtimeDir = join(dataDir, 'runtimes', 'soak');
 
@@ -36,6 +42,14 @@ async function bytesUnder(path) {
 async function fileBytes(path) {
   return (await stat(path).catch(() => ({ size: 0 }))).size;
 }
+/** The event log's files (`events.jsonl`/`.idx`, or `events.<first-id>.*` once trimmed). */
+async function eventBytes() {
+  let total = 0;
+  for (const name of await readdir(runtimeDir).catch(() => [])) {
+    if (name.startsWith('events.')) total += await fileBytes(join(runtimeDir, name));
+  }
+  return total;
+}
 async function sample(sent) {
   globalThis.gc();
   globalThis.gc();
@@ -45,7 +59,8 @@ async function sample(sent) {
     heap: heapUsed + arrayBuffers,
     workers_dir: await bytesUnder(join(runtimeDir, 'workers')),
     journal: await fileBytes(join(runtimeDir, 'journal.jsonl')),
-    events: await fileBytes(join(runtimeDir, 'events.jsonl')),
+    events: await eventBytes(),
+    data_dir: await bytesUnder(dataDir),
     live_workers: (await runtime.summary()).workers,
   };
 }
