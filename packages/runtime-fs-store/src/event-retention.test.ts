@@ -110,27 +110,27 @@ describe('retention.max_retained_events on the fs store', () => {
     await trimmed.close();
   });
 
-  test('disk stays bounded: 20k system inputs with max_retained_events 1000', async () => {
-    const runtime = await open(1000);
+  test('disk stays bounded: 6k system inputs with max_retained_events 300', async () => {
+    const runtime = await open(300);
     await runtime.createWorker({ worker_id: 'w', intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } });
     const sizes: number[] = [];
     for (let quarter = 0; quarter < 4; quarter++) {
       const batch: Promise<unknown>[] = [];
-      for (let i = 0; i < 5000; i++) {
-        batch.push(runtime.sendInput('w', { kind: 'system', content: `note ${quarter * 5000 + i}` }));
+      for (let i = 0; i < 1500; i++) {
+        batch.push(runtime.sendInput('w', { kind: 'system', content: `note ${quarter * 1500 + i}` }));
       }
       await Promise.all(batch);
       let bytes = 0;
       for (const name of await eventFiles()) bytes += (await stat(join(root(), name))).size;
       sizes.push(bytes);
     }
-    expect((await runtime.summary()).last_event_id).toBeGreaterThan(20_000);
-    // Each event is a short JSON line (< 400 bytes) plus a 16-byte index entry; at most 2,000 are kept.
-    for (const size of sizes) expect(size).toBeLessThan(2000 * (400 + 16));
+    expect((await runtime.summary()).last_event_id).toBeGreaterThan(6_000);
+    // Each event is a short JSON line (< 400 bytes) plus a 16-byte index entry; at most 600 are kept.
+    for (const size of sizes) expect(size).toBeLessThan(600 * (400 + 16));
     expect(sizes[3]).toBeLessThan(2 * (sizes[0] as number));
     const ids = await idsOnDisk();
-    expect(ids.length).toBeGreaterThanOrEqual(1000);
-    expect(ids.length).toBeLessThan(2000);
+    expect(ids.length).toBeGreaterThanOrEqual(300);
+    expect(ids.length).toBeLessThan(600);
     await runtime.close();
   }, 120_000);
 });
