@@ -6,6 +6,7 @@ import { DIR_CHANGED, type FileWriter } from './file-writer.js';
 import type { FsLike } from './fs-like.js';
 import type { Journal } from './journal.js';
 import { RUNTIME_FILES, type RuntimeLayout, WORKER_FILES } from './layout.js';
+import type { Materializer } from './materializer.js';
 import { RUNTIME_BITS, type StoreState } from './store-state.js';
 import { LOG_BITS, type WorkerUnit } from './worker-unit.js';
 
@@ -50,7 +51,7 @@ function collectDirty(
 }
 
 /**
- * Folds the journal into the files: fsync every file written since the last checkpoint (and the
+ * Folds the journal into the files: write every queued log line, fsync every file written since the last checkpoint (and the
  * directories that gained entries), write the changed `worker.json` snapshots, then
  * `checkpoint.json` (each temp, fsync, rename, fsync dir), then empty the journal. Each snapshot
  * records the batch it reflects, so a crash between any two steps is repaired by replay.
@@ -62,8 +63,10 @@ export async function writeCheckpoint(
     layout,
     writer,
     journal,
-  }: { state: StoreState; layout: RuntimeLayout; writer: FileWriter; journal: Journal },
+    materializer,
+  }: { state: StoreState; layout: RuntimeLayout; writer: FileWriter; journal: Journal; materializer: Materializer },
 ): Promise<void> {
+  await materializer.flush();
   const { files, dirs, units } = collectDirty(state, layout);
   await writer.sync(files, dirs);
   const batch = state.lastBatch;
@@ -111,9 +114,15 @@ export async function writeCheckpoint(
  */
 export async function writeWorkerSnapshots(
   fs: FsLike,
-  { state, layout, writer }: { state: StoreState; layout: RuntimeLayout; writer: FileWriter },
+  {
+    state,
+    layout,
+    writer,
+    materializer,
+  }: { state: StoreState; layout: RuntimeLayout; writer: FileWriter; materializer: Materializer },
   units: readonly WorkerUnit[],
 ): Promise<void> {
+  await materializer.flush();
   const batch = state.lastBatch;
   for (const unit of [...units].sort((a, b) => a.ordinal - b.ordinal)) {
     const files = dirtyLogs(unit, layout);

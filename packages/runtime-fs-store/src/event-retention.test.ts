@@ -17,6 +17,9 @@ const open = (max_retained_events?: number) =>
 
 async function fill(runtime: Runtime, inputs: number, from = 0): Promise<void> {
   for (let i = from; i < from + inputs; i++) await runtime.sendInput('w', { kind: 'system', content: `note ${i}` });
+  // Log lines are written behind the acknowledgement; a read writes them first, so the files on
+  // disk are what these tests inspect.
+  await runtime.readEvents({ limit: 1 });
 }
 
 /** The event log files in the runtime directory. */

@@ -33,6 +33,7 @@ export class FileWriter {
   readonly #maxOpen: number;
   readonly #fds = new Map<string, number>();
   #pending = new Map<string, PendingAppend>();
+  #pendingBytes = 0;
   #newDirs: { path: string; parent: DirtyMask; bit: number }[] = [];
 
   constructor(fs: FsLike, maxOpen: number) {
@@ -48,6 +49,17 @@ export class FileWriter {
     const pending = this.#pending.get(path);
     if (pending) pending.parts.push(text);
     else this.#pending.set(path, { position, parts: [text], owner, bit });
+    this.#pendingBytes += text.length;
+  }
+
+  /** Whether anything is queued (an append or a directory). */
+  get hasPending(): boolean {
+    return this.#pending.size > 0 || this.#newDirs.length > 0;
+  }
+
+  /** About how many bytes are queued (UTF-16 length: exact for ASCII). */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
   }
 
   /** Queues creating a directory before the next flush writes into it; then sets `bit` on its parent's owner. */
@@ -55,10 +67,11 @@ export class FileWriter {
     this.#newDirs.push({ path, parent, bit });
   }
 
-  /** Writes every queued append (files in parallel). */
+  /** Writes every queued append (files in parallel); what is queued meanwhile waits for the next flush. */
   async flush(): Promise<void> {
     const pending = this.#pending;
     this.#pending = new Map();
+    this.#pendingBytes = 0;
     const dirs = this.#newDirs;
     this.#newDirs = [];
     await Promise.all(

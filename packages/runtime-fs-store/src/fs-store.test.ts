@@ -42,7 +42,15 @@ describe('layout', () => {
     await runtime.close();
     const root = join(temp.dir, 'runtimes', 'rt-1');
     expect((await readdir(root)).sort()).toEqual(
-      ['checkpoint.json', 'events.idx', 'events.jsonl', 'journal.jsonl', 'runtime.json', 'workers'].sort(),
+      [
+        'checkpoint.json',
+        'events.idx',
+        'events.jsonl',
+        'journal.jsonl',
+        'reserved-ids.json',
+        'runtime.json',
+        'workers',
+      ].sort(),
     );
     expect(JSON.parse(await readFile(join(root, 'runtime.json'), 'utf8'))).toMatchObject({ runtime_id: 'rt-1' });
     const transcript = (await readFile(join(root, 'workers', 'w-1', 'transcript.jsonl'), 'utf8')).trim().split('\n');

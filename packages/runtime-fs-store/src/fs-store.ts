@@ -23,44 +23,20 @@ import { storeUnavailable } from './file-io.js';
 import { FileWriter } from './file-writer.js';
 import { type FsLike, nodeFs } from './fs-like.js';
 import type { FsStoreOptions } from './fs-store-options.js';
-import { GroupCommit, signal } from './group-commit.js';
+import { GroupCommit } from './group-commit.js';
+import { reserveEventIds } from './id-reservation.js';
 import { IndexedReads } from './indexed-reads.js';
-import type { Journal, JournalBatch } from './journal.js';
 import { RUNTIME_FILES, RuntimeLayout } from './layout.js';
 import { parseLine } from './log-reads.js';
+import { MATERIALIZE_BYTES, Materializer } from './materializer.js';
+import { type OpenState, storeSnapshot, type WrittenGroup } from './open-state.js';
 import { type SerializedBatch, serializeBatch, workerOf } from './record-json.js';
 import { RecordTables } from './record-tables.js';
 import { recoverRuntime } from './recovery.js';
 import { pickRuntimeId } from './runtime-dirs.js';
 import { acquireLock, releaseLock } from './runtime-lock.js';
 import { idempotencyDamaged, openDiagnostics, storeDiagnostic } from './store-diagnostics.js';
-import type { StoreState } from './store-state.js';
 import { removeWorkerDirs } from './worker-removal.js';
-
-interface OpenState {
-  layout: RuntimeLayout;
-  state: StoreState;
-  journal: Journal;
-  writer: FileWriter;
-  group: GroupCommit<SerializedBatch, WrittenGroup>;
-  /**
-   * Workers created by batches enqueued but not applied yet (later batches may name them). Applied
-   * workers are in `state.workers`, so this never holds more than the commits in flight.
-   */
-  creating: Set<string>;
-  nextBatch: number;
-  published: { promise: Promise<void>; resolve: () => void };
-  tables: RecordTables;
-  reads: IndexedReads;
-  /** `retention.max_retained_events`, when set: the event log keeps only about the newest this many. */
-  retained: number | undefined;
-}
-
-/** A group whose journal append is durable: its numbered batches, and whether a checkpoint is due after it. */
-interface WrittenGroup {
-  batches: JournalBatch[];
-  checkpoint: boolean;
-}
 
 /**
  * A {@link RuntimeStore} on the local file system (SPEC §9). Each commit is appended to a
@@ -140,11 +116,11 @@ export class FsStore implements RuntimeStore {
         creating: new Set(),
         retained: request.retained_events,
         nextBatch: state.lastBatch + 1,
-        published: signal(),
+        materializer: new Materializer(writer, state),
         reads,
         tables: new RecordTables(this.#fs, {
           layout,
-          published: () => open.published.promise,
+          published: () => this.#materialize(),
           worker_events: (unit, after, limit) => reads.workerEvents(unit, after, limit),
           read: (body) => this.#read(body),
           corrupt: (what) => this.#corrupt(what),
@@ -155,14 +131,7 @@ export class FsStore implements RuntimeStore {
       this.#open = open;
       this.#failure = null;
       this.#closing = null;
-      return {
-        runtime: { ...state.runtime },
-        workers: [...state.workers.values()].sort((a, b) => a.ordinal - b.ordinal).map((unit) => unit.toStored()),
-        last_event_id: state.events.count,
-        deleted_workers: [...state.deleted],
-        diagnostics: structuredClone(state.diagnostics),
-        recovery_diagnostics: recovered.diagnostics,
-      };
+      return storeSnapshot(state, recovered.diagnostics);
     } catch (error) {
       await writer.close();
       await releaseLock(this.#fs, layout.file(RUNTIME_FILES.lock)).catch(() => undefined);
@@ -171,7 +140,8 @@ export class FsStore implements RuntimeStore {
   }
 
   /**
-   * Appends the batch to the journal and resolves once it is fsynced and readable. Batches resolve
+   * Appends the batch to the journal and resolves once it is fsynced and applied (reads see it; its
+   * log lines are written behind the acknowledgement, see {@link Materializer}). Batches resolve
    * in call order; one failure makes every later commit fail until the store is reopened.
    * @throws RuntimeError `store_unavailable`; `invalid_request`, `invalid_id`, `worker_not_found` for a malformed batch
    */
@@ -211,6 +181,7 @@ export class FsStore implements RuntimeStore {
     if (this.#failure) throw this.#failure;
     const batches = group.map((serialized) => ({ batch: open.nextBatch++, ...serialized }));
     try {
+      open.state.reserved_events = await reserveEventIds(this.#fs, open.layout, open.state.reserved_events, batches);
       await open.journal.append(batches);
     } catch (error) {
       throw this.#fail(error, 'write its journal');
@@ -222,7 +193,11 @@ export class FsStore implements RuntimeStore {
     return { batches, checkpoint: deletes || trim || open.journal.size >= this.#checkpointBytes };
   }
 
-  /** The second stage, one group at a time in order: apply, write the log files, publish, snapshot, checkpoint. */
+  /**
+   * The second stage, one group at a time in order: apply (the group is then acknowledged), remove
+   * deleted workers' directories, snapshot, checkpoint. Log files are written by the materializer,
+   * here only once enough is queued (without waiting for it) or before a removal or checkpoint.
+   */
   async #publish(group: readonly SerializedBatch[], { batches, checkpoint }: WrittenGroup): Promise<void> {
     const open = this.#open;
     if (!open) throw new RuntimeError('store_unavailable', 'the store is closed');
@@ -236,18 +211,16 @@ export class FsStore implements RuntimeStore {
         for (const record of records) if (record.type === 'idempotency') open.tables.remember(record.record);
       }
       for (const id of open.creating) if (open.state.workers.has(id)) open.creating.delete(id);
-      await open.writer.flush();
       removals = open.state.removals;
       open.state.removals = [];
-      await removeWorkerDirs(this.#fs, open.layout, open.writer, removals);
+      if (removals.length > 0) {
+        await open.materializer.flush();
+        await removeWorkerDirs(this.#fs, open.layout, open.writer, removals);
+      }
     } catch (error) {
       // The group is durable in the journal (reopening replays it) but not readable here.
       throw this.#fail(error, 'write its log files');
     }
-    open.state.publish();
-    const published = open.published;
-    open.published = signal();
-    published.resolve();
     const replaced = replacedWorkers(open.state, group);
     if (replaced.length > 0) {
       // Like a checkpoint: the group is already durable, a failed snapshot only stops later commits.
@@ -259,10 +232,23 @@ export class FsStore implements RuntimeStore {
     // scheduled for it empties the journal, so no file keeps the deleted worker's data.
     if (!this.#failure && checkpoint) {
       // This group is already durable; a failed trim or checkpoint only stops later commits.
-      await trimEvents(this.#fs, open)
+      await open.materializer
+        .flush()
+        .then(() => trimEvents(this.#fs, open))
         .then(() => writeCheckpoint(this.#fs, open))
         .catch((error: unknown) => this.#fail(error, 'write a checkpoint'));
+    } else if (open.materializer.pending >= MATERIALIZE_BYTES) {
+      // Reads wait for it if they need it; a failure stops later commits.
+      this.#materialize().catch(() => undefined);
     }
+  }
+
+  /** Writes every applied record to the log files (see {@link Materializer}); a failure fails the store. */
+  #materialize(): Promise<void> {
+    const open = this.#readable();
+    return open.materializer.flush().catch((error: unknown) => {
+      throw this.#fail(error, 'write its log files');
+    });
   }
 
   #fail(error: unknown, doing: string): RuntimeError {
@@ -276,6 +262,7 @@ export class FsStore implements RuntimeStore {
     const { state, reads } = this.#readable();
     const unit = state.workers.get(worker_id);
     if (!unit) return [];
+    await this.#materialize();
     const from = Math.max(0, start);
     const end = Math.min(start + limit, unit.readable_transcript_count);
     const lines = await this.#read(() => reads.transcript(unit, from, end));
@@ -291,6 +278,7 @@ export class FsStore implements RuntimeStore {
     const { state, reads } = this.#readable();
     const after = Math.max(0, query.after);
     reads.assertRetained(after);
+    await this.#materialize();
     if (query.worker_id === undefined) {
       const lines = await this.#read(() => reads.events(after, query.limit));
       return this.#parseAll(RuntimeEventSchema, lines, (i) => `event ${after + i + 1}`);
@@ -346,6 +334,7 @@ export class FsStore implements RuntimeStore {
     if (!open) return;
     await open.group.idle();
     if (!this.#failure) await writeCheckpoint(this.#fs, open).catch(() => undefined);
+    await open.materializer.idle();
     await open.journal.close();
     await open.writer.close();
     await releaseLock(this.#fs, open.layout.file(RUNTIME_FILES.lock)).catch(() => undefined);

@@ -22,6 +22,11 @@ export interface JournalScan {
   corrupt_lines: number;
   /** Worker ids that the skipped lines still legibly name (for the diagnostic). */
   corrupt_workers: string[];
+  /**
+   * Whether the cut tail held a whole line (newline-terminated) that could not be read: damage,
+   * not an interrupted append, so it may have held acknowledged batches.
+   */
+  tail_damaged: boolean;
 }
 
 /** The worker ids a damaged journal line still names legibly. */
@@ -65,7 +70,13 @@ export class Journal {
     const fd = await fs.open(path, constants.O_RDWR | constants.O_CREAT);
     try {
       const raw = await readAt(fs, fd, 0, await fs.fsize(fd));
-      const scan: JournalScan = { batches: [], torn_bytes: 0, corrupt_lines: 0, corrupt_workers: [] };
+      const scan: JournalScan = {
+        batches: [],
+        torn_bytes: 0,
+        corrupt_lines: 0,
+        corrupt_workers: [],
+        tail_damaged: false,
+      };
       const pending: string[] = [];
       let position = 0;
       let goodEnd = 0;
@@ -79,9 +90,11 @@ export class Journal {
           scan.corrupt_lines += pendingCorrupt;
           for (const id of pending.splice(0)) if (!scan.corrupt_workers.includes(id)) scan.corrupt_workers.push(id);
           pendingCorrupt = 0;
+          scan.tail_damaged = false;
           goodEnd = end;
         } else {
           pendingCorrupt++;
+          if (newline !== -1) scan.tail_damaged = true;
           namedWorkers(raw.toString('utf8', position, end), pending);
         }
         position = end;

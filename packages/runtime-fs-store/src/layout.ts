@@ -8,6 +8,7 @@ export const RUNTIME_FILES = {
   lockTakeover: 'LOCK.takeover',
   checkpoint: 'checkpoint.json',
   journal: 'journal.jsonl',
+  reservedIds: 'reserved-ids.json',
   events: 'events.jsonl',
   eventsIndex: 'events.idx',
   workers: 'workers',

@@ -73,7 +73,10 @@ export async function padEventLog(
   note: Note,
 ): Promise<void> {
   if (floor <= state.events.count) return;
-  note('store_index_rebuilt', `the event log ended before event ${floor}, which a worker names; ids continue after it`);
+  note(
+    'store_index_rebuilt',
+    `the event log ended before event ${floor}, which a worker or the id reservation names; ids continue after it`,
+  );
   const files = eventFiles(layout, state.events_base);
   const rebuilt = await rebuildIndex(fs, files, floor - files.base, state.events.bytes, slotOf(files.base));
   state.events = toIds(rebuilt.size, files.base);

@@ -22,7 +22,7 @@ const EVENT_PAGE = 512;
 /** What the tables need of the open store. */
 export interface TableContext {
   layout: RuntimeLayout;
-  /** Resolves when the next group becomes readable. */
+  /** Resolves when every applied record is written and readable. */
   published: () => Promise<void>;
   /** Lines of up to `limit` events naming the worker after `after`. */
   worker_events: (unit: WorkerUnit, after: number, limit: number) => Promise<string[]>;
@@ -91,8 +91,10 @@ export class RecordTables {
     if (cached) return cached;
     const index = await this.#keyIndex(unit);
     const path = this.#ctx.layout.workerFile(unit.worker_id, WORKER_FILES.idempotency);
-    const end = unit.readable_idempotency_bytes;
     for (const offset of index.candidates(key)) {
+      // A record applied but not written yet: write it, then read it.
+      if (offset >= unit.readable_idempotency_bytes) await this.#ctx.published();
+      const end = unit.readable_idempotency_bytes;
       if (offset >= end) continue;
       const line = await this.#ctx.read(() => readLineAt(this.#fs, path, offset, end));
       const record = parseLine(

@@ -12,6 +12,7 @@ import { errnoCode, fsyncPath, readSmallFile, withFile, writeAtomic } from './fi
 import { CheckpointFileSchema, FORMAT, RuntimeFileSchema, WorkerFileSchema } from './file-schemas.js';
 import { DIR_CHANGED, type FileWriter } from './file-writer.js';
 import type { FsLike } from './fs-like.js';
+import { readReservation } from './id-reservation.js';
 import { Journal, type JournalBatch } from './journal.js';
 import { RUNTIME_FILES, type RuntimeLayout, runtimesDir, WORKER_FILES } from './layout.js';
 import { checkEventLog, checkWorkerLogs, padEventLog } from './log-checks.js';
@@ -101,10 +102,14 @@ export async function recoverRuntime(
   }
 
   const checkpoint = await readJson(fs, layout.file(RUNTIME_FILES.checkpoint), CheckpointFileSchema);
-  if (checkpoint !== null && (await fileSize(fs, layout.file(RUNTIME_FILES.journal))) === null) {
+  const journalMissing = checkpoint !== null && (await fileSize(fs, layout.file(RUNTIME_FILES.journal))) === null;
+  if (journalMissing) {
     note('store_corrupt_record', 'journal.jsonl was missing; what was committed after the last checkpoint is lost');
   }
   const { journal, scan } = await Journal.open(fs, layout.file(RUNTIME_FILES.journal));
+  const reserved = await readReservation(fs, layout);
+  // Batches the journal lost may hold acknowledged events not yet in the event log: skip their ids.
+  const journalLost = journalMissing || scan.corrupt_lines > 0 || scan.tail_damaged;
   const deleted = tombstones(checkpoint !== 'corrupt' ? checkpoint : null, scan.batches);
   const workerDirs: string[] = [];
   const unfinishedDeletes: string[] = [];
@@ -171,6 +176,7 @@ export async function recoverRuntime(
   });
   // The lock (and any rewritten runtime.json) changed the runtime directory.
   state.dirty |= DIR_CHANGED;
+  state.reserved_events = reserved;
   for (const unit of loaded) state.addLoaded(unit);
   // Batch numbers only grow: never below what any snapshot already reflects.
   state.lastBatch = Math.max(state.lastBatch, ...loaded.map((unit) => unit.batch));
@@ -225,9 +231,10 @@ export async function recoverRuntime(
   }
 
   for (const batch of scan.batches) state.apply(batch);
+  const publish = state.capture();
   await writer.flush();
-  state.publish();
-  const floor = Math.max(0, ...[...state.workers.values()].map((unit) => unit.last_event_id));
+  publish();
+  const floor = Math.max(journalLost ? reserved : 0, ...[...state.workers.values()].map((unit) => unit.last_event_id));
   await padEventLog(fs, layout, state, floor, (code, message) => note(code, message));
   for (const id of missing) {
     if (!state.workers.has(id))

@@ -30,6 +30,8 @@ export class StoreState implements DirtyMask {
   /** Ids (count = last id) of the event log; its files hold events `events_base + 1 ..` (event-log.ts). */
   events: LogSize;
   readable_events: LogSize;
+  /** The highest event id reserved in `reserved-ids.json` (id-reservation.ts). */
+  reserved_events = 0;
   /** How many of the oldest events were trimmed from the event log (retention). */
   events_base: number;
   diagnostics: Diagnostic[];
@@ -41,7 +43,11 @@ export class StoreState implements DirtyMask {
   removals: string[] = [];
   /** Runtime-level files and directories written since the checkpoint (`RUNTIME_BITS`, `DIR_CHANGED`). */
   dirty = 0;
+  /** Units the batch being applied touched. */
   readonly #touched = new Set<WorkerUnit>();
+  /** Units with appends applied since the last {@link capture}. */
+  #unpublished = new Set<WorkerUnit>();
+  #eventsUnpublished = false;
   #nextOrdinal = 0;
   readonly #layout: RuntimeLayout;
   readonly #writer: FileWriter;
@@ -93,15 +99,32 @@ export class StoreState implements DirtyMask {
       const record = records[i] as StoreRecord;
       this.#applyRecord(record, values?.[i] ?? valueJson(record), batch, runtimeLevel);
     }
-    for (const unit of this.#touched) unit.batch = Math.max(unit.batch, batch);
+    for (const unit of this.#touched) {
+      unit.batch = Math.max(unit.batch, batch);
+      this.#unpublished.add(unit);
+    }
+    this.#touched.clear();
     this.lastBatch = Math.max(this.lastBatch, batch);
   }
 
-  /** After the writer flushed: planned sizes become readable. */
-  publish(): void {
-    this.readable_events = { ...this.events };
-    for (const unit of this.#touched) unit.publish();
-    this.#touched.clear();
+  /** Whether batches were applied since the last {@link capture}. */
+  get unpublished(): boolean {
+    return this.#eventsUnpublished || this.#unpublished.size > 0;
+  }
+
+  /**
+   * Called when a flush takes the writer's queue: returns what makes the planned sizes of that
+   * moment readable, to be called once the flush has written them (later applies stay unreadable).
+   */
+  capture(): () => void {
+    const events = { ...this.events };
+    const units = [...this.#unpublished].map((unit) => ({ unit, sizes: unit.planned() }));
+    this.#unpublished = new Set();
+    this.#eventsUnpublished = false;
+    return () => {
+      this.readable_events = events;
+      for (const { unit, sizes } of units) unit.publish(sizes);
+    };
   }
 
   #unit(worker_id: string, batch: number): WorkerUnit | null {
@@ -194,6 +217,7 @@ export class StoreState implements DirtyMask {
             line,
           );
           this.events.count = Math.max(this.events.count, event.id);
+          this.#eventsUnpublished = true;
         }
         const unit = event.worker_ref ? this.#unit(event.worker_ref.worker_id, batch) : null;
         // An id the worker already lists was applied before (a rebuilt worker replays every batch).
@@ -209,6 +233,7 @@ export class StoreState implements DirtyMask {
         if (unit) {
           this.workers.delete(record.worker_id);
           this.#touched.delete(unit);
+          this.#unpublished.delete(unit);
         }
         if (!this.deleted.has(record.worker_id) || unit) this.removals.push(record.worker_id);
         this.deleted.add(record.worker_id);

@@ -31,6 +31,8 @@ describe('deleting a worker', () => {
     const ack = await runtime.sendInput('doomed', { kind: 'user', content: 'top-secret-question' });
     await runtime.getRun('doomed', ack.run_id as string, { wait_ms: 5000 });
     await runtime.sendInput('kept', { kind: 'system', content: 'kept-note' });
+    // Log lines are written behind the acknowledgement; a read writes them first.
+    await runtime.transcript('doomed');
     expect(existsSync(join(runtimeDir, 'workers', 'doomed', 'transcript.jsonl'))).toBe(true);
 
     const deleted = await runtime.deleteWorker('doomed', { force: true });
@@ -60,7 +62,9 @@ describe('deleting a worker', () => {
     const runtime = await open();
     await runtime.createWorker({ ...create, worker_id: 'w' });
     await runtime.sendInput('w', { kind: 'system', content: 'note' });
+    await runtime.transcript('w');
     const copy = await filesUnder(join(runtimeDir, 'workers', 'w'));
+    expect(copy.some((file) => file.path.endsWith('transcript.jsonl'))).toBe(true);
     await runtime.deleteWorker('w', { force: true });
     await runtime.close();
     // What a crash in the middle of the removal leaves: some of the worker's files (no worker.json).

@@ -17,6 +17,9 @@ export interface RunTable {
   order: string[];
 }
 
+/** Planned log sizes: transcript count and bytes, event ids, runs bytes, idempotency bytes. */
+export type PlannedSizes = [number, number, number, number, number];
+
 /** `WorkerUnit.dirty`: `worker.json` must be rewritten at the next checkpoint. */
 export const SNAPSHOT_DUE = 2;
 
@@ -157,12 +160,19 @@ export class WorkerUnit {
     return storedWorker(this.record, this.transcript_count, this);
   }
 
-  /** Marks planned appends as written and safe to read. */
-  publish(): void {
-    this.readable_transcript_count = this.transcript_count;
-    this.readable_transcript_bytes = this.transcript_bytes;
-    this.readable_event_ids = this.event_ids;
-    this.readable_runs_bytes = this.runs_bytes;
-    this.readable_idempotency_bytes = this.idempotency_bytes;
+  /** The planned sizes of its logs (what appends queued so far will make them). */
+  planned(): PlannedSizes {
+    return [this.transcript_count, this.transcript_bytes, this.event_ids, this.runs_bytes, this.idempotency_bytes];
+  }
+
+  /** Marks appends up to `sizes` (an earlier {@link planned}) as written and safe to read. */
+  publish(sizes: PlannedSizes = this.planned()): void {
+    [
+      this.readable_transcript_count,
+      this.readable_transcript_bytes,
+      this.readable_event_ids,
+      this.readable_runs_bytes,
+      this.readable_idempotency_bytes,
+    ] = sizes;
   }
 }
