@@ -3,7 +3,6 @@ import { errnoCode, fsyncPath, writeAtomic } from './file-io.js';
 import type { FileWriter } from './file-writer.js';
 import type { FsLike } from './fs-like.js';
 import type { IndexedReads } from './indexed-reads.js';
-import type { JournalBatch } from './journal.js';
 import type { RuntimeLayout } from './layout.js';
 import { indexEntry } from './offset-index.js';
 import type { StoreState } from './store-state.js';
@@ -14,17 +13,12 @@ import type { StoreState } from './store-state.js';
 // page read stays one index read and one data read.
 
 /**
- * Whether the group's newest event brings the log to twice the retained count, so the group's
+ * Whether the group's newest event (`newest`, its id) brings the log to twice the retained count, so the group's
  * publish trims it. Decided when the group is journaled, because a trim is followed by a checkpoint,
  * which must not overlap the next group's journal append.
  */
-export function trimDue(batches: readonly JournalBatch[], state: StoreState, retained: number | undefined): boolean {
-  if (retained === undefined) return false;
-  let newest = 0;
-  for (const { records } of batches) {
-    for (const record of records) if (record.type === 'event') newest = Math.max(newest, record.event.id);
-  }
-  return newest - state.events_base >= 2 * retained;
+export function trimDue(newest: number, state: StoreState, retained: number | undefined): boolean {
+  return retained !== undefined && newest - state.events_base >= 2 * retained;
 }
 
 /**

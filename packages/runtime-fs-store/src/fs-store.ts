@@ -153,7 +153,7 @@ export class FsStore implements RuntimeStore {
     try {
       // Records are kept by reference, as the memory store does: the Runtime never mutates a
       // committed record, it replaces it. Serializing now fixes what the journal will hold.
-      batch = serializeBatch(records);
+      batch = serializeBatch(records, open.state.workers);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -179,17 +179,22 @@ export class FsStore implements RuntimeStore {
     const open = this.#open;
     if (!open) throw new RuntimeError('store_unavailable', 'the store is closed');
     if (this.#failure) throw this.#failure;
-    const batches = group.map((serialized) => ({ batch: open.nextBatch++, ...serialized }));
+    let newest = 0;
+    let deletes = false;
+    const batches = group.map((serialized) => {
+      newest = Math.max(newest, serialized.newest_event);
+      deletes ||= serialized.deletes;
+      return { batch: open.nextBatch++, records: serialized.records, values: serialized.values, json: serialized.json };
+    });
     try {
-      open.state.reserved_events = await reserveEventIds(this.#fs, open.layout, open.state.reserved_events, batches);
+      open.state.reserved_events = await reserveEventIds(this.#fs, open.layout, open.state.reserved_events, newest);
       await open.journal.append(batches);
     } catch (error) {
       throw this.#fail(error, 'write its journal');
     }
     // A delete is followed by a checkpoint (see #publish); like any checkpoint it must not overlap
     // the next group's journal append.
-    const deletes = batches.some(({ records }) => records.some((record) => record.type === 'worker_deleted'));
-    const trim = trimDue(batches, open.state, open.retained);
+    const trim = trimDue(newest, open.state, open.retained);
     return { batches, checkpoint: deletes || trim || open.journal.size >= this.#checkpointBytes };
   }
 

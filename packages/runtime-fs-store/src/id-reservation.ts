@@ -2,7 +2,6 @@ import * as v from 'valibot';
 import { readSmallFile, writeAtomic } from './file-io.js';
 import { FORMAT } from './file-schemas.js';
 import type { FsLike } from './fs-like.js';
-import type { JournalBatch } from './journal.js';
 import { RUNTIME_FILES, type RuntimeLayout } from './layout.js';
 
 /**
@@ -32,19 +31,15 @@ export async function readReservation(fs: FsLike, layout: RuntimeLayout): Promis
 }
 
 /**
- * Makes sure every event id in `batches` is reserved durably before they are journaled; returns the
- * reservation (raised by a block, with one atomic file write, when the batches pass it).
+ * Makes sure event ids up to `newest` (a group's highest) are reserved durably before the group is
+ * journaled; returns the reservation (raised by a block, with one atomic file write, when passed).
  */
 export async function reserveEventIds(
   fs: FsLike,
   layout: RuntimeLayout,
   reserved: number,
-  batches: readonly JournalBatch[],
+  newest: number,
 ): Promise<number> {
-  let newest = 0;
-  for (const { records } of batches) {
-    for (const record of records) if (record.type === 'event' && record.event.id > newest) newest = record.event.id;
-  }
   if (newest <= reserved) return reserved;
   const events = newest + RESERVED_EVENT_IDS;
   await writeAtomic(fs, layout.file(RUNTIME_FILES.reservedIds), JSON.stringify({ format: FORMAT, events }));

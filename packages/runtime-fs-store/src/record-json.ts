@@ -19,6 +19,10 @@ export interface SerializedBatch {
   values: string[];
   /** JSON of the whole `records` array, as the journal holds it. */
   json: string;
+  /** The highest event id among the records (0 when none). */
+  newest_event: number;
+  /** Whether a record deletes a worker. */
+  deletes: boolean;
 }
 
 /** The id of the worker a record belongs to, if any. */
@@ -49,38 +53,46 @@ function isPosition(value: unknown): boolean {
   return Number.isSafeInteger(value) && (value as number) >= 1;
 }
 
+/** Worker ids the store already holds. */
+type KnownIds = ReadonlySet<string> | ReadonlyMap<string, unknown>;
+
+/** A worker the store holds had its id checked when it was created; the regex is not run again. */
+function validId(known: KnownIds, id: unknown): boolean {
+  return (typeof id === 'string' && known.has(id)) || isValidId(id);
+}
+
 /**
  * The checks the store's own bookkeeping depends on: a known type with an object value, worker ids
  * that are safe path components, and the keys that place an entry in an indexed log. Records come
  * from the Runtime, which builds them from validated input, so the full schema is not re-run on the
  * write path (every line read back from disk is validated).
  */
-function malformed(record: StoreRecord): string | null {
+function malformed(record: StoreRecord, known: KnownIds): string | null {
   const type = (record as { type?: unknown } | null)?.type;
   if (typeof type !== 'string' || !Object.hasOwn(VALUE_KEY, type)) return 'a malformed record';
   const value = (record as unknown as Record<string, unknown>)[VALUE_KEY[type as StoreRecord['type']]];
-  if (type === 'worker_deleted') return typeof value === 'string' && isValidId(value) ? null : 'invalid_id';
+  if (type === 'worker_deleted') return typeof value === 'string' && validId(known, value) ? null : 'invalid_id';
   if (!isObject(value)) return `a malformed ${type} record`;
   switch (record.type) {
     case 'worker':
-      if (!isValidId(record.worker.worker_id)) return 'invalid_id';
+      if (!validId(known, record.worker.worker_id)) return 'invalid_id';
       break;
     case 'run':
-      if (!isValidId(record.run.worker_id)) return 'invalid_id';
+      if (!validId(known, record.run.worker_id)) return 'invalid_id';
       if (!isObject(record.run.run) || typeof record.run.run.run_id !== 'string') return 'a malformed run record';
       break;
     case 'transcript':
-      if (!isObject(record.entry.worker_ref) || !isValidId(record.entry.worker_ref.worker_id)) return 'invalid_id';
+      if (!isObject(record.entry.worker_ref) || !validId(known, record.entry.worker_ref.worker_id)) return 'invalid_id';
       if (!isPosition(record.entry.sequence)) return 'a malformed transcript record';
       break;
     case 'event':
-      if (record.event.worker_ref != null && !isValidId(record.event.worker_ref.worker_id)) return 'invalid_id';
+      if (record.event.worker_ref != null && !validId(known, record.event.worker_ref.worker_id)) return 'invalid_id';
       if (!isPosition(record.event.id) || typeof record.event.created_at !== 'string') {
         return 'a malformed event record';
       }
       break;
     case 'idempotency':
-      if (!isValidId(record.record.worker_id)) return 'invalid_id';
+      if (!validId(known, record.record.worker_id)) return 'invalid_id';
       if (typeof record.record.key !== 'string') return 'a malformed idempotency record';
       break;
   }
@@ -92,11 +104,13 @@ function malformed(record: StoreRecord): string | null {
  * whatever happens to the objects later.
  * @throws RuntimeError `invalid_request` (a malformed record), `invalid_id` (a worker id that is not a safe id)
  */
-export function serializeBatch(records: readonly StoreRecord[]): SerializedBatch {
+export function serializeBatch(records: readonly StoreRecord[], known: KnownIds): SerializedBatch {
   const values: string[] = [];
   const parts: string[] = [];
+  let newest_event = 0;
+  let deletes = false;
   for (const record of records) {
-    const problem = malformed(record);
+    const problem = malformed(record, known);
     if (problem === 'invalid_id') throw new RuntimeError('invalid_id', 'a record names an invalid worker id');
     if (problem !== null) throw new RuntimeError('invalid_request', `the store refused ${problem}`);
     const key = VALUE_KEY[record.type];
@@ -107,10 +121,12 @@ export function serializeBatch(records: readonly StoreRecord[]): SerializedBatch
       throw new RuntimeError('invalid_request', `the store refused a ${record.type} record it cannot serialize`);
     }
     values.push(value);
+    if (record.type === 'event' && record.event.id > newest_event) newest_event = record.event.id;
+    else if (record.type === 'worker_deleted') deletes = true;
     // `type` is one of the fixed names above, so it needs no escaping.
     parts.push(`{"type":"${record.type}","${key}":${value}}`);
   }
-  return { records, values, json: `[${parts.join(',')}]` };
+  return { records, values, json: `[${parts.join(',')}]`, newest_event, deletes };
 }
 
 /** The JSON of one record's value, for a batch read back from the journal. */
