@@ -16,10 +16,15 @@ export const DIR_CHANGED = 1;
 
 interface PendingAppend {
   position: number;
-  parts: string[];
+  /** The queued bytes, `buffer[0, length)`: off the JS heap, so a long queue costs the GC nothing. */
+  buffer: Buffer;
+  length: number;
   owner: DirtyMask;
   bit: number;
 }
+
+/** The first buffer of a file's queue holds at least this many bytes; it doubles when full. */
+const FIRST_BUFFER_BYTES = 512;
 
 /**
  * Writes the store's materialized files (everything except the journal and snapshots). Appends are
@@ -42,14 +47,30 @@ export class FileWriter {
   }
 
   /**
-   * Queues `text` to be written at `position` of `path` (positions of one file must be contiguous);
-   * once written, `bit` is set on `owner.dirty` (and `DIR_CHANGED` if the file had to be created).
+   * Queues `text` (`bytes` long in UTF-8) to be written at `position` of `path` (positions of one
+   * file must be contiguous); once written, `bit` is set on `owner.dirty` (and `DIR_CHANGED` if the
+   * file had to be created).
    */
-  append(path: string, position: number, text: string, owner: DirtyMask, bit: number): void {
-    const pending = this.#pending.get(path);
-    if (pending) pending.parts.push(text);
-    else this.#pending.set(path, { position, parts: [text], owner, bit });
-    this.#pendingBytes += text.length;
+  append(
+    path: string,
+    position: number,
+    text: string,
+    owner: DirtyMask,
+    bit: number,
+    bytes = Buffer.byteLength(text),
+  ): void {
+    let pending = this.#pending.get(path);
+    if (!pending) {
+      const buffer = Buffer.allocUnsafe(Math.max(FIRST_BUFFER_BYTES, bytes));
+      pending = { position, buffer, length: 0, owner, bit };
+      this.#pending.set(path, pending);
+    } else if (pending.length + bytes > pending.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * pending.buffer.length, pending.length + bytes));
+      pending.buffer.copy(grown, 0, 0, pending.length);
+      pending.buffer = grown;
+    }
+    pending.length += pending.buffer.write(text, pending.length, 'utf8');
+    this.#pendingBytes += bytes;
   }
 
   /** Whether anything is queued (an append or a directory). */
@@ -57,7 +78,7 @@ export class FileWriter {
     return this.#pending.size > 0 || this.#newDirs.length > 0;
   }
 
-  /** About how many bytes are queued (UTF-16 length: exact for ASCII). */
+  /** How many bytes are queued. */
   get pendingBytes(): number {
     return this.#pendingBytes;
   }
@@ -83,7 +104,7 @@ export class FileWriter {
     await Promise.all(
       [...pending].map(async ([path, append]) => {
         const fd = await this.#descriptor(path, append);
-        await writeAll(this.#fs, fd, Buffer.from(append.parts.join(''), 'utf8'), append.position);
+        await writeAll(this.#fs, fd, append.buffer.subarray(0, append.length), append.position);
         append.owner.dirty |= append.bit;
       }),
     );

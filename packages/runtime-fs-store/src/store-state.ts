@@ -155,8 +155,9 @@ export class StoreState implements DirtyMask {
         if (!unit) return;
         unit.record = record.worker;
         const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.history);
-        this.#writer.append(path, unit.history_bytes, line, unit, LOG_BITS.history);
-        unit.history_bytes += Buffer.byteLength(line, 'utf8');
+        const bytes = Buffer.byteLength(line, 'utf8');
+        this.#writer.append(path, unit.history_bytes, line, unit, LOG_BITS.history, bytes);
+        unit.history_bytes += bytes;
         return;
       }
       case 'run': {
@@ -164,8 +165,9 @@ export class StoreState implements DirtyMask {
         if (!unit) return;
         unit.applyRun(record.run);
         const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.runs);
-        this.#writer.append(path, unit.runs_bytes, line, unit, LOG_BITS.runs);
-        unit.runs_bytes += Buffer.byteLength(line, 'utf8');
+        const bytes = Buffer.byteLength(line, 'utf8');
+        this.#writer.append(path, unit.runs_bytes, line, unit, LOG_BITS.runs, bytes);
+        unit.runs_bytes += bytes;
         return;
       }
       case 'idempotency': {
@@ -173,8 +175,9 @@ export class StoreState implements DirtyMask {
         if (!unit) return;
         unit.idempotency?.add(record.record.key, unit.idempotency_bytes);
         const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.idempotency);
-        this.#writer.append(path, unit.idempotency_bytes, line, unit, LOG_BITS.idempotency);
-        unit.idempotency_bytes += Buffer.byteLength(line, 'utf8');
+        const bytes = Buffer.byteLength(line, 'utf8');
+        this.#writer.append(path, unit.idempotency_bytes, line, unit, LOG_BITS.idempotency, bytes);
+        unit.idempotency_bytes += bytes;
         return;
       }
       case 'transcript': {
@@ -223,7 +226,14 @@ export class StoreState implements DirtyMask {
         // An id the worker already lists was applied before (a rebuilt worker replays every batch).
         if (!unit || event.id <= unit.last_event_id) return;
         const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.eventIds);
-        this.#writer.append(path, unit.event_ids * INDEX_WIDTH, indexEntry(event.id), unit, LOG_BITS.eventIds);
+        this.#writer.append(
+          path,
+          unit.event_ids * INDEX_WIDTH,
+          indexEntry(event.id),
+          unit,
+          LOG_BITS.eventIds,
+          INDEX_WIDTH,
+        );
         unit.event_ids++;
         tallyEvent(unit, event);
         return;
@@ -266,8 +276,8 @@ export class StoreState implements DirtyMask {
     for (let position = count; position < key - 1; position++) entries += indexEntry(bytes);
     const added = Buffer.byteLength(line, 'utf8');
     entries += indexEntry(bytes + added);
-    this.#writer.append(files.data, bytes, line, files.owner, files.dataBit);
-    this.#writer.append(files.index, count * INDEX_WIDTH, entries, files.owner, files.indexBit);
+    this.#writer.append(files.data, bytes, line, files.owner, files.dataBit, added);
+    this.#writer.append(files.index, count * INDEX_WIDTH, entries, files.owner, files.indexBit, entries.length);
     return added;
   }
 }
