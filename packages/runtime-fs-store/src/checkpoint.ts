@@ -8,7 +8,7 @@ import type { Journal } from './journal.js';
 import { RUNTIME_FILES, type RuntimeLayout, WORKER_FILES } from './layout.js';
 import type { Materializer } from './materializer.js';
 import { RUNTIME_BITS, type StoreState } from './store-state.js';
-import { LOG_BITS, type WorkerUnit } from './worker-unit.js';
+import { LOG_BITS, SNAPSHOT_DUE, type WorkerUnit } from './worker-unit.js';
 
 /** How many `worker.json` snapshots are written at once. */
 const SNAPSHOT_CONCURRENCY = 64;
@@ -22,18 +22,16 @@ function dirtyLogs(unit: WorkerUnit, layout: RuntimeLayout): string[] {
   return files;
 }
 
+/** Every log bit and `DIR_CHANGED`: what a checkpoint's fsyncs take care of (not `SNAPSHOT_DUE`). */
+const SYNC_BITS = Object.values(LOG_BITS).reduce((mask, bit) => mask | bit, DIR_CHANGED);
+
 /**
- * What the dirty bits say must be fsynced, and the workers whose `worker.json` must be rewritten.
- * Clears the bits. O(workers): a scan of memory, once per checkpoint, instead of a set of paths
- * kept between checkpoints.
+ * What the dirty bits say must be fsynced; clears those bits. O(workers): a scan of memory, once per
+ * checkpoint, instead of a set of paths kept between checkpoints.
  */
-function collectDirty(
-  state: StoreState,
-  layout: RuntimeLayout,
-): { files: string[]; dirs: string[]; units: WorkerUnit[] } {
+function collectDirty(state: StoreState, layout: RuntimeLayout): { files: string[]; dirs: string[] } {
   const files: string[] = [];
   const dirs: string[] = [];
-  const units: WorkerUnit[] = [];
   const events = eventFiles(layout, state.events_base);
   if (state.dirty & RUNTIME_BITS.events) files.push(events.data);
   if (state.dirty & RUNTIME_BITS.eventsIndex) files.push(events.index);
@@ -41,67 +39,70 @@ function collectDirty(
   if (state.dirty & RUNTIME_BITS.workersDir) dirs.push(layout.workersDir);
   state.dirty = 0;
   for (const unit of state.workers.values()) {
-    if (unit.dirty === 0) continue;
-    units.push(unit);
+    if ((unit.dirty & SYNC_BITS) === 0) continue;
     files.push(...dirtyLogs(unit, layout));
     if (unit.dirty & DIR_CHANGED) dirs.push(layout.workerDir(unit.worker_id));
-    unit.dirty = 0;
+    unit.dirty &= ~SYNC_BITS;
   }
-  return { files, dirs, units };
+  return { files, dirs };
+}
+
+/** What a checkpoint needs of the open store. */
+export interface CheckpointContext {
+  state: StoreState;
+  layout: RuntimeLayout;
+  writer: FileWriter;
+  journal: Journal;
+  materializer: Materializer;
 }
 
 /**
- * Folds the journal into the files: write every queued log line, fsync every file written since the last checkpoint (and the
- * directories that gained entries), write the changed `worker.json` snapshots, then
- * `checkpoint.json` (each temp, fsync, rename, fsync dir), then empty the journal. Each snapshot
- * records the batch it reflects, so a crash between any two steps is repaired by replay.
+ * Folds the journal into the files as of the last applied batch, whose journal offset is
+ * `journal_end`. Everything the checkpoint will write is taken at once, first (the batch, the
+ * `worker.json` of every worker changed since the last checkpoint, `checkpoint.json`): commits may
+ * go on meanwhile, their batches stay in the journal. Then: write every queued log line, fsync
+ * every file written since the last checkpoint (and the directories that gained entries), write the
+ * snapshots (each temp, fsync, rename, fsync dir), then `checkpoint.json`, then drop the journal up
+ * to `journal_end`. Each snapshot records the batch it reflects and claims only log lengths that
+ * were fsynced before it, so a crash between any two steps is repaired by replay.
  */
-export async function writeCheckpoint(
-  fs: FsLike,
-  {
-    state,
-    layout,
-    writer,
-    journal,
-    materializer,
-  }: { state: StoreState; layout: RuntimeLayout; writer: FileWriter; journal: Journal; materializer: Materializer },
-): Promise<void> {
-  await materializer.flush();
-  const { files, dirs, units } = collectDirty(state, layout);
-  await writer.sync(files, dirs);
+export async function writeCheckpoint(fs: FsLike, open: CheckpointContext, journal_end: number): Promise<void> {
+  const { state, layout, writer, journal, materializer } = open;
   const batch = state.lastBatch;
-  for (let i = 0; i < units.length; i += SNAPSHOT_CONCURRENCY) {
-    await Promise.all(
-      units
-        .slice(i, i + SNAPSHOT_CONCURRENCY)
-        .map((unit) =>
-          writeAtomic(
-            fs,
-            layout.workerFile(unit.worker_id, WORKER_FILES.worker),
-            JSON.stringify(unit.toFile(batch), null, 2),
-          ),
-        ),
-    );
+  const snapshots: { path: string; text: string }[] = [];
+  for (const unit of state.workers.values()) {
+    if ((unit.dirty & SNAPSHOT_DUE) === 0) continue;
+    unit.dirty &= ~SNAPSHOT_DUE;
+    const text = JSON.stringify(unit.toFile(batch), null, 2);
+    snapshots.push({ path: layout.workerFile(unit.worker_id, WORKER_FILES.worker), text });
   }
-  if (state.runtimeDirty) {
-    await writeAtomic(
-      fs,
-      layout.file(RUNTIME_FILES.runtime),
-      JSON.stringify({ format: FORMAT, ...state.runtime }, null, 2),
-    );
-  }
-  const checkpoint = {
-    format: FORMAT,
-    batch,
-    events: state.events,
-    events_base: state.events_base,
-    diagnostics: state.diagnostics,
-    deleted_workers: [...state.deleted],
-  };
-  await writeAtomic(fs, layout.file(RUNTIME_FILES.checkpoint), JSON.stringify(checkpoint, null, 2));
-  state.checkpointBatch = batch;
+  const runtime = state.runtimeDirty ? JSON.stringify({ format: FORMAT, ...state.runtime }, null, 2) : null;
   state.runtimeDirty = false;
-  await journal.reset();
+  const checkpoint = JSON.stringify(
+    {
+      format: FORMAT,
+      batch,
+      events: state.events,
+      events_base: state.events_base,
+      diagnostics: state.diagnostics,
+      deleted_workers: [...state.deleted],
+    },
+    null,
+    2,
+  );
+  // Everything applied so far (so at least everything the snapshots claim) reaches the files.
+  await materializer.flush();
+  const { files, dirs } = collectDirty(state, layout);
+  await writer.sync(files, dirs);
+  for (let i = 0; i < snapshots.length; i += SNAPSHOT_CONCURRENCY) {
+    await Promise.all(
+      snapshots.slice(i, i + SNAPSHOT_CONCURRENCY).map(({ path, text }) => writeAtomic(fs, path, text)),
+    );
+  }
+  if (runtime !== null) await writeAtomic(fs, layout.file(RUNTIME_FILES.runtime), runtime);
+  await writeAtomic(fs, layout.file(RUNTIME_FILES.checkpoint), checkpoint);
+  state.checkpointBatch = Math.max(state.checkpointBatch, batch);
+  await journal.compact(journal_end);
 }
 
 /**
@@ -114,12 +115,7 @@ export async function writeCheckpoint(
  */
 export async function writeWorkerSnapshots(
   fs: FsLike,
-  {
-    state,
-    layout,
-    writer,
-    materializer,
-  }: { state: StoreState; layout: RuntimeLayout; writer: FileWriter; materializer: Materializer },
+  { state, layout, writer, materializer }: CheckpointContext,
   units: readonly WorkerUnit[],
 ): Promise<void> {
   await materializer.flush();

@@ -40,6 +40,8 @@ export class FileWriter {
   #pending = new Map<string, PendingAppend>();
   #pendingBytes = 0;
   #newDirs: { path: string; parent: DirtyMask; bit: number }[] = [];
+  /** Syncs in progress: while any runs, no cached descriptor is closed (it may be the one synced). */
+  #syncing = 0;
 
   constructor(fs: FsLike, maxOpen: number) {
     this.#fs = fs;
@@ -110,7 +112,7 @@ export class FileWriter {
     );
     // Evict only now: closing a descriptor while a parallel write still uses it could send that
     // write to whatever file reuses the number.
-    while (this.#fds.size > this.#maxOpen) {
+    while (this.#fds.size > this.#maxOpen && this.#syncing === 0) {
       const [oldPath, oldFd] = this.#fds.entries().next().value as [string, number];
       this.#fds.delete(oldPath);
       // Its data stays dirty in the page cache; the checkpoint fsyncs it through a fresh descriptor.
@@ -120,8 +122,14 @@ export class FileWriter {
 
   /** Makes what was written durable: fsync each of `files`, then each of `dirs`. */
   async sync(files: readonly string[], dirs: readonly string[]): Promise<void> {
-    await Promise.all(files.map((path) => this.#syncPath(path)));
-    await Promise.all(dirs.map((path) => this.#syncPath(path)));
+    // A checkpoint syncs while flushes go on; the next flush evicts what this one kept open.
+    this.#syncing++;
+    try {
+      await Promise.all(files.map((path) => this.#syncPath(path)));
+      await Promise.all(dirs.map((path) => this.#syncPath(path)));
+    } finally {
+      this.#syncing--;
+    }
   }
 
   /**

@@ -18,6 +18,7 @@ import type * as v from 'valibot';
 export type { FsStoreOptions } from './fs-store-options.js';
 
 import { replacedWorkers, writeCheckpoint, writeWorkerSnapshots } from './checkpoint.js';
+import { Checkpointer } from './checkpointer.js';
 import { trimDue, trimEvents } from './event-trim.js';
 import { storeUnavailable } from './file-io.js';
 import { FileWriter } from './file-writer.js';
@@ -27,10 +28,10 @@ import { GroupCommit } from './group-commit.js';
 import { reserveEventIds } from './id-reservation.js';
 import { IndexedReads } from './indexed-reads.js';
 import { RUNTIME_FILES, RuntimeLayout } from './layout.js';
-import { parseLine } from './log-reads.js';
+import { parseLines } from './log-reads.js';
 import { MATERIALIZE_BYTES, Materializer } from './materializer.js';
 import { type OpenState, storeSnapshot, type WrittenGroup } from './open-state.js';
-import { type SerializedBatch, serializeBatch, workerOf } from './record-json.js';
+import { createdWorkers, type SerializedBatch, serializeBatch } from './record-json.js';
 import { RecordTables } from './record-tables.js';
 import { recoverRuntime } from './recovery.js';
 import { pickRuntimeId } from './runtime-dirs.js';
@@ -111,12 +112,17 @@ export class FsStore implements RuntimeStore {
         group: new GroupCommit({
           write: (group) => this.#write(group),
           publish: (group, written) => this.#publish(group, written),
-          overlaps: (written) => !written.checkpoint,
+          overlaps: (written) => !written.exclusive,
         }),
         creating: new Set(),
         retained: request.retained_events,
         nextBatch: state.lastBatch + 1,
+        journalEnd: journal.size,
         materializer: new Materializer(writer, state),
+        checkpoints: new Checkpointer(
+          (end) => writeCheckpoint(this.#fs, open, end),
+          (error) => this.#fail(error, 'write a checkpoint'),
+        ),
         reads,
         tables: new RecordTables(this.#fs, {
           layout,
@@ -127,7 +133,7 @@ export class FsStore implements RuntimeStore {
           damaged: (worker_id) => this.#report(idempotencyDamaged(worker_id)),
         }),
       };
-      if (recovered.replayed) await writeCheckpoint(this.#fs, open);
+      if (recovered.replayed) await writeCheckpoint(this.#fs, open, open.journalEnd);
       this.#open = open;
       this.#failure = null;
       this.#closing = null;
@@ -157,14 +163,11 @@ export class FsStore implements RuntimeStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    const created: string[] = [];
-    for (const record of records) {
-      const worker_id = workerOf(record);
-      if (worker_id === null || open.state.workers.has(worker_id) || open.creating.has(worker_id)) continue;
-      if (record.type === 'worker') created.push(worker_id);
-      else if (!created.includes(worker_id) && record.type !== 'event') {
-        return Promise.reject(new RuntimeError('worker_not_found', `worker ${worker_id} is not in the store`));
-      }
+    let created: string[];
+    try {
+      created = createdWorkers(records, open.state.workers, open.creating);
+    } catch (error) {
+      return Promise.reject(error);
     }
     for (const id of created) open.creating.add(id);
     return open.group.enqueue(batch);
@@ -172,8 +175,7 @@ export class FsStore implements RuntimeStore {
 
   /**
    * The first stage of a group: numbers its batches and appends them to the journal with one write
-   * and one fdatasync (the commit point). The next group's write may run while this one is published
-   * unless a checkpoint is due: a checkpoint empties the journal, so nothing may be appended meanwhile.
+   * and one fdatasync (the commit point). The next group's may run while this one is published.
    */
   async #write(group: readonly SerializedBatch[]): Promise<WrittenGroup> {
     const open = this.#open;
@@ -186,16 +188,15 @@ export class FsStore implements RuntimeStore {
       deletes ||= serialized.deletes;
       return { batch: open.nextBatch++, records: serialized.records, values: serialized.values, json: serialized.json };
     });
+    let journal_end: number;
     try {
       open.state.reserved_events = await reserveEventIds(this.#fs, open.layout, open.state.reserved_events, newest);
-      await open.journal.append(batches);
+      journal_end = await open.journal.append(batches);
     } catch (error) {
       throw this.#fail(error, 'write its journal');
     }
-    // A delete is followed by a checkpoint (see #publish); like any checkpoint it must not overlap
-    // the next group's journal append.
-    const trim = trimDue(newest, open.state, open.retained);
-    return { batches, checkpoint: deletes || trim || open.journal.size >= this.#checkpointBytes };
+    const exclusive = deletes || trimDue(newest, open.state, open.retained);
+    return { batches, journal_end, exclusive, checkpoint: open.journal.size >= this.#checkpointBytes };
   }
 
   /**
@@ -203,7 +204,8 @@ export class FsStore implements RuntimeStore {
    * deleted workers' directories, snapshot, checkpoint. Log files are written by the materializer,
    * here only once enough is queued (without waiting for it) or before a removal or checkpoint.
    */
-  async #publish(group: readonly SerializedBatch[], { batches, checkpoint }: WrittenGroup): Promise<void> {
+  async #publish(group: readonly SerializedBatch[], written: WrittenGroup): Promise<void> {
+    const { batches } = written;
     const open = this.#open;
     if (!open) throw new RuntimeError('store_unavailable', 'the store is closed');
     // An earlier group failed after this one was journaled: it is durable (reopening replays it)
@@ -219,6 +221,7 @@ export class FsStore implements RuntimeStore {
       removals = open.state.removals;
       open.state.removals = [];
       if (removals.length > 0) {
+        await open.checkpoints.idle();
         await open.materializer.flush();
         await removeWorkerDirs(this.#fs, open.layout, open.writer, removals);
       }
@@ -226,22 +229,29 @@ export class FsStore implements RuntimeStore {
       // The group is durable in the journal (reopening replays it) but not readable here.
       throw this.#fail(error, 'write its log files');
     }
+    open.journalEnd = written.journal_end;
     const replaced = replacedWorkers(open.state, group);
     if (replaced.length > 0) {
+      // One writer of snapshots at a time: a running checkpoint writes older ones.
+      await open.checkpoints.idle();
       // Like a checkpoint: the group is already durable, a failed snapshot only stops later commits.
       await writeWorkerSnapshots(this.#fs, open, replaced).catch((error: unknown) =>
         this.#fail(error, 'write a worker snapshot'),
       );
     }
-    // After a delete the journal still holds the worker's older records: the checkpoint #write
-    // scheduled for it empties the journal, so no file keeps the deleted worker's data.
-    if (!this.#failure && checkpoint) {
-      // This group is already durable; a failed trim or checkpoint only stops later commits.
+    if (this.#failure) return;
+    if (written.exclusive) {
+      // After a delete the journal still holds the worker's older records: this checkpoint (no
+      // group was appended meanwhile) empties it, so no file keeps the deleted worker's data. This
+      // group is already durable; a failed trim or checkpoint only stops later commits.
+      await open.checkpoints.idle();
       await open.materializer
         .flush()
         .then(() => trimEvents(this.#fs, open))
-        .then(() => writeCheckpoint(this.#fs, open))
+        .then(() => writeCheckpoint(this.#fs, open, open.journalEnd))
         .catch((error: unknown) => this.#fail(error, 'write a checkpoint'));
+    } else if (written.checkpoint) {
+      open.checkpoints.behind(open.journalEnd);
     } else if (open.materializer.pending >= MATERIALIZE_BYTES) {
       // Reads wait for it if they need it; a failure stops later commits.
       this.#materialize().catch(() => undefined);
@@ -338,7 +348,8 @@ export class FsStore implements RuntimeStore {
     const open = this.#open;
     if (!open) return;
     await open.group.idle();
-    if (!this.#failure) await writeCheckpoint(this.#fs, open).catch(() => undefined);
+    await open.checkpoints.idle();
+    if (!this.#failure) await writeCheckpoint(this.#fs, open, open.journalEnd).catch(() => undefined);
     await open.materializer.idle();
     await open.journal.close();
     await open.writer.close();
@@ -360,12 +371,7 @@ export class FsStore implements RuntimeStore {
   }
 
   #parseAll<T>(schema: v.GenericSchema<unknown, T>, lines: string[], what: (i: number) => string): T[] {
-    const items: T[] = [];
-    lines.forEach((line, i) => {
-      const item = parseLine(schema, line, what(i), (label) => this.#corrupt(label));
-      if (item !== null) items.push(item);
-    });
-    return items;
+    return parseLines(schema, lines, what, (label) => this.#corrupt(label));
   }
 
   #corrupt(what: string): void {

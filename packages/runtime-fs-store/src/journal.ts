@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
+import { dirname } from 'node:path';
 import type { StoreRecord } from '@worker-runtime/core';
 import * as v from 'valibot';
-import { readAt, writeAll } from './file-io.js';
+import { fsyncPath, readAt, writeAll } from './file-io.js';
 import { JournalLineSchema } from './file-schemas.js';
 import type { FsLike } from './fs-like.js';
 
@@ -53,11 +54,17 @@ function parseLine(text: string): JournalBatch | null {
  */
 export class Journal {
   readonly #fs: FsLike;
-  readonly #fd: number;
+  readonly #path: string;
+  #fd: number;
   #size: number;
+  /** Bytes compaction dropped from the front: offsets handed out are `#dropped` + file position. */
+  #dropped = 0;
+  /** Appends and compactions run one at a time. */
+  #busy: Promise<unknown> = Promise.resolve();
 
-  private constructor(fs: FsLike, fd: number, size: number) {
+  private constructor(fs: FsLike, path: string, fd: number, size: number) {
     this.#fs = fs;
+    this.#path = path;
     this.#fd = fd;
     this.#size = size;
   }
@@ -105,7 +112,7 @@ export class Journal {
         await fs.ftruncate(fd, goodEnd);
         await fs.fsync(fd);
       }
-      return { journal: new Journal(fs, fd, goodEnd), scan };
+      return { journal: new Journal(fs, path, fd, goodEnd), scan };
     } catch (error) {
       await fs.close(fd).catch(() => undefined);
       throw error;
@@ -118,31 +125,68 @@ export class Journal {
   }
 
   /**
-   * Appends the batches and fdatasyncs. On failure the partial bytes are cut off when possible;
-   * if even that fails, the next open truncates the torn tail.
+   * Appends the batches and fdatasyncs; resolves with the journal offset after them (offsets keep
+   * growing across compactions, see {@link compact}). On failure the partial bytes are cut off when
+   * possible; if even that fails, the next open truncates the torn tail.
    */
-  async append(batches: readonly { batch: number; json: string }[]): Promise<void> {
+  append(batches: readonly { batch: number; json: string }[]): Promise<number> {
     // `json` is the batch's records array, serialized once by `serializeBatch`.
     const text = batches.map(({ batch, json }) => `{"batch":${batch},"records":${json}}\n`).join('');
     const buffer = Buffer.from(text, 'utf8');
-    try {
-      await writeAll(this.#fs, this.#fd, buffer, this.#size);
-      await this.#fs.fdatasync(this.#fd);
-    } catch (error) {
-      await this.#fs.ftruncate(this.#fd, this.#size).catch(() => undefined);
-      throw error;
-    }
-    this.#size += buffer.length;
+    return this.#exclusive(async () => {
+      try {
+        await writeAll(this.#fs, this.#fd, buffer, this.#size);
+        await this.#fs.fdatasync(this.#fd);
+      } catch (error) {
+        await this.#fs.ftruncate(this.#fd, this.#size).catch(() => undefined);
+        throw error;
+      }
+      this.#size += buffer.length;
+      return this.#dropped + this.#size;
+    });
   }
 
-  /** Empties the journal once a checkpoint made its batches durable elsewhere. */
-  async reset(): Promise<void> {
-    await this.#fs.ftruncate(this.#fd, 0);
-    await this.#fs.fsync(this.#fd);
-    this.#size = 0;
+  /**
+   * Drops everything before offset `end` (an {@link append} result: the batches a checkpoint made
+   * durable elsewhere) and keeps what was appended after it. Emptied in place when nothing was;
+   * else the rest is written to a temp file, fsynced and renamed over the journal, so a crash
+   * leaves either the whole old journal or the new one.
+   */
+  compact(end: number): Promise<void> {
+    return this.#exclusive(async () => {
+      const from = end - this.#dropped;
+      if (from >= this.#size) {
+        await this.#fs.ftruncate(this.#fd, 0);
+        await this.#fs.fsync(this.#fd);
+      } else {
+        const rest = await readAt(this.#fs, this.#fd, from, this.#size - from);
+        const temp = `${this.#path}.tmp`;
+        const fd = await this.#fs.open(temp, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC);
+        try {
+          await writeAll(this.#fs, fd, rest, 0);
+          await this.#fs.fsync(fd);
+          await this.#fs.rename(temp, this.#path);
+          await fsyncPath(this.#fs, dirname(this.#path));
+        } catch (error) {
+          await this.#fs.close(fd).catch(() => undefined);
+          throw error;
+        }
+        await this.#fs.close(this.#fd).catch(() => undefined);
+        this.#fd = fd;
+      }
+      this.#dropped += Math.min(from, this.#size);
+      this.#size = Math.max(0, this.#size - from);
+    });
   }
 
   async close(): Promise<void> {
+    await this.#busy.catch(() => undefined);
     await this.#fs.close(this.#fd).catch(() => undefined);
+  }
+
+  #exclusive<T>(body: () => Promise<T>): Promise<T> {
+    const result = this.#busy.then(body, body);
+    this.#busy = result.catch(() => undefined);
+    return result;
   }
 }

@@ -25,6 +25,21 @@ export function parseLine<T>(
   return null;
 }
 
+/** Parses every line (see {@link parseLine}); the unreadable ones are reported and left out. */
+export function parseLines<T>(
+  schema: v.GenericSchema<unknown, T>,
+  lines: readonly string[],
+  what: (i: number) => string,
+  onCorrupt: CorruptLine,
+): T[] {
+  const items: T[] = [];
+  lines.forEach((line, i) => {
+    const item = parseLine(schema, line, what(i), onCorrupt);
+    if (item !== null) items.push(item);
+  });
+  return items;
+}
+
 /** Opens a data file and its index read-only for the duration of `body`; a missing file reads as empty. */
 async function withIndexedLog<T>(
   fs: FsLike,

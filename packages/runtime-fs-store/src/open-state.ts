@@ -1,4 +1,5 @@
 import type { Diagnostic, StoreSnapshot } from '@worker-runtime/core';
+import type { Checkpointer } from './checkpointer.js';
 import type { FileWriter } from './file-writer.js';
 import type { GroupCommit } from './group-commit.js';
 import type { IndexedReads } from './indexed-reads.js';
@@ -22,16 +23,24 @@ export interface OpenState {
    */
   creating: Set<string>;
   nextBatch: number;
+  /** The journal offset after the last applied group: what a checkpoint folds in. */
+  journalEnd: number;
   materializer: Materializer;
+  checkpoints: Checkpointer;
   tables: RecordTables;
   reads: IndexedReads;
   /** `retention.max_retained_events`, when set: the event log keeps only about the newest this many. */
   retained: number | undefined;
 }
 
-/** A group whose journal append is durable: its numbered batches, and whether a checkpoint is due after it. */
+/** A group whose journal append is durable: its numbered batches and what is due after it. */
 export interface WrittenGroup {
   batches: JournalBatch[];
+  /** The journal offset after the group. */
+  journal_end: number;
+  /** A delete or an event-log trim: checkpoint at once, with no later group appended meanwhile. */
+  exclusive: boolean;
+  /** The journal outgrew `checkpoint_bytes`: checkpoint behind the commits. */
   checkpoint: boolean;
 }
 

@@ -45,6 +45,28 @@ export function workerOf(record: StoreRecord): string | null {
   }
 }
 
+/**
+ * The workers a batch creates (its `worker` records naming a worker neither `known` nor being
+ * `creating`).
+ * @throws RuntimeError `worker_not_found` when another record names a worker that is none of those
+ */
+export function createdWorkers(
+  records: readonly StoreRecord[],
+  known: KnownIds,
+  creating: ReadonlySet<string>,
+): string[] {
+  const created: string[] = [];
+  for (const record of records) {
+    const worker_id = workerOf(record);
+    if (worker_id === null || known.has(worker_id) || creating.has(worker_id)) continue;
+    if (record.type === 'worker') created.push(worker_id);
+    else if (!created.includes(worker_id) && record.type !== 'event') {
+      throw new RuntimeError('worker_not_found', `worker ${worker_id} is not in the store`);
+    }
+  }
+  return created;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }

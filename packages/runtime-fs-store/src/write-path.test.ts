@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { isRuntimeError, Runtime, type StoreOpenRequest, type StoreRecord } from '@worker-runtime/core';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { type FsLike, nodeFs } from './fs-like.js';
 import { createFsStore } from './fs-store.js';
 import { useTempDir } from './test-support/temp-dir.js';
@@ -122,6 +122,8 @@ describe('checkpoints', () => {
     const store = createFsStore({ data_dir: temp.dir, fs, checkpoint_bytes: 1 });
     await store.open(request());
     await store.commit([event(1)]);
+    // The checkpoint the full journal asks for runs behind the commit; its last step fsyncs the journal.
+    await vi.waitFor(() => expect(synced).toContain('journal.jsonl'));
     synced.length = 0;
     await store.close();
     expect(synced.filter((path) => path.endsWith('.jsonl') || path.endsWith('.idx'))).toEqual(['journal.jsonl']);
