@@ -75,30 +75,44 @@ async function fanout(label, server, list) {
   server.send('fanout');
   await new Promise((resolve) => setTimeout(resolve, warmup_seconds * 1000));
   const before = list.reduce((sum, reader) => sum + reader.frames, 0);
+  const cpuBefore = await server.cpu();
+  const readersBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const delivered = list.reduce((sum, reader) => sum + reader.frames, 0) - before;
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuAfter = await server.cpu();
+  const readersCpu = process.cpuUsage(readersBefore);
   server.send('stop');
   clearInterval(acker);
   await new Promise((resolve) => setTimeout(resolve, 300));
   const rate = delivered / elapsed;
+  // CPU per delivered delta (one frame at one reader): steadier than deltas/s on a shared machine.
+  const serverCpu = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / delivered;
+  const readerCpu = (readersCpu.user + readersCpu.system) / delivered;
   progress(
-    `${label}: ${fmt(rate)} deltas/s delivered to ${list.length} readers (${fmt(rate / list.length)} per reader)`,
+    `${label}: ${fmt(rate)} deltas/s delivered to ${list.length} readers (${fmt(rate / list.length)} per reader), CPU per delivered delta: server ${fmt(serverCpu)} µs, readers ${fmt(readerCpu)} µs`,
   );
-  return rate;
+  return { rate, serverCpu, readerCpu };
 }
 
 /** p50/p99 of delta() → bytes at every reader, deltas `latency_interval_ms` apart. */
 async function latency(label, server, list) {
   for (const reader of list) reader.latencies = [];
+  const cpuBefore = await server.cpu();
   server.send(`latency ${latency_count} ${latency_interval_ms}`);
   await new Promise((resolve) => setTimeout(resolve, latency_count * latency_interval_ms + 1000));
+  const cpuAfter = await server.cpu();
   const all = list.flatMap((reader) => reader.latencies).sort((a, b) => a - b);
   for (const reader of list) reader.latencies = null;
   if (all.length < latency_count) throw new Error(`${label}: only ${all.length} latency samples`);
-  const result = { p50: percentile(all, 50), p99: percentile(all, 99), samples: all.length };
-  progress(`${label}: delta → reader p50 ${fmt(result.p50)} ms, p99 ${fmt(result.p99)} ms (${all.length} samples)`);
+  // Paced, every delta reaches every reader in its own write on both servers: the server's CPU per
+  // delivered delta without the batching a backlog brings.
+  const cpu = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / all.length;
+  const result = { p50: percentile(all, 50), p99: percentile(all, 99), samples: all.length, cpu };
+  progress(
+    `${label}: delta → reader p50 ${fmt(result.p50)} ms, p99 ${fmt(result.p99)} ms (${all.length} samples), server CPU per delivered delta ${fmt(cpu)} µs`,
+  );
   return result;
 }
 
@@ -107,9 +121,9 @@ async function measure(label, script) {
   const list = await openReaders(`${server.info.url}${server.info.path}`, readers);
   try {
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const rate = await fanout(label, server, list);
+    const fan = await fanout(label, server, list);
     const lat = await latency(label, server, list);
-    return { rate, lat };
+    return { ...fan, lat };
   } finally {
     for (const reader of list) reader.res?.destroy();
     await server.stop();
@@ -121,11 +135,11 @@ try {
   const bare = await measure('bare node:http', 'sse-bare-server.mjs');
   const fan = figure(ours.rate, bare.rate, 'deltas/s');
   emit('sse_fanout', fan, {
-    line: `serveRuntime ${fmt(fan.ours)} deltas/s vs bare node:http ${fmt(fan.baseline)} deltas/s (${readers} readers, ${seconds} s)`,
+    line: `serveRuntime ${fmt(fan.ours)} deltas/s vs bare node:http ${fmt(fan.baseline)} deltas/s (${readers} readers, ${seconds} s); server CPU per delivered delta ${fmt(ours.serverCpu)} µs vs ${fmt(bare.serverCpu)} µs`,
   });
   const lat = figure(ours.lat.p99, bare.lat.p99, 'ms p99');
   emit('delta_latency', lat, {
-    line: `p50 ${fmt(ours.lat.p50)} ms vs ${fmt(bare.lat.p50)} ms · p99 ${fmt(ours.lat.p99)} ms vs ${fmt(bare.lat.p99)} ms (${readers} readers, a delta every ${latency_interval_ms} ms)`,
+    line: `p50 ${fmt(ours.lat.p50)} ms vs ${fmt(bare.lat.p50)} ms · p99 ${fmt(ours.lat.p99)} ms vs ${fmt(bare.lat.p99)} ms (${readers} readers, a delta every ${latency_interval_ms} ms); server CPU per delivered delta ${fmt(ours.lat.cpu)} µs vs ${fmt(bare.lat.cpu)} µs`,
   });
 } catch (error) {
   emit('sse_fanout', null, { reason: reasonOf(error) });
