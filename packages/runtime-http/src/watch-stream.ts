@@ -50,6 +50,9 @@ export async function openWatch(context: RouteContext, options: Omit<WatchOption
 
 // The SSE frame of each live item, encoded once: a live item is one object shared by every stream.
 const frames = new WeakMap<WatchItem, Uint8Array>();
+// The last one asked for: every stream asks for the same item in a row (no WeakMap lookup each).
+let lastItem: WatchItem | null = null;
+let lastFrame: Uint8Array = Buffer.alloc(0);
 
 /**
  * The SSE message of a watch item: events with `event: <kind>`, `data:` and `id:`, deltas as
@@ -58,6 +61,7 @@ const frames = new WeakMap<WatchItem, Uint8Array>();
  * `writeSSE` per stream cost most of the fan-out time (docs/performance.md, sse_fanout).
  */
 function frameOf(item: WatchItem): Uint8Array {
+  if (item === lastItem) return lastFrame;
   let frame = frames.get(item);
   if (frame === undefined) {
     const data = watchItemData(item);
@@ -69,7 +73,22 @@ function frameOf(item: WatchItem): Uint8Array {
     frame = Buffer.from(text);
     frames.set(item, frame);
   }
+  lastItem = item;
+  lastFrame = frame;
   return frame;
+}
+
+/**
+ * The frame of `first` and of every item the watch already holds after it, as one write: a reader
+ * that fell behind gets its backlog in one socket write, not one write per item.
+ */
+function framesFrom(watch: Watch, first: WatchItem): Uint8Array {
+  const frame = frameOf(first);
+  let item = watch.take();
+  if (item === undefined) return frame;
+  const frames = [frame];
+  for (; item !== undefined; item = watch.take()) frames.push(frameOf(item));
+  return Buffer.concat(frames);
 }
 
 /**
@@ -87,7 +106,7 @@ export function watchProducer(
     const stop = (): void => void watch?.return();
     signal.addEventListener('abort', stop, { once: true });
     let writing = 0;
-    const tracked = async (write: Promise<unknown>): Promise<void> => {
+    const tracked = async (write: Promise<unknown> | undefined): Promise<void> => {
       writing++;
       try {
         await write;
@@ -105,22 +124,30 @@ export function watchProducer(
       if (prelude) await tracked(stream.writeSSE(prelude));
       if (!watch) return;
       for (;;) {
-        let result: IteratorResult<WatchItem, undefined>;
-        try {
-          result = await watch.next();
-        } catch (error) {
-          // slow_consumer (or a replay the store could not finish): end the response at once.
-          stream.abort();
-          if (isRuntimeError(error)) return;
-          throw error;
+        let item = watch.take();
+        if (item === undefined) {
+          let result: IteratorResult<WatchItem, undefined>;
+          try {
+            result = await watch.next();
+          } catch (error) {
+            // slow_consumer (or a replay the store could not finish): end the response at once.
+            stream.abort();
+            if (isRuntimeError(error)) return;
+            throw error;
+          }
+          if (result.done) return;
+          item = result.value;
         }
-        if (result.done) return;
-        // Inline rather than tracked(): this is the per-item, per-reader hot path.
-        writing++;
-        try {
-          await stream.write(frameOf(result.value));
-        } finally {
-          writing--;
+        // Inline rather than tracked(), and no await while the socket has room: this is the
+        // per-item, per-reader hot path.
+        const write = stream.write(framesFrom(watch, item));
+        if (write !== undefined) {
+          writing++;
+          try {
+            await write;
+          } finally {
+            writing--;
+          }
         }
       }
     } finally {
