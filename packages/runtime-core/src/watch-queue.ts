@@ -3,6 +3,9 @@ import type { WatchItem } from './schemas/stream.js';
 /** How many consumed items the queue keeps before it drops them (cheap amortized shifting). */
 const COMPACT_AFTER = 1024;
 
+/** An emptied queue is reset once this many were consumed, not after each (a watch usually holds one item). */
+const RESET_EMPTY_AFTER = 64;
+
 /**
  * One watch's live items not yet taken, and their size (the JSON bytes the buffer bound counts).
  * Items and sizes sit side by side: no wrapper object per item per watch.
@@ -32,8 +35,9 @@ export class WatchQueue {
     this.#items[head] = undefined;
     this.#bytes -= this.#sizes[head] as number;
     this.#head = head + 1;
-    if (this.#head === this.#items.length) this.clear();
-    else if (this.#head >= COMPACT_AFTER) {
+    if (this.#head === this.#items.length) {
+      if (this.#head >= RESET_EMPTY_AFTER) this.clear();
+    } else if (this.#head >= COMPACT_AFTER) {
       // A consumer that stays a few items behind never empties the queue: drop the consumed part.
       this.#items.splice(0, this.#head);
       this.#sizes.splice(0, this.#head);

@@ -78,6 +78,23 @@ function frameOf(item: WatchItem): Uint8Array {
   return frame;
 }
 
+let turnEnd: Promise<void> | null = null;
+
+/**
+ * Resolves at the end of this turn of the event loop (one `setImmediate` shared by every stream), so
+ * a stream woken by a live item writes it together with whatever else arrives in the same turn
+ * (deltas of several runs, events of one commit) in one socket write, not one write per item.
+ */
+function endOfTurn(): Promise<void> {
+  turnEnd ??= new Promise<void>((resolve) => {
+    setImmediate(() => {
+      turnEnd = null;
+      resolve();
+    });
+  });
+  return turnEnd;
+}
+
 /**
  * The frame of `first` and of every item the watch already holds after it, as one write: a reader
  * that fell behind gets its backlog in one socket write, not one write per item.
@@ -137,6 +154,7 @@ export function watchProducer(
           }
           if (result.done) return;
           item = result.value;
+          await endOfTurn();
         }
         // Inline rather than tracked(), and no await while the socket has room: this is the
         // per-item, per-reader hot path.
