@@ -166,4 +166,55 @@ describe('WatchHub', () => {
     await expect(watch.next()).rejects.toMatchObject({ code: 'slow_consumer' });
     expect(await watch.next()).toEqual({ done: true, value: undefined });
   });
+
+  test('notify() arms a callback only while the watch waits for live items, and calls it once on arrival or end', async () => {
+    const s = sources();
+    for (let i = 0; i < 15; i++) s.emit();
+    const hub = new WatchHub(s.options);
+    const watch = hub.open({ after: 0 });
+    let calls = 0;
+    const callback = (): void => {
+      calls++;
+    };
+    expect(watch.notify(callback)).toBe(false);
+    await watch.ready();
+    // Replay still to go: take() and next() have items, nothing to wait for.
+    expect(watch.notify(callback)).toBe(false);
+    let replayed = 0;
+    while (watch.take() !== undefined) replayed++;
+    expect(watch.notify(callback)).toBe(false);
+    expect((await watch.next()).value).toMatchObject({ type: 'event', event: { id: 11 } });
+    while (watch.take() !== undefined) replayed++;
+    expect(replayed).toBe(14);
+    expect(watch.notify(callback)).toBe(true);
+    expect(calls).toBe(0);
+    s.delta('one');
+    // Called synchronously, once, and the item is there to take.
+    expect(calls).toBe(1);
+    s.delta('two');
+    expect(calls).toBe(1);
+    expect(watch.notify(callback)).toBe(false);
+    expect(watch.take()).toMatchObject({ type: 'delta', content: 'one' });
+    expect(watch.take()).toMatchObject({ type: 'delta', content: 'two' });
+    expect(watch.notify(callback)).toBe(true);
+    // An armed callback still fires when a next() made meanwhile gets the item; no notify() then.
+    const pending = watch.next();
+    expect(watch.notify(callback)).toBe(false);
+    s.delta('three');
+    expect((await pending).value).toMatchObject({ type: 'delta', content: 'three' });
+    expect(calls).toBe(2);
+    expect(watch.notify(callback)).toBe(true);
+    for (let i = 0; i < 40; i++) s.delta(`chunk ${i}`);
+    expect(calls).toBe(3);
+    // Taken nothing while 40 chunks arrived: over the buffer bound, the watch failed.
+    expect(watch.notify(callback)).toBe(false);
+    await expect(watch.next()).rejects.toMatchObject({ code: 'slow_consumer' });
+    const other = hub.open({});
+    await other.ready();
+    expect(other.notify(callback)).toBe(true);
+    await other.return();
+    expect(calls).toBe(4);
+    expect(other.notify(callback)).toBe(false);
+    expect(s.subscriptions()).toBe(0);
+  });
 });

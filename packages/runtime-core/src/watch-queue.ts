@@ -16,6 +16,11 @@ export class WatchQueue {
   #head = 0;
   #bytes = 0;
 
+  /** True when nothing is queued. */
+  get empty(): boolean {
+    return this.#head === this.#items.length;
+  }
+
   /** The size of what is queued. */
   get bytes(): number {
     return this.#bytes;

@@ -4,43 +4,7 @@ import { TERMINAL_RUN_STATUSES } from './schemas/run.js';
 import type { OutputDelta, WatchItem } from './schemas/stream.js';
 import { deepFreeze } from './watch-items.js';
 import { WatchQueue } from './watch-queue.js';
-
-/** Where a watch replays durable events from. */
-export interface EventReplaySource {
-  /** Up to `limit` durable events with `id > after` (only those naming `worker_id` when given), oldest first. */
-  readEvents(query: { after: number; limit: number; worker_id?: string }): Promise<RuntimeEvent[]>;
-}
-
-/** What a watch covers. */
-export interface WatchScope {
-  readonly worker_id?: string;
-  readonly run_id?: string;
-}
-
-/** Everything one watch starts from, taken in one synchronous step with its live subscription. */
-export interface WatchStart {
-  readonly scope: WatchScope;
-  readonly source: EventReplaySource;
-  /** Replay events after this id (`watermark` when only live items are wanted). */
-  readonly after: number;
-  /** `after` 0 means "the oldest retained event": an expired first read starts there instead. */
-  readonly from_oldest: boolean;
-  /** The last durable event at subscription time: replay covers up to it, live items come after it. */
-  readonly watermark: number;
-  readonly batch: number;
-  readonly max_buffer_bytes: number;
-  /** The entries in progress at subscription time, yielded after the replay. */
-  readonly catch_up: readonly OutputDelta[];
-  /** Run scope only: the run had already ended at subscription time, so the watch ends after the replay. */
-  readonly run_ended: boolean;
-  /** Checks that must pass before the first item (e.g. the run exists). */
-  readonly verify: () => Promise<void>;
-  readonly signal: AbortSignal | undefined;
-  /** Called once when the watch stops taking items (ended, failed, dropped or closed). */
-  readonly detach: () => void;
-  /** The error that ends a consumer more than `max_buffer_bytes` behind. */
-  readonly overflow: () => Error;
-}
+import type { WatchStart } from './watch-start.js';
 
 /** Kinds of the event that ends a run: `run_completed`, `run_failed`, … */
 const RUN_END_KINDS: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES.map((status) => `run_${status}`));
@@ -78,6 +42,8 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
   /** The pending fast-path `next()`: settled right where an item arrives (`offer`), or the watch ends. */
   #waitResolve: ((result: IteratorResult<WatchItem, undefined>) => void) | null = null;
   #waitReject: ((error: unknown) => void) | null = null;
+  /** Set by `notify()`: called once when the next live item arrives or the watch ends. */
+  #notify: (() => void) | null = null;
   #detached = false;
   /** The id of the last event yielded: an event at or below it is never yielded again. */
   #lastId = 0;
@@ -185,6 +151,21 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
     if (this.#pending > 0 || !this.#opened || this.#error !== null) return undefined;
     const step = this.#step();
     return typeof step === 'object' && step !== null ? step : undefined;
+  }
+
+  /**
+   * For a consumer that drains with `take()`: when the watch is waiting for live items (nothing to
+   * take, replay and catch-up done, not ended, no `next()` pending), arms `callback` and returns
+   * true; the watch calls it once, synchronously, when the next item arrives or the watch ends or
+   * fails. Otherwise returns false at once: `take()` or `next()` has something to say. No promise
+   * per item, so a server fanning one item out to many streams pays for none.
+   */
+  notify(callback: () => void): boolean {
+    if (this.#pending > 0 || !this.#opened || this.#error !== null || this.#state !== 'open') return false;
+    if (this.#replayIndex < this.#replay.length || !this.#replayDone || this.#catchUp.length > 0) return false;
+    if ((this.#start as WatchStart).run_ended || !this.#live.empty) return false;
+    this.#notify = callback;
+    return true;
   }
 
   /** Stops the watch and releases its subscription at once. */
@@ -361,6 +342,11 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
   }
 
   #wakeUp(): void {
+    const notify = this.#notify;
+    if (notify !== null) {
+      this.#notify = null;
+      notify();
+    }
     const wake = this.#wake;
     if (wake !== null) {
       this.#wake = null;
