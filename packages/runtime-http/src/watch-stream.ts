@@ -78,21 +78,25 @@ function frameOf(item: WatchItem): Uint8Array {
   return frame;
 }
 
-let turnEnd: Promise<void> | null = null;
+let dueAtTurnEnd: (() => void)[] = [];
+
+function runTurnEnd(): void {
+  const tasks = dueAtTurnEnd;
+  dueAtTurnEnd = [];
+  for (const task of tasks) task();
+}
+
+const scheduleTurnEnd = (): void => void setImmediate(runTurnEnd);
 
 /**
- * Resolves at the end of this turn of the event loop (one `setImmediate` shared by every stream), so
- * a stream woken by a live item writes it together with whatever else arrives in the same turn
- * (deltas of several runs, events of one commit) in one socket write, not one write per item.
+ * Runs `task` at the end of this turn of the event loop (one `setImmediate` for every stream's
+ * task), so a stream woken by a live item writes it together with whatever else arrives in the
+ * same turn (deltas of several runs, events of one commit) in one socket write, not one per item.
+ * The `setImmediate` is taken once the current callback is done, so it also comes after the
+ * immediates that callback queued (an engine that emits a delta per turn gets two in one write).
  */
-function endOfTurn(): Promise<void> {
-  turnEnd ??= new Promise<void>((resolve) => {
-    setImmediate(() => {
-      turnEnd = null;
-      resolve();
-    });
-  });
-  return turnEnd;
+function atTurnEnd(task: () => void): void {
+  if (dueAtTurnEnd.push(task) === 1) queueMicrotask(scheduleTurnEnd);
 }
 
 /**
@@ -140,9 +144,42 @@ export function watchProducer(
       await tracked(stream.write(`retry: ${RETRY_MS}\n\n`));
       if (prelude) await tracked(stream.writeSSE(prelude));
       if (!watch) return;
+      // The live phase runs on callbacks, without a promise per item: the watch calls `ready` when
+      // an item arrives, and at the end of that turn `pump` writes all it holds and re-arms.
+      let live: { resolve: () => void; reject: (error: unknown) => void } | null = null;
+      const ready = (): void => atTurnEnd(pump);
+      const pump = (): void => {
+        const item = watch.take();
+        if (item !== undefined) {
+          const write = stream.write(framesFrom(watch, item));
+          if (write !== undefined) {
+            // A full socket: the watch buffers (bounded) until the reader took these bytes.
+            writing++;
+            write.then(
+              () => {
+                writing--;
+                pump();
+              },
+              (error: unknown) => {
+                writing--;
+                live?.reject(error);
+              },
+            );
+            return;
+          }
+        }
+        // Ended or failed: the loop below asks next() what happened.
+        if (!watch.notify(ready)) live?.resolve();
+      };
       for (;;) {
         let item = watch.take();
         if (item === undefined) {
+          if (watch.notify(ready)) {
+            await new Promise<void>((resolve, reject) => {
+              live = { resolve, reject };
+            });
+            continue;
+          }
           let result: IteratorResult<WatchItem, undefined>;
           try {
             result = await watch.next();
@@ -154,10 +191,8 @@ export function watchProducer(
           }
           if (result.done) return;
           item = result.value;
-          await endOfTurn();
         }
-        // Inline rather than tracked(), and no await while the socket has room: this is the
-        // per-item, per-reader hot path.
+        // Inline rather than tracked(), and no await while the socket has room.
         const write = stream.write(framesFrom(watch, item));
         if (write !== undefined) {
           writing++;
