@@ -345,7 +345,15 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
     const notify = this.#notify;
     if (notify !== null) {
       this.#notify = null;
-      notify();
+      try {
+        notify();
+      } catch (error) {
+        // It runs inside whatever published the item: its failure must not keep the item from
+        // the other watches, so it surfaces on its own, as an uncaught error.
+        process.nextTick(() => {
+          throw error;
+        });
+      }
     }
     const wake = this.#wake;
     if (wake !== null) {
