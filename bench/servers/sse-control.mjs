@@ -14,15 +14,17 @@ export function deltaContent() {
 
 /**
  * Reads control lines from stdin: `fanout` (emit deltas as fast as the readers take them, at most
- * WINDOW ahead of `ack <n>`, the slowest reader's count), `latency <count> <interval_ms>`, `stop`.
- * Exits when stdin closes, after `cleanup`.
+ * WINDOW ahead of `ack <n>`, the slowest reader's count), `latency <count> <interval_ms>`, `stop`, and
+ * `cpu` (answered with a `CPU {user,system}` line: this process's CPU time so far, µs). Exits when
+ * stdin closes, after `cleanup`.
  */
 export function control({ onFanout, onLatency, onStop, cleanup }) {
   const state = { acked: 0, wake: null };
   const lines = createInterface({ input: process.stdin });
   lines.on('line', (line) => {
     const [command, a, b] = line.trim().split(' ');
-    if (command === 'ack') {
+    if (command === 'cpu') process.stdout.write(`CPU ${JSON.stringify(process.cpuUsage())}\n`);
+    else if (command === 'ack') {
       state.acked = Number(a);
       state.wake?.();
     } else if (command === 'fanout') onFanout(state);

@@ -3,8 +3,8 @@ import type { OutputDeltas } from './output-deltas.js';
 import type { Limits } from './schemas/runtime.js';
 import type { OutputDelta } from './schemas/stream.js';
 import type { RuntimeStore } from './store.js';
-import type { WatchScope } from './watch.js';
 import { WatchHub } from './watch-hub.js';
+import type { WatchScope } from './watch-start.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
 /** The Runtime's internals a watch hub reads. */

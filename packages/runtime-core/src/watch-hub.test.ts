@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { RuntimeEvent } from './schemas/event.js';
-import type { OutputDelta } from './schemas/stream.js';
+import type { OutputDelta, WatchItem } from './schemas/stream.js';
 import { WatchHub, type WatchHubOptions } from './watch-hub.js';
 
 /** A small event log and delta channel behind the hub's interfaces, counting live subscriptions. */
@@ -54,6 +54,10 @@ function sources(): {
   };
 }
 
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
 describe('WatchHub', () => {
   test('subscribes once while any watch is open, and not at all once the last one ends', async () => {
     const s = sources();
@@ -105,6 +109,112 @@ describe('WatchHub', () => {
     expect(await replaying.next()).toEqual({ done: true, value: undefined });
     expect((await live.next()).value).toMatchObject({ type: 'event', event: { id: 31 } });
     expect(await live.next()).toEqual({ done: true, value: undefined });
+    expect(s.subscriptions()).toBe(0);
+  });
+
+  test('take() hands over what is buffered at once, in order and exactly once with next()', async () => {
+    const s = sources();
+    for (let i = 0; i < 25; i++) s.emit();
+    const hub = new WatchHub(s.options);
+    const watch = hub.open({ after: 0 });
+    expect(watch.take()).toBeUndefined();
+    await watch.ready();
+    const ids: number[] = [];
+    const record = (item: WatchItem | undefined): boolean => {
+      if (item?.type === 'event') ids.push(item.event.id);
+      return item !== undefined;
+    };
+    // The first replay batch (10 events) is read by ready(): taken synchronously, then a batch must be read.
+    while (record(watch.take()));
+    expect(ids).toEqual(range(1, 10));
+    record((await watch.next()).value);
+    while (record(watch.take()));
+    expect(ids).toEqual(range(1, 20));
+    for (let i = 0; i < 10; i++) s.emit();
+    for (let i = 0; i < 3; i++) s.delta(`d${i}`);
+    for (;;) {
+      const item = watch.take() ?? (await watch.next()).value;
+      record(item);
+      if (item?.type === 'delta' && item.content === 'd2') break;
+    }
+    expect(ids).toEqual(range(1, 35));
+    expect(watch.take()).toBeUndefined();
+    const waiting = watch.next();
+    s.emit();
+    // A pending next() is served first: take() does not jump the queue.
+    expect(watch.take()).toBeUndefined();
+    expect((await waiting).value).toMatchObject({ type: 'event', event: { id: 36 } });
+    await watch.return();
+    s.emit();
+    expect(watch.take()).toBeUndefined();
+    expect(await watch.next()).toEqual({ done: true, value: undefined });
+  });
+
+  test('next() calls made at once get the items in call order; a failed watch takes nothing', async () => {
+    const s = sources();
+    const hub = new WatchHub(s.options);
+    const watch = hub.open({});
+    await watch.ready();
+    const results = [watch.next(), watch.next(), watch.next()];
+    s.delta('a');
+    s.delta('b');
+    s.delta('c');
+    const contents = (await Promise.all(results)).map((r) => (r.value?.type === 'delta' ? r.value.content : null));
+    expect(contents).toEqual(['a', 'b', 'c']);
+    for (let i = 0; i < 40; i++) s.delta(`chunk ${i}`);
+    expect(watch.take()).toBeUndefined();
+    await expect(watch.next()).rejects.toMatchObject({ code: 'slow_consumer' });
+    expect(await watch.next()).toEqual({ done: true, value: undefined });
+  });
+
+  test('notify() arms a callback only while the watch waits for live items, and calls it once on arrival or end', async () => {
+    const s = sources();
+    for (let i = 0; i < 15; i++) s.emit();
+    const hub = new WatchHub(s.options);
+    const watch = hub.open({ after: 0 });
+    let calls = 0;
+    const callback = (): void => {
+      calls++;
+    };
+    expect(watch.notify(callback)).toBe(false);
+    await watch.ready();
+    // Replay still to go: take() and next() have items, nothing to wait for.
+    expect(watch.notify(callback)).toBe(false);
+    let replayed = 0;
+    while (watch.take() !== undefined) replayed++;
+    expect(watch.notify(callback)).toBe(false);
+    expect((await watch.next()).value).toMatchObject({ type: 'event', event: { id: 11 } });
+    while (watch.take() !== undefined) replayed++;
+    expect(replayed).toBe(14);
+    expect(watch.notify(callback)).toBe(true);
+    expect(calls).toBe(0);
+    s.delta('one');
+    // Called synchronously, once, and the item is there to take.
+    expect(calls).toBe(1);
+    s.delta('two');
+    expect(calls).toBe(1);
+    expect(watch.notify(callback)).toBe(false);
+    expect(watch.take()).toMatchObject({ type: 'delta', content: 'one' });
+    expect(watch.take()).toMatchObject({ type: 'delta', content: 'two' });
+    expect(watch.notify(callback)).toBe(true);
+    // An armed callback still fires when a next() made meanwhile gets the item; no notify() then.
+    const pending = watch.next();
+    expect(watch.notify(callback)).toBe(false);
+    s.delta('three');
+    expect((await pending).value).toMatchObject({ type: 'delta', content: 'three' });
+    expect(calls).toBe(2);
+    expect(watch.notify(callback)).toBe(true);
+    for (let i = 0; i < 40; i++) s.delta(`chunk ${i}`);
+    expect(calls).toBe(3);
+    // Taken nothing while 40 chunks arrived: over the buffer bound, the watch failed.
+    expect(watch.notify(callback)).toBe(false);
+    await expect(watch.next()).rejects.toMatchObject({ code: 'slow_consumer' });
+    const other = hub.open({});
+    await other.ready();
+    expect(other.notify(callback)).toBe(true);
+    await other.return();
+    expect(calls).toBe(4);
+    expect(other.notify(callback)).toBe(false);
     expect(s.subscriptions()).toBe(0);
   });
 });

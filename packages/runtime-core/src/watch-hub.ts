@@ -3,8 +3,9 @@ import { assertValidId } from './identity.js';
 import type { RuntimeEvent } from './schemas/event.js';
 import { type OutputDelta, type WatchQuery, WatchQuerySchema } from './schemas/stream.js';
 import { parseOrThrow } from './validation.js';
-import { type EventReplaySource, Watch, type WatchScope } from './watch.js';
+import { Watch } from './watch.js';
 import { deepFreeze, watchItemData } from './watch-items.js';
+import type { EventReplaySource, WatchScope } from './watch-start.js';
 
 /** `Runtime#watch` options: the query, and a signal that ends the watch when aborted. */
 export interface WatchOptions extends WatchQuery {

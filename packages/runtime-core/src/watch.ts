@@ -3,56 +3,18 @@ import type { RuntimeEvent } from './schemas/event.js';
 import { TERMINAL_RUN_STATUSES } from './schemas/run.js';
 import type { OutputDelta, WatchItem } from './schemas/stream.js';
 import { deepFreeze } from './watch-items.js';
-
-/** Where a watch replays durable events from. */
-export interface EventReplaySource {
-  /** Up to `limit` durable events with `id > after` (only those naming `worker_id` when given), oldest first. */
-  readEvents(query: { after: number; limit: number; worker_id?: string }): Promise<RuntimeEvent[]>;
-}
-
-/** What a watch covers. */
-export interface WatchScope {
-  readonly worker_id?: string;
-  readonly run_id?: string;
-}
-
-/** Everything one watch starts from, taken in one synchronous step with its live subscription. */
-export interface WatchStart {
-  readonly scope: WatchScope;
-  readonly source: EventReplaySource;
-  /** Replay events after this id (`watermark` when only live items are wanted). */
-  readonly after: number;
-  /** `after` 0 means "the oldest retained event": an expired first read starts there instead. */
-  readonly from_oldest: boolean;
-  /** The last durable event at subscription time: replay covers up to it, live items come after it. */
-  readonly watermark: number;
-  readonly batch: number;
-  readonly max_buffer_bytes: number;
-  /** The entries in progress at subscription time, yielded after the replay. */
-  readonly catch_up: readonly OutputDelta[];
-  /** Run scope only: the run had already ended at subscription time, so the watch ends after the replay. */
-  readonly run_ended: boolean;
-  /** Checks that must pass before the first item (e.g. the run exists). */
-  readonly verify: () => Promise<void>;
-  readonly signal: AbortSignal | undefined;
-  /** Called once when the watch stops taking items (ended, failed, dropped or closed). */
-  readonly detach: () => void;
-  /** The error that ends a consumer more than `max_buffer_bytes` behind. */
-  readonly overflow: () => Error;
-}
-
-interface Buffered {
-  item: WatchItem;
-  bytes: number;
-}
+import { WatchQueue } from './watch-queue.js';
+import type { WatchStart } from './watch-start.js';
 
 /** Kinds of the event that ends a run: `run_completed`, `run_failed`, … */
 const RUN_END_KINDS: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES.map((status) => `run_${status}`));
 
-/** How many consumed items the live queue keeps before it drops them (cheap amortized shifting). */
-const COMPACT_AFTER = 1024;
-
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/** What {@link Watch}'s synchronous step says when it has no item: wait for a live one, or read a replay batch. */
+const WAIT = 0;
+const READ = 1;
+type Step = WatchItem | null | typeof WAIT | typeof READ;
 
 /**
  * One consumer's view of the runtime: the durable events after a cursor (replayed from the store in
@@ -70,20 +32,30 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
   #readAfter: number;
   #firstRead = true;
   #catchUp: OutputDelta[];
-  #live: Buffered[] = [];
-  #liveHead = 0;
-  #bytes = 0;
+  readonly #live = new WatchQueue();
   /** `open` takes items; `draining` (closed) yields what it has, then ends; `ended` yields nothing. */
   #state: 'open' | 'draining' | 'ended' = 'open';
   #error: unknown = null;
   #startError: unknown = null;
+  /** Wakes the pending slow-path pull (replay phase, or a `next()` queued behind another). */
   #wake: (() => void) | null = null;
+  /** The pending fast-path `next()`: settled right where an item arrives (`offer`), or the watch ends. */
+  #waitResolve: ((result: IteratorResult<WatchItem, undefined>) => void) | null = null;
+  #waitReject: ((error: unknown) => void) | null = null;
+  /** Set by `notify()`: called once when the next live item arrives or the watch ends. */
+  #notify: (() => void) | null = null;
   #detached = false;
   /** The id of the last event yielded: an event at or below it is never yielded again. */
   #lastId = 0;
-  #pulling: Promise<unknown> = Promise.resolve();
+  /** `next()` calls not settled yet; the fast path and `take()` only run when there are none. */
+  #pending = 0;
+  /** The last `next()` promise: a queued `next()` starts once it settled, so results keep call order. */
+  #tail: Promise<unknown> = Promise.resolve();
+  /** True once `#started` has settled. */
+  #opened = false;
   readonly #started: Promise<void>;
   readonly #onAbort = (): void => this.#end();
+  readonly #pullNext = (): Promise<IteratorResult<WatchItem, undefined>> => this.#pull();
 
   /** A watch over `start`, or (with `error`) one that fails before its first item. */
   constructor(start: WatchStart | null, error?: unknown) {
@@ -96,11 +68,13 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
       this.#state = 'ended';
       this.#error = this.#startError = error;
       this.#started = Promise.resolve();
+      this.#opened = true;
       return;
     }
     if (start.signal?.aborted) {
       this.#end();
       this.#started = Promise.resolve();
+      this.#opened = true;
       return;
     }
     start.signal?.addEventListener('abort', this.#onAbort, { once: true });
@@ -125,13 +99,12 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
   offer(item: WatchItem, bytes: number): void {
     if (this.#state !== 'open') return;
     // A watch opened while an event is being published is handed that event too; replay covers it.
-    if (item.type === 'event' && item.event.id <= (this.#start as WatchStart).watermark) return;
-    const [worker_id, run_id] =
-      item.type === 'event'
-        ? [item.event.worker_ref?.worker_id, item.event.run_id]
-        : [item.worker_ref.worker_id, item.run_id];
-    if (!this.#inScope(worker_id, run_id)) return;
-    this.#push({ item, bytes });
+    if (item.type === 'event') {
+      const event = item.event;
+      if (event.id <= (this.#start as WatchStart).watermark) return;
+      if (!this.#inScope(event.worker_ref?.worker_id, event.run_id)) return;
+    } else if (!this.#inScope(item.worker_ref.worker_id, item.run_id)) return;
+    this.#push(item, bytes);
   }
 
   /** Ends the watch because the runtime closes: what is buffered is still yielded, then it is done. */
@@ -149,9 +122,50 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
   }
 
   next(): Promise<IteratorResult<WatchItem, undefined>> {
-    const result = this.#pulling.then(() => this.#pull());
-    this.#pulling = result.catch(() => undefined);
+    // Fast path (the live phase, one consumer awaiting each item): no promise chain, and a wait is
+    // one promise that `offer` settles itself. Anything else queues behind the pending calls.
+    if (this.#pending === 0 && this.#opened) {
+      let step: Step;
+      try {
+        step = this.#step();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (step === null) return Promise.resolve(DONE);
+      if (step === WAIT) return this.#waitLive();
+      if (step !== READ) return Promise.resolve({ done: false, value: step });
+    }
+    this.#pending++;
+    const result = this.#tail.then(this.#pullNext, this.#pullNext);
+    this.#tail = result;
     return result;
+  }
+
+  /**
+   * The next item if one is ready now (replayed, catch-up or live), without waiting: a consumer
+   * can take everything buffered in one synchronous step. `undefined` when there is none yet, while
+   * a `next()` is pending, or once the watch has ended or failed; `next()` then waits, or says
+   * done, or throws the error, as usual.
+   */
+  take(): WatchItem | undefined {
+    if (this.#pending > 0 || !this.#opened || this.#error !== null) return undefined;
+    const step = this.#step();
+    return typeof step === 'object' && step !== null ? step : undefined;
+  }
+
+  /**
+   * For a consumer that drains with `take()`: when the watch is waiting for live items (nothing to
+   * take, replay and catch-up done, not ended, no `next()` pending), arms `callback` and returns
+   * true; the watch calls it once, synchronously, when the next item arrives or the watch ends or
+   * fails. Otherwise returns false at once: `take()` or `next()` has something to say. No promise
+   * per item, so a server fanning one item out to many streams pays for none.
+   */
+  notify(callback: () => void): boolean {
+    if (this.#pending > 0 || !this.#opened || this.#error !== null || this.#state !== 'open') return false;
+    if (this.#replayIndex < this.#replay.length || !this.#replayDone || this.#catchUp.length > 0) return false;
+    if ((this.#start as WatchStart).run_ended || !this.#live.empty) return false;
+    this.#notify = callback;
+    return true;
   }
 
   /** Stops the watch and releases its subscription at once. */
@@ -172,10 +186,43 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
       this.#fail(error);
     }
     if (this.#error !== null) this.#startError = this.#error;
+    this.#opened = true;
   }
 
   async #pull(): Promise<IteratorResult<WatchItem, undefined>> {
-    await this.#started;
+    try {
+      await this.#started;
+      for (;;) {
+        const step = this.#step();
+        if (step === READ) await this.#readBatch(this.#start as WatchStart);
+        else if (step === WAIT) {
+          await new Promise<void>((resolve) => {
+            this.#wake = resolve;
+          });
+        } else return step === null ? DONE : { done: false, value: step };
+      }
+    } finally {
+      this.#pending--;
+    }
+  }
+
+  /** A fast-path `next()` that has to wait: `#wakeUp` settles it. */
+  #waitLive(): Promise<IteratorResult<WatchItem, undefined>> {
+    this.#pending++;
+    const result = new Promise<IteratorResult<WatchItem, undefined>>((resolve, reject) => {
+      this.#waitResolve = resolve;
+      this.#waitReject = reject;
+    });
+    this.#tail = result;
+    return result;
+  }
+
+  /**
+   * The next item without waiting, in order: the replay read so far, the catch-up deltas, the live
+   * queue. `null` once the watch is done, `READ` when the replay needs the next batch, `WAIT` when
+   * nothing is there yet. Throws the watch's error once.
+   */
+  #step(): Step {
     const start = this.#start as WatchStart;
     for (;;) {
       if (this.#error !== null) {
@@ -183,51 +230,39 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
         this.#error = null;
         throw error;
       }
-      if (this.#state === 'ended') return DONE;
+      if (this.#state === 'ended') return null;
       const event = this.#replay[this.#replayIndex];
       if (event !== undefined) {
         this.#replayIndex++;
         if (event.id <= this.#lastId) continue;
         return this.#yieldEvent(event);
       }
-      if (!this.#replayDone) {
-        await this.#readBatch(start);
-        continue;
-      }
+      if (!this.#replayDone) return READ;
       const delta = this.#catchUp.shift();
-      if (delta) return { done: false, value: deepFreeze({ type: 'delta', ...delta }) };
+      if (delta) return deepFreeze({ type: 'delta', ...delta });
       if (start.run_ended) {
         this.#end();
-        return DONE;
+        return null;
       }
-      const buffered = this.#live[this.#liveHead];
-      if (buffered) {
-        this.#live[this.#liveHead++] = undefined as never;
-        this.#bytes -= buffered.bytes;
-        // A consumer that stays a few items behind never empties the queue: drop the consumed part.
-        if (this.#liveHead === this.#live.length || this.#liveHead >= COMPACT_AFTER) {
-          this.#live = this.#live.slice(this.#liveHead);
-          this.#liveHead = 0;
-        }
-        if (buffered.item.type === 'delta') return { done: false, value: buffered.item };
-        if (buffered.item.event.id <= this.#lastId) continue;
-        return this.#yieldEvent(buffered.item.event, buffered.item);
+      const item = this.#live.shift();
+      if (item !== undefined) {
+        if (item.type === 'delta') return item;
+        if (item.event.id <= this.#lastId) continue;
+        return this.#yieldEvent(item.event, item);
       }
       if (this.#state === 'draining') {
         this.#end();
-        return DONE;
+        return null;
       }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
+      return WAIT;
     }
   }
 
   /** Yields an event; a run-scoped watch ends after its run's terminal event. */
-  #yieldEvent(event: RuntimeEvent, item?: WatchItem): IteratorResult<WatchItem, undefined> {
+  #yieldEvent(event: RuntimeEvent, item?: WatchItem): WatchItem {
     this.#lastId = event.id;
     if (this.#start?.scope.run_id !== undefined && RUN_END_KINDS.has(event.kind)) this.#end();
-    return { done: false, value: item ?? deepFreeze({ type: 'event', event }) };
+    return item ?? deepFreeze({ type: 'event', event });
   }
 
   async #readBatch(start: WatchStart): Promise<void> {
@@ -272,14 +307,13 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
     return scope.run_id === undefined || run_id === scope.run_id;
   }
 
-  #push(buffered: Buffered): void {
+  #push(item: WatchItem, bytes: number): void {
     const start = this.#start as WatchStart;
-    this.#bytes += buffered.bytes;
-    if (this.#bytes > start.max_buffer_bytes) {
+    if (this.#live.bytes + bytes > start.max_buffer_bytes) {
       this.#fail(start.overflow());
       return;
     }
-    this.#live.push(buffered);
+    this.#live.push(item, bytes);
     this.#wakeUp();
   }
 
@@ -292,9 +326,7 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
 
   #end(): void {
     this.#state = 'ended';
-    this.#live = [];
-    this.#liveHead = 0;
-    this.#bytes = 0;
+    this.#live.clear();
     this.#replay = [];
     this.#catchUp = [];
     this.#detach();
@@ -310,8 +342,44 @@ export class Watch implements AsyncIterableIterator<WatchItem> {
   }
 
   #wakeUp(): void {
+    const notify = this.#notify;
+    if (notify !== null) {
+      this.#notify = null;
+      try {
+        notify();
+      } catch (error) {
+        // It runs inside whatever published the item: its failure must not keep the item from
+        // the other watches, so it surfaces on its own, as an uncaught error.
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    }
     const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
+    if (wake !== null) {
+      this.#wake = null;
+      wake();
+      return;
+    }
+    const resolve = this.#waitResolve;
+    const reject = this.#waitReject;
+    if (resolve === null || reject === null) return;
+    // Cleared first: the step may end the watch, which wakes again.
+    this.#waitResolve = this.#waitReject = null;
+    let step: Step;
+    try {
+      step = this.#step();
+    } catch (error) {
+      this.#pending--;
+      reject(error);
+      return;
+    }
+    if (step === WAIT || step === READ) {
+      this.#waitResolve = resolve;
+      this.#waitReject = reject;
+      return;
+    }
+    this.#pending--;
+    resolve(step === null ? DONE : { done: false, value: step });
   }
 }

@@ -15,9 +15,11 @@ export interface EventStreamMessage {
  * resolves once the transport can take more (the consumer took the bytes, or the socket has room),
  * so a producer that awaits its writes is paced by the slowest link (the client's socket); one that must not wait calls `abort()` when it gives
  * up, which ends the response at once, dropping what is queued (the client resumes with `Last-Event-ID`).
+ * `write` may return `undefined` instead of a promise: the bytes are taken and there is room, so
+ * nothing to wait for (the node transport's common case; a hot loop skips an `await` per write).
  */
 export interface EventStreamWriter {
-  write(input: string | Uint8Array): Promise<unknown>;
+  write(input: string | Uint8Array): Promise<unknown> | undefined;
   writeSSE(message: EventStreamMessage): Promise<void>;
   abort(): void;
 }
@@ -119,14 +121,22 @@ export class EventStream {
   }
 }
 
-const RESOLVED: Promise<void> = Promise.resolve();
+/** Writers with bytes queued this turn: one microtask flushes them all (not one per stream). */
+let dirty: ResponseWriter[] = [];
+
+function flushDirty(): void {
+  const writers = dirty;
+  dirty = [];
+  for (const writer of writers) writer.flush();
+}
 
 /**
  * An {@link EventStreamWriter} onto a `ServerResponse`. Writes made in one turn are queued and
- * handed to the socket together at the end of the turn (one corked `writev`). A write resolves at
- * once while the socket has room; once its buffer is full, writes stay queued here and resolve on
- * `drain`, so a producer awaiting its writes is paced by the reader and at most one turn of writes
- * sits past a full socket. `abort()` (or the client going away, or shutdown) drops what is queued.
+ * handed to the socket together at the end of the turn (one corked `writev` per stream, all streams
+ * in one microtask). A write is taken at once (`undefined`: nothing to wait for) while the socket
+ * has room; once its buffer is full, writes stay queued here and resolve on `drain`, so a producer
+ * awaiting its writes is paced by the reader and at most one turn of writes sits past a full
+ * socket. `abort()` (or the client going away, or shutdown) drops what is queued.
  */
 class ResponseWriter implements EventStreamWriter {
   readonly #outgoing: ServerResponse;
@@ -135,10 +145,9 @@ class ResponseWriter implements EventStreamWriter {
   #scheduled = false;
   #waiting = false;
   #settle: (() => void) | null = null;
-  #taken: Promise<void> = RESOLVED;
+  #taken: Promise<void> | null = null;
   // The signal's `aborted`, as a field: read on every write, per reader.
   #stopped = false;
-  readonly #flushNow = (): void => this.#flush();
 
   constructor(outgoing: ServerResponse, ended: AbortController) {
     this.#outgoing = outgoing;
@@ -148,28 +157,26 @@ class ResponseWriter implements EventStreamWriter {
     ended.signal.addEventListener('abort', stop, { once: true });
     outgoing.on('drain', () => {
       this.#waiting = false;
-      this.#flush();
+      this.flush();
     });
   }
 
-  write(input: string | Uint8Array): Promise<unknown> {
-    if (this.#stopped) return RESOLVED;
+  write(input: string | Uint8Array): Promise<void> | undefined {
+    if (this.#stopped) return undefined;
     this.#queue.push(input);
     // The socket is full: this write waits for `drain` (and so does the producer awaiting it).
     if (this.#waiting) {
-      if (this.#settle === null) {
-        this.#taken = new Promise<void>((resolve) => {
-          this.#settle = resolve;
-        });
-      }
+      this.#taken ??= new Promise<void>((resolve) => {
+        this.#settle = resolve;
+      });
       return this.#taken;
     }
     if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(this.#flushNow);
+      if (dirty.push(this) === 1) queueMicrotask(flushDirty);
     }
-    // Room on the socket: taken at the end of this turn, no promise to settle per write per reader.
-    return RESOLVED;
+    // Room on the socket: taken at the end of this turn, no promise per write per reader.
+    return undefined;
   }
 
   async writeSSE(message: EventStreamMessage): Promise<void> {
@@ -192,11 +199,12 @@ class ResponseWriter implements EventStreamWriter {
       return;
     }
     this.#waiting = false;
-    this.#flush();
+    this.flush();
     outgoing.end();
   }
 
-  #flush(): void {
+  /** Hands what is queued to the socket in one corked write (at once: no `nextTick` uncork). */
+  flush(): void {
     this.#scheduled = false;
     if (this.#waiting) return;
     if (this.#queue.length === 0) {
@@ -208,12 +216,9 @@ class ResponseWriter implements EventStreamWriter {
     this.#queue = [];
     let room = true;
     if (!outgoing.destroyed) {
-      if (queue.length === 1) room = outgoing.write(queue[0] as string | Uint8Array);
-      else {
-        outgoing.cork();
-        for (const chunk of queue) room = outgoing.write(chunk);
-        outgoing.uncork();
-      }
+      outgoing.cork();
+      for (const chunk of queue) room = outgoing.write(chunk);
+      outgoing.uncork();
     }
     if (room || outgoing.destroyed) this.#release();
     else this.#waiting = true;
@@ -222,7 +227,7 @@ class ResponseWriter implements EventStreamWriter {
   #release(): void {
     const settle = this.#settle;
     this.#settle = null;
-    this.#taken = RESOLVED;
+    this.#taken = null;
     settle?.();
   }
 

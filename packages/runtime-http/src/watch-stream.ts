@@ -50,6 +50,9 @@ export async function openWatch(context: RouteContext, options: Omit<WatchOption
 
 // The SSE frame of each live item, encoded once: a live item is one object shared by every stream.
 const frames = new WeakMap<WatchItem, Uint8Array>();
+// The last one asked for: every stream asks for the same item in a row (no WeakMap lookup each).
+let lastItem: WatchItem | null = null;
+let lastFrame: Uint8Array = Buffer.alloc(0);
 
 /**
  * The SSE message of a watch item: events with `event: <kind>`, `data:` and `id:`, deltas as
@@ -58,6 +61,7 @@ const frames = new WeakMap<WatchItem, Uint8Array>();
  * `writeSSE` per stream cost most of the fan-out time (docs/performance.md, sse_fanout).
  */
 function frameOf(item: WatchItem): Uint8Array {
+  if (item === lastItem) return lastFrame;
   let frame = frames.get(item);
   if (frame === undefined) {
     const data = watchItemData(item);
@@ -69,7 +73,43 @@ function frameOf(item: WatchItem): Uint8Array {
     frame = Buffer.from(text);
     frames.set(item, frame);
   }
+  lastItem = item;
+  lastFrame = frame;
   return frame;
+}
+
+let dueAtTurnEnd: (() => void)[] = [];
+
+function runTurnEnd(): void {
+  const tasks = dueAtTurnEnd;
+  dueAtTurnEnd = [];
+  for (const task of tasks) task();
+}
+
+const scheduleTurnEnd = (): void => void setImmediate(runTurnEnd);
+
+/**
+ * Runs `task` at the end of this turn of the event loop (one `setImmediate` for every stream's
+ * task), so a stream woken by a live item writes it together with whatever else arrives in the
+ * same turn (deltas of several runs, events of one commit) in one socket write, not one per item.
+ * The `setImmediate` is taken once the current callback is done, so it also comes after the
+ * immediates that callback queued (an engine that emits a delta per turn gets two in one write).
+ */
+function atTurnEnd(task: () => void): void {
+  if (dueAtTurnEnd.push(task) === 1) queueMicrotask(scheduleTurnEnd);
+}
+
+/**
+ * The frame of `first` and of every item the watch already holds after it, as one write: a reader
+ * that fell behind gets its backlog in one socket write, not one write per item.
+ */
+function framesFrom(watch: Watch, first: WatchItem): Uint8Array {
+  const frame = frameOf(first);
+  let item = watch.take();
+  if (item === undefined) return frame;
+  const frames = [frame];
+  for (; item !== undefined; item = watch.take()) frames.push(frameOf(item));
+  return Buffer.concat(frames);
 }
 
 /**
@@ -87,7 +127,7 @@ export function watchProducer(
     const stop = (): void => void watch?.return();
     signal.addEventListener('abort', stop, { once: true });
     let writing = 0;
-    const tracked = async (write: Promise<unknown>): Promise<void> => {
+    const tracked = async (write: Promise<unknown> | undefined): Promise<void> => {
       writing++;
       try {
         await write;
@@ -104,23 +144,63 @@ export function watchProducer(
       await tracked(stream.write(`retry: ${RETRY_MS}\n\n`));
       if (prelude) await tracked(stream.writeSSE(prelude));
       if (!watch) return;
-      for (;;) {
-        let result: IteratorResult<WatchItem, undefined>;
-        try {
-          result = await watch.next();
-        } catch (error) {
-          // slow_consumer (or a replay the store could not finish): end the response at once.
-          stream.abort();
-          if (isRuntimeError(error)) return;
-          throw error;
+      // The live phase runs on callbacks, without a promise per item: the watch calls `ready` when
+      // an item arrives, and at the end of that turn `pump` writes all it holds and re-arms.
+      let live: { resolve: () => void; reject: (error: unknown) => void } | null = null;
+      const ready = (): void => atTurnEnd(pump);
+      const pump = (): void => {
+        const item = watch.take();
+        if (item !== undefined) {
+          const write = stream.write(framesFrom(watch, item));
+          if (write !== undefined) {
+            // A full socket: the watch buffers (bounded) until the reader took these bytes.
+            writing++;
+            write.then(
+              () => {
+                writing--;
+                pump();
+              },
+              (error: unknown) => {
+                writing--;
+                live?.reject(error);
+              },
+            );
+            return;
+          }
         }
-        if (result.done) return;
-        // Inline rather than tracked(): this is the per-item, per-reader hot path.
-        writing++;
-        try {
-          await stream.write(frameOf(result.value));
-        } finally {
-          writing--;
+        // Ended or failed: the loop below asks next() what happened.
+        if (!watch.notify(ready)) live?.resolve();
+      };
+      for (;;) {
+        let item = watch.take();
+        if (item === undefined) {
+          if (watch.notify(ready)) {
+            await new Promise<void>((resolve, reject) => {
+              live = { resolve, reject };
+            });
+            continue;
+          }
+          let result: IteratorResult<WatchItem, undefined>;
+          try {
+            result = await watch.next();
+          } catch (error) {
+            // slow_consumer (or a replay the store could not finish): end the response at once.
+            stream.abort();
+            if (isRuntimeError(error)) return;
+            throw error;
+          }
+          if (result.done) return;
+          item = result.value;
+        }
+        // Inline rather than tracked(), and no await while the socket has room.
+        const write = stream.write(framesFrom(watch, item));
+        if (write !== undefined) {
+          writing++;
+          try {
+            await write;
+          } finally {
+            writing--;
+          }
         }
       }
     } finally {
