@@ -15,6 +15,7 @@ export interface DirtyMask {
 export const DIR_CHANGED = 1;
 
 interface PendingAppend {
+  path: string;
   position: number;
   /** The queued bytes, `buffer[0, length)`: off the JS heap, so a long queue costs the GC nothing. */
   buffer: Buffer;
@@ -37,7 +38,8 @@ export class FileWriter {
   readonly #fs: FsLike;
   readonly #maxOpen: number;
   readonly #fds = new Map<string, number>();
-  #pending = new Map<string, PendingAppend>();
+  /** Queued appends by owner, one per file (bit) of it: no path string is built or hashed per append. */
+  #pending = new Map<DirtyMask, PendingAppend[]>();
   #pendingBytes = 0;
   #newDirs: { path: string; parent: DirtyMask; bit: number }[] = [];
   /** Syncs in progress: while any runs, no cached descriptor is closed (it may be the one synced). */
@@ -49,23 +51,29 @@ export class FileWriter {
   }
 
   /**
-   * Queues `text` (`bytes` long in UTF-8) to be written at `position` of `path` (positions of one
-   * file must be contiguous); once written, `bit` is set on `owner.dirty` (and `DIR_CHANGED` if the
-   * file had to be created).
+   * Queues `text` (`bytes` long in UTF-8) to be written at `position` of the file `locate(owner,
+   * bit)` names (positions of one file must be contiguous); once written, `bit` is set on
+   * `owner.dirty` (and `DIR_CHANGED` if the file had to be created). `locate` is asked once per file
+   * and flush; pass the same function every time (a bound method, not a new closure).
    */
   append(
-    path: string,
-    position: number,
-    text: string,
     owner: DirtyMask,
     bit: number,
-    bytes = Buffer.byteLength(text),
+    position: number,
+    text: string,
+    bytes: number,
+    locate: (owner: DirtyMask, bit: number) => string,
   ): void {
-    let pending = this.#pending.get(path);
+    let files = this.#pending.get(owner);
+    if (!files) {
+      files = [];
+      this.#pending.set(owner, files);
+    }
+    let pending = files.find((file) => file.bit === bit);
     if (!pending) {
       const buffer = Buffer.allocUnsafe(Math.max(FIRST_BUFFER_BYTES, bytes));
-      pending = { position, buffer, length: 0, owner, bit };
-      this.#pending.set(path, pending);
+      pending = { path: locate(owner, bit), position, buffer, length: 0, owner, bit };
+      files.push(pending);
     } else if (pending.length + bytes > pending.buffer.length) {
       const grown = Buffer.allocUnsafe(Math.max(2 * pending.buffer.length, pending.length + bytes));
       pending.buffer.copy(grown, 0, 0, pending.length);
@@ -104,8 +112,8 @@ export class FileWriter {
       }),
     );
     await Promise.all(
-      [...pending].map(async ([path, append]) => {
-        const fd = await this.#descriptor(path, append);
+      [...pending.values()].flat().map(async (append) => {
+        const fd = await this.#descriptor(append.path, append);
         await writeAll(this.#fs, fd, append.buffer.subarray(0, append.length), append.position);
         append.owner.dirty |= append.bit;
       }),

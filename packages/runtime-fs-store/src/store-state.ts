@@ -2,7 +2,7 @@ import { type Diagnostic, type RuntimeRecord, type StoreRecord, tallyEvent } fro
 import { eventFiles } from './event-log.js';
 import type { DirtyMask, FileWriter } from './file-writer.js';
 import type { JournalBatch } from './journal.js';
-import { type RuntimeLayout, WORKER_FILES } from './layout.js';
+import { type RuntimeLayout, WORKER_FILES, type WorkerFileName } from './layout.js';
 import { INDEX_WIDTH, indexEntry } from './offset-index.js';
 import { valueJson } from './record-json.js';
 import { LOG_BITS, SNAPSHOT_DUE, WorkerUnit } from './worker-unit.js';
@@ -15,6 +15,14 @@ export interface LogSize {
 
 /** `StoreState.dirty` bits (besides `DIR_CHANGED`, the runtime directory): written since the checkpoint. */
 export const RUNTIME_BITS = { events: 2, eventsIndex: 4, workersDir: 8 } as const;
+
+const TRANSCRIPT_BITS = { data: LOG_BITS.transcript, index: LOG_BITS.transcriptIndex };
+const EVENT_BITS = { data: RUNTIME_BITS.events, index: RUNTIME_BITS.eventsIndex };
+
+/** The worker file each of `LOG_BITS` stands for. */
+const FILE_OF_BIT = new Map<number, WorkerFileName>(
+  Object.entries(LOG_BITS).map(([key, bit]) => [bit, WORKER_FILES[key as keyof typeof LOG_BITS]]),
+);
 
 /**
  * The store's whole in-memory state (O(workers)) and the one function that applies a committed
@@ -51,6 +59,14 @@ export class StoreState implements DirtyMask {
   #nextOrdinal = 0;
   readonly #layout: RuntimeLayout;
   readonly #writer: FileWriter;
+  /** The file an append of `owner` (this state or a worker unit) with `bit` goes to (see `FileWriter.append`). */
+  readonly #locate = (owner: DirtyMask, bit: number): string => {
+    if (owner === this) {
+      const files = eventFiles(this.#layout, this.events_base);
+      return bit === RUNTIME_BITS.events ? files.data : files.index;
+    }
+    return this.#layout.workerFile((owner as WorkerUnit).worker_id, FILE_OF_BIT.get(bit) as WorkerFileName);
+  };
 
   constructor(
     layout: RuntimeLayout,
@@ -154,9 +170,8 @@ export class StoreState implements DirtyMask {
         const unit = this.#unit(record.worker.worker_id, batch);
         if (!unit) return;
         unit.record = record.worker;
-        const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.history);
         const bytes = Buffer.byteLength(line, 'utf8');
-        this.#writer.append(path, unit.history_bytes, line, unit, LOG_BITS.history, bytes);
+        this.#writer.append(unit, LOG_BITS.history, unit.history_bytes, line, bytes, this.#locate);
         unit.history_bytes += bytes;
         return;
       }
@@ -164,9 +179,8 @@ export class StoreState implements DirtyMask {
         const unit = this.#unit(record.run.worker_id, batch);
         if (!unit) return;
         unit.applyRun(record.run);
-        const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.runs);
         const bytes = Buffer.byteLength(line, 'utf8');
-        this.#writer.append(path, unit.runs_bytes, line, unit, LOG_BITS.runs, bytes);
+        this.#writer.append(unit, LOG_BITS.runs, unit.runs_bytes, line, bytes, this.#locate);
         unit.runs_bytes += bytes;
         return;
       }
@@ -174,9 +188,8 @@ export class StoreState implements DirtyMask {
         const unit = this.#unit(record.record.worker_id, batch);
         if (!unit) return;
         unit.idempotency?.add(record.record.key, unit.idempotency_bytes);
-        const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.idempotency);
         const bytes = Buffer.byteLength(line, 'utf8');
-        this.#writer.append(path, unit.idempotency_bytes, line, unit, LOG_BITS.idempotency, bytes);
+        this.#writer.append(unit, LOG_BITS.idempotency, unit.idempotency_bytes, line, bytes, this.#locate);
         unit.idempotency_bytes += bytes;
         return;
       }
@@ -185,13 +198,8 @@ export class StoreState implements DirtyMask {
         if (!unit) return;
         const key = record.entry.sequence;
         unit.transcript_bytes += this.#appendIndexed(
-          {
-            owner: unit,
-            data: this.#layout.workerFile(unit.worker_id, WORKER_FILES.transcript),
-            dataBit: LOG_BITS.transcript,
-            index: this.#layout.workerFile(unit.worker_id, WORKER_FILES.transcriptIndex),
-            indexBit: LOG_BITS.transcriptIndex,
-          },
+          unit,
+          TRANSCRIPT_BITS,
           unit.transcript_count,
           unit.transcript_bytes,
           key,
@@ -205,15 +213,9 @@ export class StoreState implements DirtyMask {
         if (runtimeLevel) {
           // Slots are ids minus the trimmed base; an id at or before it is already in (or past) the log.
           const base = this.events_base;
-          const files = eventFiles(this.#layout, base);
           this.events.bytes += this.#appendIndexed(
-            {
-              owner: this,
-              data: files.data,
-              dataBit: RUNTIME_BITS.events,
-              index: files.index,
-              indexBit: RUNTIME_BITS.eventsIndex,
-            },
+            this,
+            EVENT_BITS,
             this.events.count - base,
             this.events.bytes,
             event.id - base,
@@ -225,15 +227,8 @@ export class StoreState implements DirtyMask {
         const unit = event.worker_ref ? this.#unit(event.worker_ref.worker_id, batch) : null;
         // An id the worker already lists was applied before (a rebuilt worker replays every batch).
         if (!unit || event.id <= unit.last_event_id) return;
-        const path = this.#layout.workerFile(unit.worker_id, WORKER_FILES.eventIds);
-        this.#writer.append(
-          path,
-          unit.event_ids * INDEX_WIDTH,
-          indexEntry(event.id),
-          unit,
-          LOG_BITS.eventIds,
-          INDEX_WIDTH,
-        );
+        const entry = indexEntry(event.id);
+        this.#writer.append(unit, LOG_BITS.eventIds, unit.event_ids * INDEX_WIDTH, entry, INDEX_WIDTH, this.#locate);
         unit.event_ids++;
         tallyEvent(unit, event);
         return;
@@ -265,7 +260,8 @@ export class StoreState implements DirtyMask {
    * becomes `max(count, key)`.
    */
   #appendIndexed(
-    files: { owner: DirtyMask; data: string; dataBit: number; index: string; indexBit: number },
+    owner: DirtyMask,
+    bits: { data: number; index: number },
     count: number,
     bytes: number,
     key: number,
@@ -276,8 +272,8 @@ export class StoreState implements DirtyMask {
     for (let position = count; position < key - 1; position++) entries += indexEntry(bytes);
     const added = Buffer.byteLength(line, 'utf8');
     entries += indexEntry(bytes + added);
-    this.#writer.append(files.data, bytes, line, files.owner, files.dataBit, added);
-    this.#writer.append(files.index, count * INDEX_WIDTH, entries, files.owner, files.indexBit, entries.length);
+    this.#writer.append(owner, bits.data, bytes, line, added, this.#locate);
+    this.#writer.append(owner, bits.index, count * INDEX_WIDTH, entries, entries.length, this.#locate);
     return added;
   }
 }
