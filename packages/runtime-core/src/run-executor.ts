@@ -37,8 +37,16 @@ function parseAppend(input: AppendEntry): v.InferOutput<typeof AppendSchema> {
   );
 }
 
-/** The optional fields of an appended entry, only those given (`is_error` only when true). */
-function entryExtras(entry: v.InferOutput<typeof AppendSchema>): TranscriptEntryExtras {
+/** The optional fields of an appended entry, only those given (`is_error` only when true); undefined when none is. */
+function entryExtras(entry: v.InferOutput<typeof AppendSchema>): TranscriptEntryExtras | undefined {
+  if (
+    entry.tool_calls === undefined &&
+    entry.tool_call_id === undefined &&
+    entry.name === undefined &&
+    entry.is_error !== true
+  ) {
+    return undefined;
+  }
   const extras: TranscriptEntryExtras = {};
   if (entry.tool_calls !== undefined) extras.tool_calls = entry.tool_calls.map((call) => ({ ...call }));
   if (entry.tool_call_id !== undefined) extras.tool_call_id = entry.tool_call_id;
@@ -160,6 +168,9 @@ export class RunExecutor {
   /** Starts the next queued input when the worker is free; resolves once it started (or nothing to do). */
   pump(state: WorkerState): Promise<void> {
     if (!this.#accepting || this.#log.failure) return Promise.resolve();
+    // Nothing queued and nobody holding or awaiting the lock: nothing can start, so the lock is not
+    // taken (the common case, after every run).
+    if (state.queue.length === 0 && state.lock.idle) return Promise.resolve();
     return state.lock
       .run(async () => {
         if (state.active || state.queue.length === 0 || state.interrupts_pending > 0) return;
@@ -184,11 +195,10 @@ export class RunExecutor {
       });
       return;
     }
-    const limits = [resolved.profile.run_timeout_ms, input.timeout_ms ?? undefined].filter(
-      (ms): ms is number => typeof ms === 'number',
-    );
-    if (limits.length > 0) {
-      const ms = Math.min(...limits);
+    const profileMs = resolved.profile.run_timeout_ms;
+    const inputMs = input.timeout_ms;
+    if (typeof profileMs === 'number' || typeof inputMs === 'number') {
+      const ms = Math.min(profileMs ?? Number.POSITIVE_INFINITY, inputMs ?? Number.POSITIVE_INFINITY);
       const timeout = {
         status: 'timed_out' as const,
         error: { code: 'timed_out', message: `the run exceeded its ${ms} ms timeout` },
