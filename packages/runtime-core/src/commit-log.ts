@@ -78,7 +78,7 @@ interface PendingBatch {
  */
 export class CommitLog {
   /** Wakes long-polls after every applied batch, and for good on close. */
-  readonly changes = new Notifier();
+  readonly changes = new Notifier<WorkerChange>();
   readonly #store: RuntimeStore;
   readonly #clock: Timestamps;
   readonly #workers: WorkerRegistry;
