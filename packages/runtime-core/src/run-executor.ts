@@ -56,6 +56,38 @@ function entryExtras(entry: v.InferOutput<typeof AppendSchema>): TranscriptEntry
 }
 
 /**
+ * The run an engine is handed. A class, so `signal` is a getter on its prototype: on Node 20 an
+ * object literal with a getter costs ~1.5 µs to make, a tenth of a whole run's bookkeeping.
+ */
+class EngineRunHandle implements EngineRun {
+  readonly worker: EngineRun['worker'];
+  readonly run_id: string;
+  readonly input: string;
+  readonly history: EngineRun['history'];
+  readonly progress: EngineRun['progress'];
+  readonly delta: EngineRun['delta'];
+  readonly append: EngineRun['append'];
+  readonly #control: RunControl;
+
+  constructor(control: RunControl, run: Omit<EngineRun, 'signal'>) {
+    this.#control = control;
+    this.worker = run.worker;
+    this.run_id = run.run_id;
+    this.input = run.input;
+    this.history = run.history;
+    this.progress = run.progress;
+    this.delta = run.delta;
+    this.append = run.append;
+  }
+
+  // An AbortController costs several µs to make; most runs end without their engine reading it.
+  get signal(): AbortSignal {
+    this.#control.controller ??= new AbortController();
+    return this.#control.controller.signal;
+  }
+}
+
+/**
  * Runs engines for the Runtime: starts runs (durably), enforces timeouts, aborts and fences, commits
  * each run's terminal state exactly once, and starts the next queued input. It changes worker state
  * only through the {@link WorkerChange}s of the batches it commits, and owns each run's {@link RunControl}.
@@ -221,7 +253,7 @@ export class RunExecutor {
 
   #engineRun(state: WorkerState, active: ActiveRun, resolved: ResolvedProfile, content: string): EngineRun {
     const worker_id = state.record.worker_id;
-    return {
+    return new EngineRunHandle(active.control, {
       worker: {
         ref: state.ref,
         profile: resolved.profile,
@@ -232,11 +264,6 @@ export class RunExecutor {
       },
       run_id: active.record.run_id,
       input: content,
-      // An AbortController costs several µs to make; most runs end without their engine reading it.
-      get signal(): AbortSignal {
-        active.control.controller ??= new AbortController();
-        return active.control.controller.signal;
-      },
       history: async (limit: number): Promise<TranscriptEntry[]> => {
         const count = Math.max(0, Math.min(Math.floor(limit), state.transcript_len));
         return count === 0 ? [] : this.#store.readTranscript(worker_id, state.transcript_len - count, count);
@@ -271,7 +298,7 @@ export class RunExecutor {
           this.#armIdleTimer(state, active);
         });
       },
-    };
+    });
   }
 
   /** Publishes one output delta of the entry being produced; it also counts as progress. */
