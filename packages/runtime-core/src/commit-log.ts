@@ -233,7 +233,7 @@ export class CommitLog {
       if (head.settled === 'written') {
         this.#workers.apply(head.records, head.changes);
         this.#publish(head.records, head.changes);
-        this.#metrics?.committed(head.records, (performance.now() - head.started) / 1000);
+        this.#metrics?.committed(head.records, head.started);
         head.resolve();
       } else {
         this.#metrics?.failed();

@@ -81,7 +81,10 @@ describe('Notifier', () => {
       expect(await settledWithin(waiting, 50)).toBe(false);
       changes.notify([{ state: {}, kind: 'ended' }]);
       expect(await settledWithin(waiting, 50)).toBe(false);
-      changes.notify([{ state: key, kind: 'appended' }, { state: key, kind: 'ended' }]);
+      changes.notify([
+        { state: key, kind: 'appended' },
+        { state: key, kind: 'ended' },
+      ]);
       expect(await settledWithin(waiting, 5000)).toBe(true);
     } finally {
       watch.end();

@@ -74,9 +74,10 @@ export class RuntimeMetrics {
     };
   }
 
-  /** A durable batch: `seconds` is its commit latency. */
-  committed(records: readonly StoreRecord[], seconds: number): void {
+  /** A durable batch, handed to the store at `started` (`performance.now()`). */
+  committed(records: readonly StoreRecord[], started: number): void {
     const now = performance.now();
+    const seconds = (now - started) / 1000;
     for (const observer of this.#observers) call(() => observer.committed?.(seconds));
     for (const record of records) {
       if (record.type === 'diagnostic') this.#diagnostics[record.diagnostic.severity]++;

@@ -210,7 +210,7 @@ export class Runtime {
    *   `worker_stopped`, `idempotency_conflict`, `runtime_unavailable`, `store_unavailable`
    */
   async sendInput(worker: WorkerAddress, input: InputRequest): Promise<InputAck> {
-    return this.#admission.send(worker, input);
+    return await this.#admission.send(worker, input);
   }
 
   /**
