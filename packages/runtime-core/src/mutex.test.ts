@@ -43,19 +43,4 @@ describe('Mutex', () => {
     await Promise.all([first, second]);
     expect(log).toEqual(['first resumed', 'second runs']);
   });
-
-  test('is idle only while nobody holds it or waits for it', async () => {
-    const lock = new Mutex();
-    expect(lock.idle).toBe(true);
-    let release: () => void = () => undefined;
-    const held = lock.run(() => new Promise<void>((resolve) => (release = resolve)));
-    expect(lock.idle).toBe(false);
-    const waiting = lock.run(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    release();
-    await held;
-    expect(lock.idle).toBe(false);
-    await waiting;
-    expect(lock.idle).toBe(true);
-  });
 });

@@ -10,11 +10,6 @@ export class Mutex {
   /** Null while free; else the holders waiting their turn, oldest first. */
   #waiting: (() => void)[] | readonly (() => void)[] | null = null;
 
-  /** True while nobody holds the lock (nor waits for it). */
-  get idle(): boolean {
-    return this.#waiting === null;
-  }
-
   run<T>(fn: () => Promise<T> | T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const enter = (): void => {

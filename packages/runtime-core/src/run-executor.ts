@@ -200,9 +200,10 @@ export class RunExecutor {
   /** Starts the next queued input when the worker is free; resolves once it started (or nothing to do). */
   pump(state: WorkerState): Promise<void> {
     if (!this.#accepting || this.#log.failure) return Promise.resolve();
-    // Nothing queued and nobody holding or awaiting the lock: nothing can start, so the lock is not
-    // taken (the common case, after every run).
-    if (state.queue.length === 0 && state.lock.idle) return Promise.resolve();
+    // Nothing queued: nothing to start, so the lock is not taken (the common case, after every run).
+    // Whoever holds or awaits it now and queues an input saw the worker busy with a run or an
+    // interrupt, whose end pumps again.
+    if (state.queue.length === 0) return Promise.resolve();
     return state.lock
       .run(async () => {
         if (state.active || state.queue.length === 0 || state.interrupts_pending > 0) return;
