@@ -5,7 +5,7 @@ import type { RuntimeMetrics } from './runtime-metrics.js';
 import type { WorkerRef } from './schemas/common.js';
 import type { EventKind, RuntimeEvent } from './schemas/event.js';
 import type { Diagnostic, Severity } from './schemas/runtime.js';
-import type { TranscriptEntryExtras, TranscriptRole } from './schemas/transcript.js';
+import type { TranscriptEntry, TranscriptEntryExtras, TranscriptRole } from './schemas/transcript.js';
 import type { RuntimeStore, StoreRecord } from './store.js';
 import type { Timestamps } from './timestamps.js';
 import type { WorkerChange, WorkerRegistry } from './worker-registry.js';
@@ -25,6 +25,51 @@ export interface EventTarget {
   data?: Record<string, unknown>;
 }
 
+const NOWHERE: EventTarget = {};
+const NO_CHANGES: readonly WorkerChange[] = [];
+
+/**
+ * An event, its fields in wire order. The common shapes are plain literals: spreads allocate and
+ * copy a temporary object each, and fields assigned one by one would sit out of line (more heap per
+ * retained event).
+ */
+function newEvent(id: number, kind: EventKind, message: string, created_at: string, at: EventTarget): RuntimeEvent {
+  const { worker: worker_ref, run_id, data } = at;
+  if (worker_ref !== undefined && run_id !== undefined) {
+    return data === undefined
+      ? { id, kind, worker_ref, run_id, message, created_at }
+      : { id, kind, worker_ref, run_id, message, created_at, data };
+  }
+  if (worker_ref !== undefined) {
+    return data === undefined
+      ? { id, kind, worker_ref, message, created_at }
+      : { id, kind, worker_ref, message, created_at, data };
+  }
+  return {
+    id,
+    kind,
+    ...(run_id !== undefined ? { run_id } : {}),
+    message,
+    created_at,
+    ...(data !== undefined ? { data } : {}),
+  };
+}
+
+/** A batch handed to the store and not yet applied. */
+interface PendingBatch {
+  records: StoreRecord[];
+  changes: readonly WorkerChange[];
+  /** `performance.now()` when it was handed to the store (0 without metrics). */
+  started: number;
+  /** Set once the store settled it: `written`, or failed with `error`. */
+  settled: 'written' | 'failed' | null;
+  error: unknown;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+  /** `drained()` callers waiting for this batch (the newest when they asked). */
+  drained: (() => void)[] | null;
+}
+
 /**
  * Builds batches of store records and commits them in order. Event ids are allocated as batches are
  * built and become visible (to readers, subscribers and long-polls) only once their batch is
@@ -33,7 +78,7 @@ export interface EventTarget {
  */
 export class CommitLog {
   /** Wakes long-polls after every applied batch, and for good on close. */
-  readonly changes = new Notifier();
+  readonly changes = new Notifier<WorkerChange>();
   readonly #store: RuntimeStore;
   readonly #clock: Timestamps;
   readonly #workers: WorkerRegistry;
@@ -44,7 +89,8 @@ export class CommitLog {
   #diagnostics: Diagnostic[];
   #nextEventId: number;
   #lastEventId: number;
-  #tail: Promise<void> = Promise.resolve();
+  /** Batches handed to the store and not yet applied, oldest first. */
+  readonly #pending: PendingBatch[] = [];
   #failure: RuntimeError | null = null;
 
   constructor(options: {
@@ -83,18 +129,11 @@ export class CommitLog {
   }
 
   /** Adds an event to a batch; returns its id. */
-  event(records: StoreRecord[], kind: EventKind, message: string, at: EventTarget = {}): number {
-    const event: RuntimeEvent = {
-      id: this.#nextEventId++,
-      kind,
-      ...(at.worker !== undefined ? { worker_ref: at.worker } : {}),
-      ...(at.run_id !== undefined ? { run_id: at.run_id } : {}),
-      message,
-      created_at: this.#clock.iso(),
-      ...(at.data !== undefined ? { data: at.data } : {}),
-    };
+  event(records: StoreRecord[], kind: EventKind, message: string, at: EventTarget = NOWHERE): number {
+    const id = this.#nextEventId++;
+    const event = newEvent(id, kind, message, this.#clock.iso(), at);
     records.push({ type: 'event', event });
-    return event.id;
+    return id;
   }
 
   /** Adds a transcript entry and its event to a batch; returns the entry's sequence. */
@@ -104,28 +143,25 @@ export class CommitLog {
     role: TranscriptRole,
     content: string,
     run_id: string | null,
-    extras: TranscriptEntryExtras = {},
+    extras?: TranscriptEntryExtras,
   ): number {
-    const pendingEntries = records.filter((r) => r.type === 'transcript').length;
+    let pendingEntries = 0;
+    for (const record of records) if (record.type === 'transcript') pendingEntries++;
     const sequence = state.transcript_len + pendingEntries + 1;
-    const event_id = this.event(records, 'transcript_appended', `${role} entry ${sequence} appended`, {
-      worker: state.ref,
-      ...(run_id !== null ? { run_id } : {}),
-      data: { sequence, role },
-    });
-    records.push({
-      type: 'transcript',
-      entry: {
-        sequence,
-        worker_ref: state.ref,
-        role,
-        content,
-        run_id,
-        event_id,
-        created_at: this.#clock.iso(),
-        ...extras,
-      },
-    });
+    const target: EventTarget = { worker: state.ref, data: { sequence, role } };
+    if (run_id !== null) target.run_id = run_id;
+    const event_id = this.event(records, 'transcript_appended', `${role} entry ${sequence} appended`, target);
+    const entry: TranscriptEntry = {
+      sequence,
+      worker_ref: state.ref,
+      role,
+      content,
+      run_id,
+      event_id,
+      created_at: this.#clock.iso(),
+    };
+    if (extras !== undefined) Object.assign(entry, extras);
+    records.push({ type: 'transcript', entry });
     return sequence;
   }
 
@@ -156,44 +192,78 @@ export class CommitLog {
    * order. A failed commit makes every later one fail with `store_unavailable` until reopen.
    * @throws RuntimeError `store_unavailable`
    */
-  commit(records: StoreRecord[], changes: readonly WorkerChange[] = []): Promise<void> {
+  commit(records: StoreRecord[], changes: readonly WorkerChange[] = NO_CHANGES): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
     const started = this.#metrics ? performance.now() : 0;
     const written = this.#store.commit(records);
-    const applied = this.#tail
-      .then(
-        () => written,
-        () => written,
-      )
-      .then(
+    // Batches settle strictly in call order: each waits in `#pending` until those before it did.
+    // One reaction per batch (no promise chain through the previous batch) keeps commits cheap.
+    return new Promise<void>((resolve, reject) => {
+      const batch: PendingBatch = {
+        records,
+        changes,
+        started,
+        settled: null,
+        error: undefined,
+        resolve,
+        reject,
+        drained: null,
+      };
+      this.#pending.push(batch);
+      written.then(
         () => {
-          this.#workers.apply(records, changes);
-          this.#publish(records, changes);
-          this.#metrics?.committed(records, (performance.now() - started) / 1000);
+          batch.settled = 'written';
+          this.#settle();
         },
         (error: unknown) => {
-          this.#metrics?.failed();
-          if (!this.#failure) {
-            this.#failure =
-              isRuntimeError(error) && error.code === 'store_unavailable'
-                ? error
-                : new RuntimeError(
-                    'store_unavailable',
-                    'the store could not write; the runtime accepts no changes until it is reopened',
-                    { cause: error },
-                  );
-            this.#announceFailure(this.#failure);
-          }
-          throw this.#failure;
+          batch.settled = 'failed';
+          batch.error = error;
+          this.#settle();
         },
       );
-    this.#tail = applied.catch(() => undefined);
-    return applied;
+    });
+  }
+
+  /** Applies or fails, in call order, every batch at the head of `#pending` that the store settled. */
+  #settle(): void {
+    const pending = this.#pending;
+    let head = pending[0];
+    while (head !== undefined && head.settled !== null) {
+      pending.shift();
+      if (head.settled === 'written') {
+        this.#workers.apply(head.records, head.changes);
+        this.#publish(head.records, head.changes);
+        this.#metrics?.committed(head.records, head.started);
+        head.resolve();
+      } else {
+        this.#metrics?.failed();
+        if (!this.#failure) {
+          const error = head.error;
+          this.#failure =
+            isRuntimeError(error) && error.code === 'store_unavailable'
+              ? error
+              : new RuntimeError(
+                  'store_unavailable',
+                  'the store could not write; the runtime accepts no changes until it is reopened',
+                  { cause: error },
+                );
+          this.#announceFailure(this.#failure);
+        }
+        head.reject(this.#failure);
+      }
+      if (head.drained) for (const done of head.drained) done();
+      head = pending[0];
+    }
   }
 
   /** Resolves once every batch committed so far has settled. */
   drained(): Promise<void> {
-    return this.#tail;
+    const newest = this.#pending[this.#pending.length - 1];
+    if (newest === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      newest.drained ??= [];
+      newest.drained.push(resolve);
+    });
   }
 
   /** Calls `listener` with every event applied from now on. Returns an unsubscribe function. */

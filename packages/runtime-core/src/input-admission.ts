@@ -23,7 +23,16 @@ function ack(
   state: WorkerState,
   fields: Pick<InputAck, 'status' | 'run_id' | 'run_status' | 'transcript_sequence' | 'queue_position' | 'event_id'>,
 ): InputAck {
-  return { worker_ref: { ...state.ref }, ...fields, replayed: false };
+  return {
+    worker_ref: { ...state.ref },
+    status: fields.status,
+    run_id: fields.run_id,
+    run_status: fields.run_status,
+    transcript_sequence: fields.transcript_sequence,
+    queue_position: fields.queue_position,
+    event_id: fields.event_id,
+    replayed: false,
+  };
 }
 
 function withIdempotency(
@@ -79,17 +88,20 @@ export class InputAdmission {
       });
     }
     const on_busy = req.on_busy ?? 'reject';
-    const input: Admitted = {
-      ...req,
-      on_busy,
-      // Only keyed inputs are ever compared.
-      fingerprint:
-        req.idempotency_key === undefined
-          ? ''
-          : JSON.stringify([req.kind, req.content, on_busy, req.timeout_ms ?? null]),
-    };
-    if (input.kind === 'user' && on_busy === 'interrupt') return this.#interrupt(state, input);
-    return state.lock.run(async () => (await this.#replay(state, input)) ?? this.#admit(state, input));
+    // valibot's output is a fresh object: completed in place rather than copied.
+    const input = req as Admitted;
+    input.on_busy = on_busy;
+    // Only keyed inputs are ever compared.
+    input.fingerprint =
+      req.idempotency_key === undefined ? '' : JSON.stringify([req.kind, req.content, on_busy, req.timeout_ms ?? null]);
+    if (input.kind === 'user' && on_busy === 'interrupt') return await this.#interrupt(state, input);
+    // `return await`: resolving an async function's promise with another promise costs two more turns.
+    return await state.lock.run(async () => {
+      // An input without a key replays nothing: no store read.
+      if (input.idempotency_key !== undefined) return (await this.#replay(state, input)) ?? this.#admit(state, input);
+      this.#ctx.gate.assertWritable();
+      return this.#admit(state, input);
+    });
   }
 
   /** The original ack of an idempotent retry, or null for a new input. Call under the worker lock. */

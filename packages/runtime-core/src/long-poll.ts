@@ -1,4 +1,4 @@
-import type { Notifier, Watch } from './notifier.js';
+import type { Notifier, WakeFilter, Watch } from './notifier.js';
 
 /** One look at what a long-poll waits for: `done` answers at once, otherwise it waits for a change. */
 export interface PollAttempt<T> {
@@ -6,17 +6,23 @@ export interface PollAttempt<T> {
   value: T;
 }
 
+/** With `key` (a worker's state) only changes naming it wake the loop, and of those only the ones `wakes` lets through. */
+export interface PollKey<C> {
+  key: object;
+  wakes?: WakeFilter<C>;
+}
+
 /**
  * The one waiting loop every long-poll uses: tries, and while the attempt is not `done` waits for
  * the next change (or the end of `wait_ms`, or the Runtime closing), then tries again. Answers the
- * last attempt's value when time runs out. With `key` (a worker's state) only changes naming it
- * wake the loop (see {@link Notifier.watch}).
+ * last attempt's value when time runs out. With `key` only the changes it names wake the loop (see
+ * {@link Notifier.watch}). An attempt may answer synchronously (no promise): most look at memory.
  */
-export async function longPoll<T>(
-  changes: Notifier,
+export async function longPoll<T, C extends { readonly state: object }>(
+  changes: Notifier<C>,
   wait_ms: number,
-  attempt: () => Promise<PollAttempt<T>>,
-  key?: object,
+  attempt: () => PollAttempt<T> | Promise<PollAttempt<T>>,
+  key?: PollKey<C>,
 ): Promise<T> {
   const deadline = Date.now() + wait_ms;
   let watch: Watch | null = null;
@@ -24,12 +30,14 @@ export async function longPoll<T>(
     for (;;) {
       // Read before looking: a change committed while `attempt` awaits must not be slept through.
       const seen = changes.version;
-      const { done, value } = await attempt();
+      const attempted = attempt();
+      const { done, value } = attempted instanceof Promise ? await attempted : attempted;
+      if (done) return value;
       const remaining = deadline - Date.now();
-      if (done || remaining <= 0 || changes.closed) return value;
+      if (remaining <= 0 || changes.closed) return value;
       if (key === undefined) await changes.wait(remaining, seen);
       else {
-        watch ??= changes.watch(key, remaining, seen);
+        watch ??= changes.watch(key.key, remaining, seen, key.wakes);
         await watch.next();
       }
     }

@@ -67,4 +67,32 @@ describe('Notifier', () => {
     expect(await settledWithin(watch.next(), 5000)).toBe(true);
     watch.end();
   });
+
+  test('a watch with a filter wakes only for the notifies naming its key that the filter lets through', async () => {
+    const changes = new Notifier<{ state: object; kind: string }>();
+    const key = {};
+    const watch = changes.watch(key, 60_000, changes.version, (change) => change.kind === 'ended');
+    const other = changes.watch(key, 60_000, changes.version);
+    try {
+      const waiting = watch.next();
+      const waitingOther = other.next();
+      changes.notify([{ state: key, kind: 'appended' }]);
+      expect(await settledWithin(waitingOther, 5000)).toBe(true);
+      expect(await settledWithin(waiting, 50)).toBe(false);
+      changes.notify([{ state: {}, kind: 'ended' }]);
+      expect(await settledWithin(waiting, 50)).toBe(false);
+      changes.notify([
+        { state: key, kind: 'appended' },
+        { state: key, kind: 'ended' },
+      ]);
+      expect(await settledWithin(waiting, 5000)).toBe(true);
+    } finally {
+      watch.end();
+      other.end();
+    }
+    // Ended watches are forgotten: a later watch on the key starts clean.
+    const later = changes.watch(key, 60_000, changes.version);
+    expect(await settledWithin(later.next(), 50)).toBe(false);
+    later.end();
+  });
 });

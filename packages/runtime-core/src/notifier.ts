@@ -1,12 +1,3 @@
-/** What a keyed wait is woken by: a notify naming its key, its deadline, or `close()`. */
-interface KeyedWatch {
-  /** A notify named the key since the last wake-up (or since the version the watch began from). */
-  pending: boolean;
-  expired: boolean;
-  wake: (() => void) | null;
-  timer: NodeJS.Timeout | null;
-}
-
 /** A watch on one key, for one long-poll: {@link Notifier.watch}. */
 export interface Watch {
   /** Resolves at once if the key was notified since the last call, else on its next notify, the deadline or close. */
@@ -15,7 +6,64 @@ export interface Watch {
   end(): void;
 }
 
+/** Which of the notifies naming a watch's key wake it (all of them when absent). */
+export type WakeFilter<C> = (change: C) => boolean;
+
 const DONE: Promise<void> = Promise.resolve();
+
+/** What a keyed wait is woken by: a notify naming its key (that its filter lets through), its deadline, or `close()`. */
+class KeyedWatch<C> implements Watch {
+  /** A notify named the key since the last wake-up (or since the version the watch began from). */
+  pending: boolean;
+  expired: boolean;
+  wake: (() => void) | null = null;
+  timer: NodeJS.Timeout | null;
+  readonly key: object;
+  readonly wakes: WakeFilter<C> | undefined;
+  readonly #release: (watch: KeyedWatch<C>) => void;
+
+  constructor(
+    key: object,
+    state: { pending: boolean; expired: boolean; ms: number; wakes: WakeFilter<C> | undefined },
+    release: (watch: KeyedWatch<C>) => void,
+  ) {
+    this.key = key;
+    this.pending = state.pending;
+    this.expired = state.expired;
+    this.wakes = state.wakes;
+    this.#release = release;
+    this.timer = setTimeout(() => this.expire(), state.ms);
+  }
+
+  next(): Promise<void> {
+    if (this.pending || this.expired) {
+      this.pending = false;
+      return DONE;
+    }
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+
+  end(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.#release(this);
+  }
+
+  notified(): void {
+    if (this.wake) this.wake();
+    else this.pending = true;
+  }
+
+  expire(): void {
+    this.expired = true;
+    this.wake?.();
+  }
+}
 
 /**
  * Wakes long-polls. `wait(ms, since)` resolves on the next `notify()`, after `ms`, or at `close()`,
@@ -26,9 +74,18 @@ const DONE: Promise<void> = Promise.resolve();
  * A {@link Notifier.watch} waits for one key only (a worker's state): it is woken by the notifies
  * that name that key, so a commit wakes the long-polls of the workers it changed, not all of them.
  */
-export class Notifier {
+export class Notifier<C extends { readonly state: object } = { readonly state: object }> {
   #waiters = new Set<() => void>();
-  readonly #keyed = new Map<object, Set<KeyedWatch>>();
+  /** Watches by key: the watch, or a set of them when several watch one key (most keys have one). */
+  readonly #keyed = new Map<object, KeyedWatch<C> | Set<KeyedWatch<C>>>();
+  readonly #release = (watch: KeyedWatch<C>): void => {
+    const watching = this.#keyed.get(watch.key);
+    if (watching === watch) this.#keyed.delete(watch.key);
+    else if (watching instanceof Set) {
+      watching.delete(watch);
+      if (watching.size === 1) this.#keyed.set(watch.key, watching.values().next().value as KeyedWatch<C>);
+    }
+  };
   #closed = false;
   #version = 0;
 
@@ -52,51 +109,33 @@ export class Notifier {
 
   /**
    * Starts watching `key` until `ms` from now. `since` is a {@link Notifier.version} read before the
-   * caller first looked: any notify after it counts as pending (it may have named the key).
+   * caller first looked: any notify after it counts as pending (it may have named the key). With
+   * `wakes`, only the notifies naming the key that it lets through wake the watch.
    */
-  watch(key: object, ms: number, since: number): Watch {
-    const watch: KeyedWatch = { pending: since !== this.#version, expired: this.#closed, wake: null, timer: null };
-    let set = this.#keyed.get(key);
-    if (!set) {
-      set = new Set();
-      this.#keyed.set(key, set);
-    }
-    set.add(watch);
-    watch.timer = setTimeout(() => {
-      watch.expired = true;
-      watch.wake?.();
-    }, ms);
-    return {
-      next: (): Promise<void> => {
-        if (watch.pending || watch.expired) {
-          watch.pending = false;
-          return DONE;
-        }
-        return new Promise((resolve) => {
-          watch.wake = () => {
-            watch.wake = null;
-            resolve();
-          };
-        });
-      },
-      end: (): void => {
-        if (watch.timer) clearTimeout(watch.timer);
-        watch.timer = null;
-        const watching = this.#keyed.get(key);
-        watching?.delete(watch);
-        if (watching?.size === 0) this.#keyed.delete(key);
-      },
-    };
+  watch(key: object, ms: number, since: number, wakes?: WakeFilter<C>): Watch {
+    const watch = new KeyedWatch<C>(
+      key,
+      { pending: since !== this.#version, expired: this.#closed, ms, wakes },
+      this.#release,
+    );
+    const watching = this.#keyed.get(key);
+    if (watching === undefined) this.#keyed.set(key, watch);
+    else if (watching instanceof Set) watching.add(watch);
+    else this.#keyed.set(key, new Set([watching, watch]));
+    return watch;
   }
 
   /** Wakes every `wait`, and the watches of the keys `changes` name (each change's `state`). */
-  notify(changes: readonly { readonly state: object }[] = []): void {
+  notify(changes: readonly C[] = []): void {
     this.#version++;
     if (this.#waiters.size > 0) for (const wake of [...this.#waiters]) wake();
     if (this.#keyed.size === 0) return;
     for (const change of changes) {
-      const watches = this.#keyed.get(change.state);
-      if (watches) for (const watch of watches) wakeWatch(watch);
+      const watching = this.#keyed.get(change.state);
+      if (watching === undefined) continue;
+      if (watching instanceof Set) {
+        for (const watch of watching) if (watch.wakes === undefined || watch.wakes(change)) watch.notified();
+      } else if (watching.wakes === undefined || watching.wakes(change)) watching.notified();
     }
   }
 
@@ -104,20 +143,13 @@ export class Notifier {
   close(): void {
     this.#closed = true;
     this.notify();
-    for (const watches of this.#keyed.values()) {
-      for (const watch of watches) {
-        watch.expired = true;
-        watch.wake?.();
-      }
+    for (const watching of this.#keyed.values()) {
+      if (watching instanceof Set) for (const watch of watching) watch.expire();
+      else watching.expire();
     }
   }
 
   get closed(): boolean {
     return this.#closed;
   }
-}
-
-function wakeWatch(watch: KeyedWatch): void {
-  if (watch.wake) watch.wake();
-  else watch.pending = true;
 }

@@ -46,13 +46,13 @@ export interface RuntimeMetricsSnapshot {
   last_event_id: number;
 }
 
-const RUN_END_KINDS: Readonly<Partial<Record<EventKind, RunEndStatus>>> = {
-  run_completed: 'completed',
-  run_failed: 'failed',
-  run_cancelled: 'cancelled',
-  run_timed_out: 'timed_out',
-  run_interrupted: 'interrupted',
-};
+const RUN_END_KINDS: ReadonlyMap<EventKind, RunEndStatus> = new Map([
+  ['run_completed', 'completed'],
+  ['run_failed', 'failed'],
+  ['run_cancelled', 'cancelled'],
+  ['run_timed_out', 'timed_out'],
+  ['run_interrupted', 'interrupted'],
+]);
 
 /**
  * The Runtime's own tallies, fed by the commit log with every durable batch (no copies, no
@@ -60,7 +60,8 @@ const RUN_END_KINDS: Readonly<Partial<Record<EventKind, RunEndStatus>>> = {
  * and commit durations. Store-agnostic: it sees only committed records.
  */
 export class RuntimeMetrics {
-  readonly #events = Object.fromEntries(EVENT_KINDS.map((kind) => [kind, 0])) as Record<EventKind, number>;
+  // A Map: counting into an object by a varying key was a megamorphic keyed store per event.
+  readonly #events = new Map<EventKind, number>(EVENT_KINDS.map((kind) => [kind, 0]));
   readonly #diagnostics: Record<Severity, number> = { info: 0, warning: 0, error: 0 };
   readonly #runStarts = new Map<string, number>();
   readonly #observers = new Set<RuntimeObserver>();
@@ -74,24 +75,26 @@ export class RuntimeMetrics {
     };
   }
 
-  /** A durable batch: `seconds` is its commit latency. */
-  committed(records: readonly StoreRecord[], seconds: number): void {
+  /** A durable batch, handed to the store at `started` (`performance.now()`). */
+  committed(records: readonly StoreRecord[], started: number): void {
     const now = performance.now();
+    const seconds = (now - started) / 1000;
     for (const observer of this.#observers) call(() => observer.committed?.(seconds));
     for (const record of records) {
       if (record.type === 'diagnostic') this.#diagnostics[record.diagnostic.severity]++;
       if (record.type !== 'event') continue;
       const { kind, run_id } = record.event;
-      this.#events[kind] = (this.#events[kind] ?? 0) + 1;
+      this.#events.set(kind, (this.#events.get(kind) ?? 0) + 1);
       if (run_id === undefined) continue;
       if (kind === 'run_started') {
         this.#runStarts.set(run_id, now);
         continue;
       }
-      const status = RUN_END_KINDS[kind];
+      const status = RUN_END_KINDS.get(kind);
       if (status === undefined) continue;
       const started = this.#runStarts.get(run_id);
       this.#runStarts.delete(run_id);
+      if (this.#observers.size === 0) continue;
       const ended: RunEnded = { status, seconds: started === undefined ? null : (now - started) / 1000 };
       for (const observer of this.#observers) call(() => observer.runEnded?.(ended));
     }
@@ -105,12 +108,12 @@ export class RuntimeMetrics {
   /** The counters (copies). */
   counters(): Pick<RuntimeMetricsSnapshot, 'runs_ended' | 'events' | 'diagnostics' | 'store_commit_failures'> {
     const runs_ended = { completed: 0, failed: 0, cancelled: 0, timed_out: 0, interrupted: 0 };
-    for (const [kind, status] of Object.entries(RUN_END_KINDS)) {
-      runs_ended[status] = this.#events[kind as EventKind] ?? 0;
+    for (const [kind, status] of RUN_END_KINDS) {
+      runs_ended[status] = this.#events.get(kind) ?? 0;
     }
     return {
       runs_ended,
-      events: { ...this.#events },
+      events: Object.fromEntries(this.#events) as Record<EventKind, number>,
       diagnostics: { ...this.#diagnostics },
       store_commit_failures: this.#commitFailures,
     };

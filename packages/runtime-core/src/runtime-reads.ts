@@ -2,7 +2,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { isRuntimeError, RuntimeError } from './errors.js';
 import { assertValidId } from './identity.js';
 import { DEFAULT_PAGE_SIZE, DEFAULT_TRANSCRIPT_PAGE_SIZE, pageLimit } from './limits.js';
-import { longPoll } from './long-poll.js';
+import { longPoll, type PollAttempt } from './long-poll.js';
 import type { RuntimeContext } from './runtime-context.js';
 import { type EventBatch, type EventQuery, EventQuerySchema, type RuntimeEvent } from './schemas/event.js';
 import {
@@ -18,6 +18,7 @@ import { type TranscriptPage, type TranscriptQuery, TranscriptQuerySchema } from
 import { type ListWorkersQuery, ListWorkersQuerySchema, type WorkerPage } from './schemas/worker.js';
 import { parseOrThrow } from './validation.js';
 import type { WorkerAddress } from './worker-address.js';
+import type { WorkerChange } from './worker-registry.js';
 import { toSummary, type WorkerState, workerStatus } from './worker-state.js';
 
 // Reads and paging. Live state (active and queued runs, counters) comes from the worker registry,
@@ -47,17 +48,32 @@ export function listWorkers(ctx: RuntimeContext, query: ListWorkersQuery): Worke
   return { workers, next_cursor };
 }
 
-/** A run's latest state: live when active or queued, else from the store. */
-async function findRun(ctx: RuntimeContext, state: WorkerState, run_id: string): Promise<RunRecord | null> {
+/** A run's latest state when memory has it (active, queued, or the last run), else undefined. */
+function liveRun(state: WorkerState, run_id: string): RunRecord | undefined {
   if (state.active?.record.run_id === run_id) return { ...state.active.record };
   const queued = state.queue.find((q) => q.record.run_id === run_id);
   if (queued) return { ...queued.record };
   if (state.last_run?.run_id === run_id) return { ...state.last_run };
-  return ctx.store.getRun(state.record.worker_id, run_id);
+  return undefined;
 }
 
+/** A run's latest state: live when active or queued, else from the store. */
+async function findRun(ctx: RuntimeContext, state: WorkerState, run_id: string): Promise<RunRecord | null> {
+  return liveRun(state, run_id) ?? ctx.store.getRun(state.record.worker_id, run_id);
+}
+
+/** Changes that never end a run: they do not wake a `getRun` waiting for one to end. */
+const NOT_ENDING: ReadonlySet<WorkerChange['kind']> = new Set([
+  'worker_added',
+  'run_queued',
+  'run_started',
+  'entry_appended',
+  'run_updated',
+]);
+const mayEndRun = (change: WorkerChange): boolean => !NOT_ENDING.has(change.kind);
+
 /** One run; with `wait_ms`, waits (at most `limits.max_wait_ms`) until it is terminal. */
-export async function getRun(
+export function getRun(
   ctx: RuntimeContext,
   worker: WorkerAddress,
   run_id: string,
@@ -66,17 +82,22 @@ export async function getRun(
   const state = ctx.workers.get(worker);
   assertValidId(run_id, 'run_id');
   const { wait_ms = 0 } = parseOrThrow(GetRunOptionsSchema, options, 'options');
+  const answer = (run: RunRecord | null): PollAttempt<RunRecord> => {
+    if (!run) {
+      throw new RuntimeError('run_not_found', `run ${run_id} does not exist on worker ${state.record.worker_id}`);
+    }
+    return { done: TERMINAL_RUN_STATUSES.includes(run.status), value: run };
+  };
+  // A live run is looked at synchronously: no commit can land between reading the version and
+  // looking, so the wait that follows is not woken at once for nothing.
   return longPoll(
     ctx.log.changes,
     Math.min(wait_ms, ctx.limits.max_wait_ms),
-    async () => {
-      const run = await findRun(ctx, state, run_id);
-      if (!run) {
-        throw new RuntimeError('run_not_found', `run ${run_id} does not exist on worker ${state.record.worker_id}`);
-      }
-      return { done: TERMINAL_RUN_STATUSES.includes(run.status), value: run };
+    () => {
+      const live = liveRun(state, run_id);
+      return live ? answer(live) : ctx.store.getRun(state.record.worker_id, run_id).then(answer);
     },
-    state,
+    { key: state, wakes: mayEndRun },
   );
 }
 

@@ -116,7 +116,7 @@ export class Runtime {
    * @throws RuntimeError `invalid_id`, `worker_not_found`, `run_not_found`, `invalid_request`
    */
   async getRun(worker: WorkerAddress, run_id: string, options: GetRunOptions = {}): Promise<RunRecord> {
-    return getRun(this.#ctx, worker, run_id, options);
+    return await getRun(this.#ctx, worker, run_id, options);
   }
 
   /**
@@ -210,7 +210,7 @@ export class Runtime {
    *   `worker_stopped`, `idempotency_conflict`, `runtime_unavailable`, `store_unavailable`
    */
   async sendInput(worker: WorkerAddress, input: InputRequest): Promise<InputAck> {
-    return this.#admission.send(worker, input);
+    return await this.#admission.send(worker, input);
   }
 
   /**
