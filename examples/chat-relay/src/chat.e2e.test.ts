@@ -90,8 +90,10 @@ async function sampleReply(page: Page, stop: (text: string, status: string | nul
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     const reply = page.locator('li.assistant').last();
-    const text = (await reply.count()) === 0 ? '' : ((await reply.locator('.reply').textContent()) ?? '');
+    // Status first: the page may handle more messages between the two reads, and the text read
+    // after a final status is the final text (the other order could pair it with older text).
     const status = (await reply.count()) === 0 ? null : await reply.getAttribute('data-status');
+    const text = (await reply.count()) === 0 ? '' : ((await reply.locator('.reply').textContent()) ?? '');
     if (seen.at(-1) !== text) seen.push(text);
     if (stop(text, status)) return seen;
     await page.waitForTimeout(15);
