@@ -106,7 +106,7 @@ export function createDispatcher({
   }
 
   function toReply(result: RouteResult, request: DispatchRequest, requestId: string): Reply {
-    const headers = { 'x-request-id': requestId };
+    if ('json' in result) return bytesReply(result.status, result.json, JSON_CONTENT_TYPE, requestId);
     if ('events' in result) {
       const onError = (error: unknown): void => void failure(error, request, requestId);
       // HEAD gets the stream's headers only: a producer nobody reads would wait forever, so it
@@ -114,11 +114,10 @@ export function createDispatcher({
       const stream = new EventStream(result.events, { signal, onError });
       if (request.method === 'HEAD') stream.discard();
       const body = request.method === 'HEAD' ? '' : stream;
-      return { status: result.status, headers: { ...EVENT_STREAM_HEADERS, ...headers }, body };
+      return { status: result.status, headers: { ...EVENT_STREAM_HEADERS, 'x-request-id': requestId }, body };
     }
-    if ('text' in result) return bytesReply(result.status, result.text, result.contentType, headers);
-    if ('json' in result) return bytesReply(result.status, result.json, JSON_CONTENT_TYPE, headers);
-    return jsonReply(result.status, result.body, headers);
+    if ('text' in result) return bytesReply(result.status, result.text, result.contentType, requestId);
+    return jsonReply(result.status, result.body, requestId);
   }
 
   return {

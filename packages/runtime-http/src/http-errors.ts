@@ -105,7 +105,7 @@ const RETRY_CODES: ReadonlySet<ErrorCode> = new Set([
 export function errorOutcome(error: unknown, requestId: string): ErrorOutcome {
   if (isRuntimeError(error)) {
     const status = ERROR_STATUS[error.code];
-    const headers: Record<string, string> = { 'x-request-id': requestId };
+    const headers: Record<string, string> = {};
     if (error instanceof HttpRuntimeError) Object.assign(headers, error.headers);
     if (RETRY_CODES.has(error.code)) {
       headers['retry-after'] = String(RETRY_AFTER_SECONDS);
@@ -117,14 +117,14 @@ export function errorOutcome(error: unknown, requestId: string): ErrorOutcome {
           ? { code: error.code, message }
           : { code: error.code, message, details: wireDetails(error.details) },
     };
-    return { reply: jsonReply(status, body, headers), status, code: error.code };
+    return { reply: jsonReply(status, body, requestId, headers), status, code: error.code };
   }
   const name = error instanceof Error ? error.name : typeof error;
   const message = error instanceof Error ? error.message : String(error);
   const reply = jsonReply(
     500,
     { error: { code: 'internal', message: `internal error (request id ${requestId})` } },
-    { 'x-request-id': requestId },
+    requestId,
   );
   return {
     reply,

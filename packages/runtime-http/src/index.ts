@@ -36,8 +36,6 @@ export {
 export { ERROR_STATUS, RETRY_AFTER_SECONDS } from './http-errors.js';
 // Logging
 export type { LogEntry, RuntimeHttpLogger } from './log.js';
-// Prometheus metrics (GET /metrics)
-export { UNMATCHED_ROUTE } from './metrics.js';
 // OpenAPI document
 export type {
   OpenApiDocument,
@@ -46,6 +44,8 @@ export type {
   OpenApiParameter,
   OpenApiResponse,
 } from './openapi.js';
+// Prometheus metrics (GET /metrics)
+export { UNMATCHED_ROUTE } from './request-metrics.js';
 // Route scopes (SPEC §14) and the loopback rule serve and the CLI share
 export type { Scope } from './route.js';
 export { createOpenApiDocument } from './routes/index.js';

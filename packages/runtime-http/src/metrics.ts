@@ -1,9 +1,7 @@
 import { type Runtime, type RuntimeMetricsSnapshot, VERSION } from '@worker-runtime/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { RequestMetrics } from './request-metrics.js';
 import type { RouteDef } from './route.js';
-
-/** The `route` (and `method`) label of a request no route matched: one series, whatever the path. */
-export const UNMATCHED_ROUTE = 'unmatched';
 
 /** The Prometheus metrics of one app (SPEC §14), in a registry of its own (never prom-client's global one). */
 export interface HttpMetrics {
@@ -17,22 +15,13 @@ export interface HttpMetrics {
   close(): void;
 }
 
-const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const RUN_BUCKETS = [0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
-
-/** The request series of one route: its label values and label children. */
-interface RouteSeries {
-  method: string;
-  path: string;
-  statuses: Map<number, ReturnType<Counter<string>['labels']>>;
-  duration: ReturnType<Histogram<string>['labels']>;
-}
 
 /**
  * Builds the metrics of an app over `runtime`. Values the Runtime knows are read from one
  * `runtime.metrics()` snapshot per scrape; run durations and commit latencies come from
- * `runtime.observe`; request counts and durations from the dispatcher. Every label value comes
+ * `runtime.observe`; request counts and durations from the dispatcher ({@link RequestMetrics}). Every label value comes
  * from a closed set (route templates, statuses, kinds), so the number of series is bounded.
  */
 export function createHttpMetrics(runtime: Runtime): HttpMetrics {
@@ -126,19 +115,8 @@ export function createHttpMetrics(runtime: Runtime): HttpMetrics {
     buckets: COMMIT_BUCKETS,
     registers: [registry],
   });
-  const requests = new Counter({
-    name: 'worker_runtime_http_requests_total',
-    help: 'HTTP requests answered, by method and route template (unmatched for none) and status.',
-    labelNames: ['method', 'route', 'status'],
-    registers: [registry],
-  });
-  const requestDuration = new Histogram({
-    name: 'worker_runtime_http_request_duration_seconds',
-    help: 'Time to answer an HTTP request (to the start of the body for event streams), by route.',
-    labelNames: ['method', 'route'],
-    buckets: HTTP_BUCKETS,
-    registers: [registry],
-  });
+  // Written after the registry's families, where prom-client had them.
+  const requests = new RequestMetrics();
 
   const stopObserving = runtime.observe({
     runEnded: ({ status, seconds }) => {
@@ -147,32 +125,11 @@ export function createHttpMetrics(runtime: Runtime): HttpMetrics {
     committed: (seconds) => commitDuration.observe(seconds),
   });
 
-  // Label children per route (and status), so a request costs no label hashing.
-  const byRoute = new Map<RouteDef | null, RouteSeries>();
-  const seriesOf = (route: RouteDef | null): RouteSeries => {
-    let series = byRoute.get(route);
-    if (!series) {
-      const method = route?.method ?? UNMATCHED_ROUTE;
-      const path = route?.path ?? UNMATCHED_ROUTE;
-      series = { method, path, statuses: new Map(), duration: requestDuration.labels(method, path) };
-      byRoute.set(route, series);
-    }
-    return series;
-  };
   return {
-    request(route, status, seconds) {
-      const series = seriesOf(route);
-      let count = series.statuses.get(status);
-      if (!count) {
-        count = requests.labels(series.method, series.path, String(status));
-        series.statuses.set(status, count);
-      }
-      count.inc();
-      series.duration.observe(seconds);
-    },
+    request: (route, status, seconds) => requests.record(route, status, seconds),
     async render() {
       snapshot = runtime.metrics();
-      return registry.metrics();
+      return `${await registry.metrics()}\n${requests.render()}\n`;
     },
     contentType: registry.contentType,
     close: stopObserving,

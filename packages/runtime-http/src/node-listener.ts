@@ -61,10 +61,15 @@ export function createNodeListener(
       header: nodeHeaderReader(incoming),
       body: hasBody(incoming) ? nodeBody(incoming) : null,
     };
-    void dispatcher
-      .handle(request)
-      .then((reply) => send(reply, outgoing))
-      // Only a fault in Node itself gets here (every reply header is ours and valid): drop the connection.
-      .catch(() => outgoing.destroy());
+    // Only a fault in Node itself gets to a catch (every reply header is ours and valid): drop the connection.
+    // One `then` with both handlers: a promise fewer per request than `.then().catch()`.
+    const drop = (): void => void outgoing.destroy();
+    void dispatcher.handle(request).then((reply) => {
+      try {
+        send(reply, outgoing);
+      } catch {
+        drop();
+      }
+    }, drop);
   };
 }

@@ -10,27 +10,38 @@ export interface Reply {
   body: string | Buffer | EventStream;
 }
 
-/** A reply carrying `body` as it is, with its content type and length. */
+/**
+ * A reply carrying `body` as it is, with its content type and length, the request id and any
+ * `extra` headers, in that order. One object literal: this builds every cached GET's answer.
+ */
 export function bytesReply(
   status: number,
   body: string | Buffer,
   contentType: string,
-  headers: Record<string, string>,
+  requestId: string,
+  extra?: Readonly<Record<string, string>>,
 ): Reply {
   const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-  return {
-    status,
-    headers: { 'content-type': contentType, 'content-length': String(length), ...headers },
-    body,
+  const headers: Record<string, string> = {
+    'content-type': contentType,
+    'content-length': String(length),
+    'x-request-id': requestId,
   };
+  if (extra !== undefined) Object.assign(headers, extra);
+  return { status, headers, body };
 }
 
 /** The content type of every JSON answer. */
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
-/** Serialises a JSON reply. */
-export function jsonReply(status: number, body: unknown, headers: Record<string, string>): Reply {
-  return bytesReply(status, JSON.stringify(body), JSON_CONTENT_TYPE, headers);
+/** Serialises a JSON reply (headers as {@link bytesReply} writes them). */
+export function jsonReply(
+  status: number,
+  body: unknown,
+  requestId: string,
+  extra?: Readonly<Record<string, string>>,
+): Reply {
+  return bytesReply(status, JSON.stringify(body), JSON_CONTENT_TYPE, requestId, extra);
 }
 
 /**

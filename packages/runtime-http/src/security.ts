@@ -78,7 +78,7 @@ export function isLoopbackAddress(address: string): boolean {
  */
 export function createGate({ token, tokens, loopbackOnly, allowedHosts }: GateOptions): Gate {
   const credentials = toCredentials(token, tokens);
-  const allowed = new Set(allowedHosts.map((host) => host.trim().toLowerCase()));
+  const hostAllowed = createHostCheck(new Set(allowedHosts.map((host) => host.trim().toLowerCase())));
   return function gate(scope, header, caller = {}) {
     if (credentials.length > 0 && scope !== null) {
       const authorization = header('authorization') ?? '';
@@ -103,12 +103,32 @@ export function createGate({ token, tokens, loopbackOnly, allowedHosts }: GateOp
         {},
       );
     }
-    if (loopbackOnly) {
-      const host = header('host') ?? '';
+    if (loopbackOnly && !hostAllowed(header('host') ?? '')) {
+      throw new HttpRuntimeError('forbidden_host', 'this Host is not allowed for a loopback-bound Runtime', {});
+    }
+  };
+}
+
+/** Longest `Host` value whose answer is remembered, and how many are. */
+const HOST_MEMO_LENGTH = 255;
+const HOST_MEMO_SIZE = 64;
+
+/**
+ * Whether a loopback-bound Runtime accepts `host`. The answer depends on the value alone, and a
+ * backend sends the same one on every request, so recent answers are remembered (bounded).
+ */
+function createHostCheck(allowed: ReadonlySet<string>): (host: string) => boolean {
+  const memo = new Map<string, boolean>();
+  return function hostAllowed(host) {
+    let answer = memo.get(host);
+    if (answer === undefined) {
       const hostname = hostnameOf(host);
-      if (!isLoopbackHostname(hostname) && !allowed.has(hostname) && !allowed.has(host.trim().toLowerCase())) {
-        throw new HttpRuntimeError('forbidden_host', 'this Host is not allowed for a loopback-bound Runtime', {});
+      answer = isLoopbackHostname(hostname) || allowed.has(hostname) || allowed.has(host.trim().toLowerCase());
+      if (host.length <= HOST_MEMO_LENGTH) {
+        if (memo.size >= HOST_MEMO_SIZE) memo.clear();
+        memo.set(host, answer);
       }
     }
+    return answer;
   };
 }

@@ -92,9 +92,19 @@ function formatUrl(host: string, port: number): string {
 
 /**
  * Node 20 keeps an idle keep-alive socket open for `keepAliveTimeout` plus a fixed 1 s buffer;
- * SPEC §8 says the limit itself, so the socket's timeout is set back to it once a response ends.
+ * SPEC §8 says the limit itself. Node arms that idle timer with `socket.setTimeout` once each
+ * response ends, so the socket's `setTimeout` (set once per connection) arms the limit instead:
+ * resetting it after every response would arm a second timer per request.
  */
 const NODE_KEEP_ALIVE_BUFFER_MS = 1000;
+
+function armKeepAliveAsConfigured(socket: Socket, keepAliveTimeout: number): void {
+  const nodeIdle = keepAliveTimeout + NODE_KEEP_ALIVE_BUFFER_MS;
+  const setTimeout = socket.setTimeout;
+  socket.setTimeout = function setSocketTimeout(this: Socket, ms: number, callback?: () => void): Socket {
+    return setTimeout.call(this, ms === nodeIdle ? keepAliveTimeout : ms, callback);
+  };
+}
 
 /** A raw JSON error for a connection the dispatcher never sees (Node rejected it, or CONNECT). */
 function rawErrorResponse(statusLine: string, code: string, message: string, extra = ''): string {
@@ -202,22 +212,21 @@ export async function serveRuntime({
     1,
     Math.min(MAX_CHECK_INTERVAL_MS, Math.floor(Math.min(timeouts.headersTimeout, timeouts.requestTimeout) / 4)),
   );
-  const keepAliveSocketTimeout = timeouts.keepAliveTimeout + NODE_KEEP_ALIVE_BUFFER_MS;
+  // One shared listener per response, not a closure each (the cost of a cached GET is counted in µs).
+  function settled(this: ServerResponse): void {
+    inFlight.delete(this);
+  }
   const server = createServer(
     // A request without Host reaches the dispatcher, which answers it in JSON (Node's own is a bare 400).
     { ...timeouts, connectionsCheckingInterval: checkEvery, requireHostHeader: false },
     (incoming, outgoing) => {
       if (stopping) outgoing.shouldKeepAlive = false;
       inFlight.add(outgoing);
-      outgoing.once('close', () => inFlight.delete(outgoing));
-      const socket = incoming.socket;
-      outgoing.once('finish', () => {
-        // Node's own 'finish' listener (registered first) has just armed the idle timer.
-        if (socket.timeout === keepAliveSocketTimeout) socket.setTimeout(timeouts.keepAliveTimeout);
-      });
+      outgoing.on('close', settled);
       listener(incoming, outgoing);
     },
   );
+  server.on('connection', (socket: Socket) => armKeepAliveAsConfigured(socket, timeouts.keepAliveTimeout));
   server.on('connect', (_request, socket: Socket) => {
     socket.on('error', () => undefined);
     socket.end(CONNECT_RESPONSE());
