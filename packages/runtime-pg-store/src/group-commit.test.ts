@@ -1,4 +1,5 @@
 import { generateId, type RuntimeEvent, type StoreOpenRequest, type StoreRecord } from '@worker-runtime/core';
+import { NOW, workerRecord } from '@worker-runtime/core/testing';
 import pg from 'pg';
 import { afterEach, expect, test } from 'vitest';
 import { createPgStore } from './pg-store.js';
@@ -10,7 +11,6 @@ afterEach(async () => {
   schema = freshSchema();
 });
 
-const NOW = '2026-01-01T00:00:00.000Z';
 const OPEN: StoreOpenRequest = {
   runtime_id: 'rt',
   generate_id: generateId,
@@ -52,20 +52,7 @@ test('any text a client can send round-trips exactly (quotes, backslashes, $1, N
   await store.commit([
     {
       type: 'worker',
-      worker: {
-        worker_id: 'w',
-        display_name: content,
-        intent: { kind: 'assistant' },
-        profile: { kind: 'runtime_default' },
-        config_bundle: null,
-        requested_capabilities: [],
-        workspace_refs: [],
-        mount_refs: [],
-        metadata: { [content]: content },
-        created_at: NOW,
-        status: 'idle',
-        stopped_event_id: null,
-      },
+      worker: workerRecord('w', { display_name: content, metadata: { [content]: content } }),
     },
     { type: 'event', event: { id: 1, kind: 'transcript_appended', worker_ref, message: content, created_at: NOW } },
     {
