@@ -167,6 +167,33 @@ describe('WatchHub', () => {
     expect(await watch.next()).toEqual({ done: true, value: undefined });
   });
 
+  test('a notify() callback that throws does not keep the item from the other watches; its error surfaces on its own', async () => {
+    const s = sources();
+    const hub = new WatchHub(s.options);
+    const throwing = hub.open({});
+    const other = hub.open({});
+    await Promise.all([throwing.ready(), other.ready()]);
+    const boom = new Error('the callback failed');
+    expect(
+      throwing.notify(() => {
+        throw boom;
+      }),
+    ).toBe(true);
+    // The error is thrown from a later tick, as an uncaught exception: catch it here instead.
+    const saved = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    const surfaced = new Promise<unknown>((resolve) => process.once('uncaughtException', resolve));
+    try {
+      s.delta('shared');
+      expect(other.take()).toMatchObject({ type: 'delta', content: 'shared' });
+      expect(throwing.take()).toMatchObject({ type: 'delta', content: 'shared' });
+      expect(await surfaced).toBe(boom);
+    } finally {
+      process.removeAllListeners('uncaughtException');
+      for (const listener of saved) process.on('uncaughtException', listener);
+    }
+  });
+
   test('notify() arms a callback only while the watch waits for live items, and calls it once on arrival or end', async () => {
     const s = sources();
     for (let i = 0; i < 15; i++) s.emit();
