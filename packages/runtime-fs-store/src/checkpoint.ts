@@ -8,7 +8,7 @@ import type { Journal } from './journal.js';
 import { RUNTIME_FILES, type RuntimeLayout, WORKER_FILES } from './layout.js';
 import type { Materializer } from './materializer.js';
 import { RUNTIME_BITS, type StoreState } from './store-state.js';
-import { LOG_BITS, SNAPSHOT_DUE, type WorkerUnit } from './worker-unit.js';
+import { LOG_BITS, LOG_FILES, SNAPSHOT_DUE, type WorkerUnit } from './worker-unit.js';
 
 /** How many `worker.json` snapshots are written at once. */
 const SNAPSHOT_CONCURRENCY = 64;
@@ -16,9 +16,7 @@ const SNAPSHOT_CONCURRENCY = 64;
 /** The log files of a worker that its dirty bits say were written since they were last fsynced. */
 function dirtyLogs(unit: WorkerUnit, layout: RuntimeLayout): string[] {
   const files: string[] = [];
-  for (const [key, bit] of Object.entries(LOG_BITS)) {
-    if (unit.dirty & bit) files.push(layout.workerFile(unit.worker_id, WORKER_FILES[key as keyof typeof LOG_BITS]));
-  }
+  for (const [bit, file] of LOG_FILES) if (unit.dirty & bit) files.push(layout.workerFile(unit.worker_id, file));
   return files;
 }
 

@@ -175,7 +175,7 @@ export class FsStore implements RuntimeStore {
 
   /**
    * The first stage of a group: numbers its batches and appends them to the journal with one write
-   * and one fdatasync (the commit point). The next group's may run while this one is published.
+   * and one fdatasync (the commit point). The next group's write overlaps its publish unless it is exclusive.
    */
   async #write(group: readonly SerializedBatch[]): Promise<WrittenGroup> {
     const open = this.#open;

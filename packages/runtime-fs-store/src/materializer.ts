@@ -45,7 +45,8 @@ export class Materializer {
     // A queued flush starts after the call, so it takes everything applied before it.
     if (this.#next) return this.#next;
     if (!this.#running) {
-      if (!this.#writer.hasPending && !this.#state.unpublished) return Promise.resolve();
+      // Planned sizes move only with an append, so nothing queued means nothing to make readable.
+      if (!this.#writer.hasPending) return Promise.resolve();
       return this.#start();
     }
     this.#next = this.#current.then(() => this.#start());

@@ -2,10 +2,10 @@ import { type Diagnostic, type RuntimeRecord, type StoreRecord, tallyEvent } fro
 import { eventFiles } from './event-log.js';
 import type { DirtyMask, FileWriter } from './file-writer.js';
 import type { JournalBatch } from './journal.js';
-import { type RuntimeLayout, WORKER_FILES, type WorkerFileName } from './layout.js';
+import type { RuntimeLayout, WorkerFileName } from './layout.js';
 import { INDEX_WIDTH, indexEntry } from './offset-index.js';
 import { valueJson } from './record-json.js';
-import { LOG_BITS, SNAPSHOT_DUE, WorkerUnit } from './worker-unit.js';
+import { LOG_BITS, LOG_FILES, SNAPSHOT_DUE, WorkerUnit } from './worker-unit.js';
 
 /** Length of an indexed JSONL file: entries and bytes. */
 export interface LogSize {
@@ -18,11 +18,6 @@ export const RUNTIME_BITS = { events: 2, eventsIndex: 4, workersDir: 8 } as cons
 
 const TRANSCRIPT_BITS = { data: LOG_BITS.transcript, index: LOG_BITS.transcriptIndex };
 const EVENT_BITS = { data: RUNTIME_BITS.events, index: RUNTIME_BITS.eventsIndex };
-
-/** The worker file each of `LOG_BITS` stands for. */
-const FILE_OF_BIT = new Map<number, WorkerFileName>(
-  Object.entries(LOG_BITS).map(([key, bit]) => [bit, WORKER_FILES[key as keyof typeof LOG_BITS]]),
-);
 
 /**
  * The store's whole in-memory state (O(workers)) and the one function that applies a committed
@@ -55,7 +50,6 @@ export class StoreState implements DirtyMask {
   readonly #touched = new Set<WorkerUnit>();
   /** Units with appends applied since the last {@link capture}. */
   #unpublished = new Set<WorkerUnit>();
-  #eventsUnpublished = false;
   #nextOrdinal = 0;
   readonly #layout: RuntimeLayout;
   readonly #writer: FileWriter;
@@ -65,7 +59,7 @@ export class StoreState implements DirtyMask {
       const files = eventFiles(this.#layout, this.events_base);
       return bit === RUNTIME_BITS.events ? files.data : files.index;
     }
-    return this.#layout.workerFile((owner as WorkerUnit).worker_id, FILE_OF_BIT.get(bit) as WorkerFileName);
+    return this.#layout.workerFile((owner as WorkerUnit).worker_id, LOG_FILES.get(bit) as WorkerFileName);
   };
 
   constructor(
@@ -123,11 +117,6 @@ export class StoreState implements DirtyMask {
     this.lastBatch = Math.max(this.lastBatch, batch);
   }
 
-  /** Whether batches were applied since the last {@link capture}. */
-  get unpublished(): boolean {
-    return this.#eventsUnpublished || this.#unpublished.size > 0;
-  }
-
   /**
    * Called when a flush takes the writer's queue: returns what makes the planned sizes of that
    * moment readable, to be called once the flush has written them (later applies stay unreadable).
@@ -136,7 +125,6 @@ export class StoreState implements DirtyMask {
     const events = { ...this.events };
     const units = [...this.#unpublished].map((unit) => ({ unit, sizes: unit.planned() }));
     this.#unpublished = new Set();
-    this.#eventsUnpublished = false;
     return () => {
       this.readable_events = events;
       for (const { unit, sizes } of units) unit.publish(sizes);
@@ -222,7 +210,6 @@ export class StoreState implements DirtyMask {
             line,
           );
           this.events.count = Math.max(this.events.count, event.id);
-          this.#eventsUnpublished = true;
         }
         const unit = event.worker_ref ? this.#unit(event.worker_ref.worker_id, batch) : null;
         // An id the worker already lists was applied before (a rebuilt worker replays every batch).

@@ -9,7 +9,7 @@ import {
 } from '@worker-runtime/core';
 import { FORMAT, type WorkerFile } from './file-schemas.js';
 import type { KeyOffsets } from './key-offsets.js';
-import type { WORKER_FILES } from './layout.js';
+import { WORKER_FILES, type WorkerFileName } from './layout.js';
 
 /** A worker's runs, loaded on first use from `runs.jsonl`: latest state by id, in queue order. */
 export interface RunTable {
@@ -32,6 +32,11 @@ export const LOG_BITS = {
   idempotency: 64,
   history: 128,
 } as const satisfies Partial<Record<keyof typeof WORKER_FILES, number>>;
+
+/** The worker file each of {@link LOG_BITS} stands for. */
+export const LOG_FILES: ReadonlyMap<number, WorkerFileName> = new Map(
+  Object.entries(LOG_BITS).map(([key, bit]) => [bit, WORKER_FILES[key as keyof typeof LOG_BITS]]),
+);
 
 /**
  * Everything the store keeps in memory for one worker: O(1) in the size of its logs, and kept small
@@ -166,7 +171,7 @@ export class WorkerUnit {
   }
 
   /** Marks appends up to `sizes` (an earlier {@link planned}) as written and safe to read. */
-  publish(sizes: PlannedSizes = this.planned()): void {
+  publish(sizes: PlannedSizes): void {
     [
       this.readable_transcript_count,
       this.readable_transcript_bytes,
