@@ -107,9 +107,9 @@ function framesFrom(watch: Watch, first: WatchItem): Uint8Array {
   const frame = frameOf(first);
   let item = watch.take();
   if (item === undefined) return frame;
-  const frames = [frame];
-  for (; item !== undefined; item = watch.take()) frames.push(frameOf(item));
-  return Buffer.concat(frames);
+  const parts = [frame];
+  for (; item !== undefined; item = watch.take()) parts.push(frameOf(item));
+  return Buffer.concat(parts);
 }
 
 /**
