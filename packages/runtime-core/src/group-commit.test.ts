@@ -65,4 +65,27 @@ describe('GroupCommit', () => {
     await pending;
     expect(await idle).toBe(true);
   });
+  test('with splits, a group taken while nothing is in flight is written as two halves that settle in order', async () => {
+    const log: string[] = [];
+    const gate = deferred();
+    const commit = new GroupCommit<number, void>({
+      write: async (group) => void log.push(`write ${group.join(',')}`),
+      publish: async (group) => {
+        if (group.includes(1)) await gate.promise;
+        log.push(`published ${group.join(',')}`);
+      },
+      overlaps: () => true,
+      splits: true,
+    });
+    const settled: number[] = [];
+    const all = [1, 2, 3, 4, 5].map((n) => commit.enqueue(n).then(() => settled.push(n)));
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    // The second half is written while the first is still being published (its sync in flight).
+    expect(log).toEqual(['write 1,2', 'write 3,4,5']);
+    gate.resolve();
+    await Promise.all(all);
+    expect(log).toEqual(['write 1,2', 'write 3,4,5', 'published 1,2', 'published 3,4,5']);
+    expect(settled).toEqual([1, 2, 3, 4, 5]);
+    await commit.idle();
+  });
 });

@@ -27,6 +27,8 @@ interface PendingAppend {
 /** The first buffer of a file's queue holds at least this many bytes; it doubles when full. */
 const FIRST_BUFFER_BYTES = 512;
 
+const NEWLINE = 0x0a;
+
 /**
  * Writes the store's materialized files (everything except the journal and snapshots). Appends are
  * collected per file for a whole group and written with one positioned write each; they are not
@@ -64,6 +66,33 @@ export class FileWriter {
     bytes: number,
     locate: (owner: DirtyMask, bit: number) => string,
   ): void {
+    const pending = this.#room(owner, bit, position, bytes, locate);
+    pending.length += pending.buffer.write(text, pending.length, 'utf8');
+  }
+
+  /** Like {@link append}, for the line `source[start, end)` plus a newline (copied, not encoded again). */
+  appendLine(
+    owner: DirtyMask,
+    bit: number,
+    position: number,
+    source: Buffer,
+    start: number,
+    end: number,
+    locate: (owner: DirtyMask, bit: number) => string,
+  ): void {
+    const pending = this.#room(owner, bit, position, end - start + 1, locate);
+    pending.length += source.copy(pending.buffer, pending.length, start, end);
+    pending.buffer[pending.length++] = NEWLINE;
+  }
+
+  /** The queue of the file `locate(owner, bit)`, with room for `bytes` more. */
+  #room(
+    owner: DirtyMask,
+    bit: number,
+    position: number,
+    bytes: number,
+    locate: (owner: DirtyMask, bit: number) => string,
+  ): PendingAppend {
     let files = this.#pending.get(owner);
     if (!files) {
       files = [];
@@ -79,8 +108,8 @@ export class FileWriter {
       pending.buffer.copy(grown, 0, 0, pending.length);
       pending.buffer = grown;
     }
-    pending.length += pending.buffer.write(text, pending.length, 'utf8');
     this.#pendingBytes += bytes;
+    return pending;
   }
 
   /** Whether anything is queued (an append or a directory). */

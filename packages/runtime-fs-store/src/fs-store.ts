@@ -27,11 +27,12 @@ import type { FsStoreOptions } from './fs-store-options.js';
 import { GroupCommit } from './group-commit.js';
 import { reserveEventIds } from './id-reservation.js';
 import { IndexedReads } from './indexed-reads.js';
+import type { JournalAppend } from './journal.js';
 import { RUNTIME_FILES, RuntimeLayout } from './layout.js';
 import { parseLines } from './log-reads.js';
 import { MATERIALIZE_BYTES, Materializer } from './materializer.js';
 import { type OpenState, storeSnapshot, type WrittenGroup } from './open-state.js';
-import { createdWorkers, type SerializedBatch, serializeBatch } from './record-json.js';
+import { createdWorkers, journalBatches, locateValues, type SerializedBatch, serializeBatch } from './record-json.js';
 import { RecordTables } from './record-tables.js';
 import { recoverRuntime } from './recovery.js';
 import { pickRuntimeId } from './runtime-dirs.js';
@@ -113,6 +114,7 @@ export class FsStore implements RuntimeStore {
           write: (group) => this.#write(group),
           publish: (group, written) => this.#publish(group, written),
           overlaps: (written) => !written.exclusive,
+          splits: true,
         }),
         creating: new Set(),
         retained: request.retained_events,
@@ -156,15 +158,11 @@ export class FsStore implements RuntimeStore {
     if (!open || this.#closing) return Promise.reject(new RuntimeError('store_unavailable', 'the store is closed'));
     if (this.#failure) return Promise.reject(this.#failure);
     let batch: SerializedBatch;
+    let created: string[];
     try {
       // Records are kept by reference, as the memory store does: the Runtime never mutates a
       // committed record, it replaces it. Serializing now fixes what the journal will hold.
       batch = serializeBatch(records, open.state.workers);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    let created: string[];
-    try {
       created = createdWorkers(records, open.state.workers, open.creating);
     } catch (error) {
       return Promise.reject(error);
@@ -174,40 +172,40 @@ export class FsStore implements RuntimeStore {
   }
 
   /**
-   * The first stage of a group: numbers its batches and appends them to the journal with one write
-   * and one fdatasync (the commit point). The next group's write overlaps its publish unless it is exclusive.
+   * The first stage of a group: numbers its batches and appends them to the journal with one write,
+   * whose fdatasync (the commit point) runs on while the next group is written, unless this one is exclusive.
    */
   async #write(group: readonly SerializedBatch[]): Promise<WrittenGroup> {
     const open = this.#open;
     if (!open) throw new RuntimeError('store_unavailable', 'the store is closed');
     if (this.#failure) throw this.#failure;
-    let newest = 0;
-    let deletes = false;
-    const batches = group.map((serialized) => {
-      newest = Math.max(newest, serialized.newest_event);
-      deletes ||= serialized.deletes;
-      return { batch: open.nextBatch++, records: serialized.records, values: serialized.values, json: serialized.json };
-    });
-    let journal_end: number;
+    const { batches, newest, deletes } = journalBatches(group, open.nextBatch);
+    open.nextBatch += batches.length;
+    let appended: JournalAppend;
     try {
       open.state.reserved_events = await reserveEventIds(this.#fs, open.layout, open.state.reserved_events, newest);
-      journal_end = await open.journal.append(batches);
+      appended = await open.journal.append(batches);
     } catch (error) {
       throw this.#fail(error, 'write its journal');
     }
     const exclusive = deletes || trimDue(newest, open.state, open.retained);
-    return { batches, journal_end, exclusive, checkpoint: open.journal.size >= this.#checkpointBytes };
+    locateValues(batches, group, appended);
+    const { journal_end, durable } = appended;
+    return { batches, journal_end, durable, exclusive, checkpoint: open.journal.size >= this.#checkpointBytes };
   }
 
   /**
-   * The second stage, one group at a time in order: apply (the group is then acknowledged), remove
-   * deleted workers' directories, snapshot, checkpoint. Log files are written by the materializer,
-   * here only once enough is queued (without waiting for it) or before a removal or checkpoint.
+   * The second stage, one group at a time in order: once its fdatasync returned, apply (the group
+   * is then acknowledged), remove deleted workers' directories, snapshot, checkpoint. Log files are
+   * written by the materializer, here only once enough is queued or before a removal or checkpoint.
    */
   async #publish(group: readonly SerializedBatch[], written: WrittenGroup): Promise<void> {
     const { batches } = written;
     const open = this.#open;
     if (!open) throw new RuntimeError('store_unavailable', 'the store is closed');
+    await written.durable.catch((error: unknown) => {
+      throw this.#fail(error, 'write its journal');
+    });
     // An earlier group failed after this one was journaled: it is durable (reopening replays it)
     // but is never applied here.
     if (this.#failure) throw this.#failure;

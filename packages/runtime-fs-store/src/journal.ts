@@ -12,6 +12,24 @@ export interface JournalBatch {
   records: readonly StoreRecord[];
   /** JSON of each record's value, when the batch was serialized at commit (see `serializeBatch`). */
   values?: readonly string[];
+  /**
+   * Where `values` are in the journal's bytes, when the append was all ASCII (so characters are
+   * bytes): value `i` is `bytes[base + offsets[i], base + offsets[i] + values[i].length)`. Log
+   * lines are then copied from there rather than encoded again.
+   */
+  encoded?: { bytes: Buffer; base: number; offsets: readonly number[] };
+}
+
+/** What {@link Journal.append} wrote. */
+export interface JournalAppend {
+  /** The journal offset after the append. */
+  journal_end: number;
+  /** Resolves once the fdatasync covering the append returned (the commit point). */
+  durable: Promise<void>;
+  /** The bytes appended. */
+  bytes: Buffer;
+  /** Where each batch's `json` starts in `bytes`; null when the text was not all ASCII. */
+  starts: number[] | null;
 }
 
 /** What reading the journal found besides its batches. */
@@ -59,8 +77,10 @@ export class Journal {
   #size: number;
   /** Bytes compaction dropped from the front: offsets handed out are `#dropped` + file position. */
   #dropped = 0;
-  /** Appends and compactions run one at a time. */
+  /** Appends' writes and compactions run one at a time. */
   #busy: Promise<unknown> = Promise.resolve();
+  /** Fdatasyncs in flight (they overlap each other and later appends' writes). */
+  readonly #syncing = new Set<Promise<void>>();
 
   private constructor(fs: FsLike, path: string, fd: number, size: number) {
     this.#fs = fs;
@@ -125,25 +145,58 @@ export class Journal {
   }
 
   /**
-   * Appends the batches and fdatasyncs; resolves with the journal offset after them (offsets keep
-   * growing across compactions, see {@link compact}). On failure the partial bytes are cut off when
-   * possible; if even that fails, the next open truncates the torn tail.
+   * Appends the batches (appends are written one at a time, in call order) and starts their
+   * fdatasync at once, without waiting for an earlier append's: two groups' fsyncs may be in flight
+   * together, so the disk is not idle while the next group is being prepared. Resolves once the
+   * bytes are written, with the journal offset after them (offsets keep growing across
+   * compactions, see {@link compact}) and `durable`, which resolves once the fdatasync covering
+   * them returned. When that fails, the bytes from this append on are cut off when possible (a
+   * failed sync fails the store, so later appends are never acknowledged); if even that fails,
+   * the next open truncates the torn tail.
    */
-  append(batches: readonly { batch: number; json: string }[]): Promise<number> {
+  append(batches: readonly { batch: number; json: string }[]): Promise<JournalAppend> {
     // `json` is the batch's records array, serialized once by `serializeBatch`.
-    const text = batches.map(({ batch, json }) => `{"batch":${batch},"records":${json}}\n`).join('');
+    const starts: number[] = [];
+    let offset = 0;
+    const lines = batches.map(({ batch, json }) => {
+      const line = `{"batch":${batch},"records":${json}}\n`;
+      starts.push(offset + line.length - json.length - 2);
+      offset += line.length;
+      return line;
+    });
+    const text = lines.join('');
     const buffer = Buffer.from(text, 'utf8');
+    // Any character outside ASCII takes more than one byte, so equal lengths mean all ASCII.
+    const ascii = buffer.length === text.length;
     return this.#exclusive(async () => {
+      const start = this.#size;
       try {
-        await writeAll(this.#fs, this.#fd, buffer, this.#size);
-        await this.#fs.fdatasync(this.#fd);
+        await writeAll(this.#fs, this.#fd, buffer, start);
       } catch (error) {
-        await this.#fs.ftruncate(this.#fd, this.#size).catch(() => undefined);
+        await this.#fs.ftruncate(this.#fd, start).catch(() => undefined);
         throw error;
       }
       this.#size += buffer.length;
-      return this.#dropped + this.#size;
+      const durable = this.#sync(start);
+      // Whoever acknowledges the append awaits `durable`; a store that failed meanwhile never does.
+      durable.catch(() => undefined);
+      return { journal_end: this.#dropped + this.#size, durable, bytes: buffer, starts: ascii ? starts : null };
     });
+  }
+
+  /** One fdatasync of the journal, tracked so compaction never closes a descriptor being synced. */
+  #sync(start: number): Promise<void> {
+    const fd = this.#fd;
+    const synced = this.#fs.fdatasync(fd).catch(async (error: unknown) => {
+      if (fd === this.#fd && start < this.#size) {
+        await this.#fs.ftruncate(fd, start).catch(() => undefined);
+        this.#size = start;
+      }
+      throw error;
+    });
+    const tracked = synced.finally(() => this.#syncing.delete(tracked)).catch(() => undefined);
+    this.#syncing.add(tracked);
+    return synced;
   }
 
   /**
@@ -171,6 +224,9 @@ export class Journal {
           await this.#fs.close(fd).catch(() => undefined);
           throw error;
         }
+        // An fdatasync still in flight on the old descriptor must finish before it is closed (its
+        // bytes are in the new file too, written and fsynced above).
+        await Promise.all(this.#syncing);
         await this.#fs.close(this.#fd).catch(() => undefined);
         this.#fd = fd;
       }
@@ -181,6 +237,7 @@ export class Journal {
 
   async close(): Promise<void> {
     await this.#busy.catch(() => undefined);
+    await Promise.all(this.#syncing);
     await this.#fs.close(this.#fd).catch(() => undefined);
   }
 

@@ -33,11 +33,13 @@ export interface OpenState {
   retained: number | undefined;
 }
 
-/** A group whose journal append is durable: its numbered batches and what is due after it. */
+/** A group appended to the journal: its numbered batches and what is due after it. */
 export interface WrittenGroup {
   batches: JournalBatch[];
   /** The journal offset after the group. */
   journal_end: number;
+  /** Resolves once the group's fdatasync returned (the commit point); publishing waits for it. */
+  durable: Promise<void>;
   /** A delete or an event-log trim: checkpoint at once, with no later group appended meanwhile. */
   exclusive: boolean;
   /** The journal outgrew `checkpoint_bytes`: checkpoint behind the commits. */

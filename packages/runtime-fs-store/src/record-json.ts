@@ -1,4 +1,5 @@
 import { isValidId, RuntimeError, type StoreRecord } from '@worker-runtime/core';
+import type { JournalAppend, JournalBatch } from './journal.js';
 
 /** The property of each record type that holds its value (`{"type":"run","run":{…}}`). */
 const VALUE_KEY: Readonly<Record<StoreRecord['type'], string>> = {
@@ -17,6 +18,8 @@ export interface SerializedBatch {
   records: readonly StoreRecord[];
   /** JSON of each record's value (`record.run`, `record.entry`, …): the line its log file gets. */
   values: string[];
+  /** Where each of `values` starts in `json` (in characters). */
+  offsets: number[];
   /** JSON of the whole `records` array, as the journal holds it. */
   json: string;
   /** The highest event id among the records (0 when none). */
@@ -128,7 +131,10 @@ function malformed(record: StoreRecord, known: KnownIds): string | null {
  */
 export function serializeBatch(records: readonly StoreRecord[], known: KnownIds): SerializedBatch {
   const values: string[] = [];
+  const offsets: number[] = [];
   const parts: string[] = [];
+  // Past the opening `[`; each part is followed by a `,` (or the closing `]`).
+  let offset = 1;
   let newest_event = 0;
   let deletes = false;
   for (const record of records) {
@@ -146,12 +152,43 @@ export function serializeBatch(records: readonly StoreRecord[], known: KnownIds)
     if (record.type === 'event' && record.event.id > newest_event) newest_event = record.event.id;
     else if (record.type === 'worker_deleted') deletes = true;
     // `type` is one of the fixed names above, so it needs no escaping.
-    parts.push(`{"type":"${record.type}","${key}":${value}}`);
+    const part = `{"type":"${record.type}","${key}":${value}}`;
+    offsets.push(offset + part.length - value.length - 1);
+    offset += part.length + 1;
+    parts.push(part);
   }
-  return { records, values, json: `[${parts.join(',')}]`, newest_event, deletes };
+  return { records, values, offsets, json: `[${parts.join(',')}]`, newest_event, deletes };
 }
 
 /** The JSON of one record's value, for a batch read back from the journal. */
 export function valueJson(record: StoreRecord): string {
   return JSON.stringify((record as unknown as Record<string, unknown>)[VALUE_KEY[record.type]]);
+}
+
+/** A group's batches numbered for the journal from `first` on, its newest event id and whether one deletes a worker. */
+export function journalBatches(
+  group: readonly SerializedBatch[],
+  first: number,
+): { batches: (JournalBatch & { json: string })[]; newest: number; deletes: boolean } {
+  let newest = 0;
+  let deletes = false;
+  const batches = group.map((serialized, i) => {
+    newest = Math.max(newest, serialized.newest_event);
+    deletes ||= serialized.deletes;
+    return { batch: first + i, records: serialized.records, values: serialized.values, json: serialized.json };
+  });
+  return { batches, newest, deletes };
+}
+
+/** When the group's journal append was all ASCII, points each batch's log lines at its bytes (see `JournalBatch.encoded`). */
+export function locateValues(
+  batches: JournalBatch[],
+  group: readonly SerializedBatch[],
+  appended: JournalAppend,
+): void {
+  const { bytes, starts } = appended;
+  if (!starts) return;
+  for (const [i, batch] of batches.entries()) {
+    batch.encoded = { bytes, base: starts[i] as number, offsets: (group[i] as SerializedBatch).offsets };
+  }
 }

@@ -51,6 +51,16 @@ export class StoreState implements DirtyMask {
   /** Units with appends applied since the last {@link capture}. */
   #unpublished = new Set<WorkerUnit>();
   #nextOrdinal = 0;
+  /**
+   * The log line of the record being applied: `text` (with its newline), or when null the bytes
+   * `source[start, start + bytes - 1)` of the journal's append plus a newline. One object reused.
+   */
+  readonly #line: { text: string | null; source: Buffer | null; start: number; bytes: number } = {
+    text: null,
+    source: null,
+    start: 0,
+    bytes: 0,
+  };
   readonly #layout: RuntimeLayout;
   readonly #writer: FileWriter;
   /** The file an append of `owner` (this state or a worker unit) with `bit` goes to (see `FileWriter.append`). */
@@ -103,12 +113,24 @@ export class StoreState implements DirtyMask {
    * Applies one batch: memory first, file appends queued on the writer. Records a unit already
    * reflects (its batch is not older) are skipped, which makes journal replay idempotent.
    */
-  apply({ batch, records, values }: JournalBatch): void {
+  apply({ batch, records, values, encoded }: JournalBatch): void {
     const runtimeLevel = batch > this.checkpointBatch;
+    const line = this.#line;
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as StoreRecord;
-      this.#applyRecord(record, values?.[i] ?? valueJson(record), batch, runtimeLevel);
+      if (encoded && values) {
+        line.text = null;
+        line.start = encoded.base + (encoded.offsets[i] as number);
+        line.bytes = (values[i] as string).length + 1;
+        line.source = encoded.bytes;
+      } else {
+        line.text = `${values?.[i] ?? valueJson(record)}\n`;
+        line.bytes = Buffer.byteLength(line.text, 'utf8');
+      }
+      this.#applyRecord(record, batch, runtimeLevel);
     }
+    line.source = null;
+    line.text = null;
     for (const unit of this.#touched) {
       unit.batch = Math.max(unit.batch, batch);
       this.#unpublished.add(unit);
@@ -139,8 +161,18 @@ export class StoreState implements DirtyMask {
     return unit;
   }
 
-  #applyRecord(record: StoreRecord, value: string, batch: number, runtimeLevel: boolean): void {
-    const line = `${value}\n`;
+  /** Queues the line of the record being applied, `line.bytes` long, at `position` of a log file. */
+  #queueLine(owner: DirtyMask, bit: number, position: number): void {
+    const line = this.#line;
+    if (line.text !== null) this.#writer.append(owner, bit, position, line.text, line.bytes, this.#locate);
+    else if (line.source) {
+      const end = line.start + line.bytes - 1;
+      this.#writer.appendLine(owner, bit, position, line.source, line.start, end, this.#locate);
+    }
+  }
+
+  #applyRecord(record: StoreRecord, batch: number, runtimeLevel: boolean): void {
+    const { bytes } = this.#line;
     switch (record.type) {
       case 'runtime':
         if (!runtimeLevel) return;
@@ -158,8 +190,7 @@ export class StoreState implements DirtyMask {
         const unit = this.#unit(record.worker.worker_id, batch);
         if (!unit) return;
         unit.record = record.worker;
-        const bytes = Buffer.byteLength(line, 'utf8');
-        this.#writer.append(unit, LOG_BITS.history, unit.history_bytes, line, bytes, this.#locate);
+        this.#queueLine(unit, LOG_BITS.history, unit.history_bytes);
         unit.history_bytes += bytes;
         return;
       }
@@ -167,8 +198,7 @@ export class StoreState implements DirtyMask {
         const unit = this.#unit(record.run.worker_id, batch);
         if (!unit) return;
         unit.applyRun(record.run);
-        const bytes = Buffer.byteLength(line, 'utf8');
-        this.#writer.append(unit, LOG_BITS.runs, unit.runs_bytes, line, bytes, this.#locate);
+        this.#queueLine(unit, LOG_BITS.runs, unit.runs_bytes);
         unit.runs_bytes += bytes;
         return;
       }
@@ -176,8 +206,7 @@ export class StoreState implements DirtyMask {
         const unit = this.#unit(record.record.worker_id, batch);
         if (!unit) return;
         unit.idempotency?.add(record.record.key, unit.idempotency_bytes);
-        const bytes = Buffer.byteLength(line, 'utf8');
-        this.#writer.append(unit, LOG_BITS.idempotency, unit.idempotency_bytes, line, bytes, this.#locate);
+        this.#queueLine(unit, LOG_BITS.idempotency, unit.idempotency_bytes);
         unit.idempotency_bytes += bytes;
         return;
       }
@@ -191,7 +220,6 @@ export class StoreState implements DirtyMask {
           unit.transcript_count,
           unit.transcript_bytes,
           key,
-          line,
         );
         unit.transcript_count = Math.max(unit.transcript_count, key);
         return;
@@ -207,7 +235,6 @@ export class StoreState implements DirtyMask {
             this.events.count - base,
             this.events.bytes,
             event.id - base,
-            line,
           );
           this.events.count = Math.max(this.events.count, event.id);
         }
@@ -240,7 +267,7 @@ export class StoreState implements DirtyMask {
   }
 
   /**
-   * Appends `line` as entry number `key` (1-based, dense) of an indexed log holding `count`
+   * Appends the record's line as entry number `key` (1-based, dense) of an indexed log holding `count`
    * entries and `bytes` bytes; returns the bytes added to the data file. A gap (a key past the next
    * one, after a skipped corrupt batch) is filled with empty entries so positions keep matching
    * keys; a key already present is ignored (0 bytes), so ids are never reused. The caller's count
@@ -252,14 +279,13 @@ export class StoreState implements DirtyMask {
     count: number,
     bytes: number,
     key: number,
-    line: string,
   ): number {
     if (key <= count) return 0;
     let entries = '';
     for (let position = count; position < key - 1; position++) entries += indexEntry(bytes);
-    const added = Buffer.byteLength(line, 'utf8');
+    const added = this.#line.bytes;
     entries += indexEntry(bytes + added);
-    this.#writer.append(owner, bits.data, bytes, line, added, this.#locate);
+    this.#queueLine(owner, bits.data, bytes);
     this.#writer.append(owner, bits.index, count * INDEX_WIDTH, entries, entries.length, this.#locate);
     return added;
   }

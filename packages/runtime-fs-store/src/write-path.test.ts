@@ -90,6 +90,41 @@ describe('commit checks what the store relies on', () => {
   });
 });
 
+describe('log lines', () => {
+  test('a group mixing ASCII and other text writes every log line whole, read back before and after reopen', async () => {
+    const open = () => Runtime.open({ store: createFsStore({ data_dir: temp.dir }), runtime_id: 'rt' });
+    const runtime = await open();
+    const workers = await Promise.all(
+      ['a', 'b', 'c'].map((worker_id) =>
+        runtime.createWorker({ worker_id, intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } }),
+      ),
+    );
+    // Committed in one tick, so they share groups: some all ASCII, some not.
+    const contents = ['plain ascii', 'héllo wörld — 😀 中文', 'ascii again'];
+    await Promise.all(
+      workers.map((worker, i) =>
+        runtime.sendInput(worker.worker_id, { kind: 'system', content: contents[i] as string }),
+      ),
+    );
+    const read = async (r: Runtime) => {
+      const texts = await Promise.all(
+        workers.map(async (w) => (await r.transcript(w.worker_id)).items.map((e) => e.content)),
+      );
+      const events = (await r.readEvents({ limit: 100 })).items;
+      return { texts, events };
+    };
+    const before = await read(runtime);
+    expect(before.texts).toEqual(contents.map((content) => [content]));
+    await runtime.close();
+    const reopened = await open();
+    const after = await read(reopened);
+    expect(after.texts).toEqual(before.texts);
+    // Reopening appends its own lifecycle events after the ones already there.
+    expect(after.events.slice(0, before.events.length)).toEqual(before.events);
+    await reopened.close();
+  });
+});
+
 describe('checkpoints', () => {
   test('fsync every log file written since the last checkpoint and every directory that gained entries', async () => {
     const { fs, synced } = syncRecorder();
