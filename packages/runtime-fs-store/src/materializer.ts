@@ -5,7 +5,7 @@ import type { StoreState } from './store-state.js';
  * Queued appends (bytes) that make the store write them without waiting for a read or checkpoint.
  * Larger: fewer, bigger writes per file; this much more memory held between writes.
  */
-export const MATERIALIZE_BYTES = 1024 * 1024;
+export const MATERIALIZE_BYTES = 4 * 1024 * 1024;
 
 /**
  * Brings the materialized files (logs and indexes) up to date with the applied batches, behind the
