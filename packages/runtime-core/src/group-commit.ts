@@ -35,7 +35,7 @@ export class GroupCommit<T, W = void> {
   readonly #stages: CommitStages<T, W>;
   #waiting: Waiter<T>[] = [];
   #running: Promise<void> | null = null;
-  /** Groups taken whose publish has not settled. */
+  /** Batches of the groups taken whose publish has not settled. */
   #unsettled = 0;
   /** Set while the drain waits for either the group being published or a new batch. */
   #arrived: (() => void) | null = null;
@@ -64,6 +64,20 @@ export class GroupCommit<T, W = void> {
     while (this.#running) await this.#running;
   }
 
+  /**
+   * The next group: everything waiting, or with `splits` as much as evens it with the batches still
+   * in flight (half of it when none are), so two groups alternate with similar sizes.
+   */
+  #take(): Waiter<T>[] {
+    const waiting = this.#waiting;
+    const even = Math.ceil((waiting.length + this.#unsettled) / 2);
+    if (this.#stages.splits !== true || even >= waiting.length) {
+      this.#waiting = [];
+      return waiting;
+    }
+    return waiting.splice(0, even);
+  }
+
   async #drain(): Promise<void> {
     // Let batches committed in the same tick join the first group.
     await Promise.resolve();
@@ -78,13 +92,8 @@ export class GroupCommit<T, W = void> {
         this.#arrived = null;
         if (this.#waiting.length === 0) break;
       }
-      let group = this.#waiting;
-      if (this.#stages.splits === true && this.#unsettled === 0 && group.length > 1) {
-        group = group.splice(0, group.length >> 1);
-      } else {
-        this.#waiting = [];
-      }
-      this.#unsettled++;
+      const group = this.#take();
+      this.#unsettled += group.length;
       const batches = group.map((waiter) => waiter.batch);
       const settled = publishing;
       let written: W;
@@ -93,7 +102,7 @@ export class GroupCommit<T, W = void> {
       } catch (error) {
         // Earlier groups settle first, so promises still settle in call order.
         publishing = settled.then(() => {
-          this.#unsettled--;
+          this.#unsettled -= group.length;
           for (const waiter of group) waiter.reject(error);
         });
         continue;
@@ -102,11 +111,11 @@ export class GroupCommit<T, W = void> {
         .then(() => this.#stages.publish(batches, written))
         .then(
           () => {
-            this.#unsettled--;
+            this.#unsettled -= group.length;
             for (const waiter of group) waiter.resolve();
           },
           (error: unknown) => {
-            this.#unsettled--;
+            this.#unsettled -= group.length;
             for (const waiter of group) waiter.reject(error);
           },
         );
