@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { sep } from 'node:path';
 import { errnoCode, writeAll } from './file-io.js';
 import type { FsLike } from './fs-like.js';
+import { INDEX_WIDTH, writeIndexEntry } from './offset-index.js';
 
 /**
  * What a written file belongs to (the store state, a worker unit). The writer sets bits on its
@@ -83,6 +84,19 @@ export class FileWriter {
     const pending = this.#room(owner, bit, position, end - start + 1, locate);
     pending.length += source.copy(pending.buffer, pending.length, start, end);
     pending.buffer[pending.length++] = NEWLINE;
+  }
+
+  /** Like {@link append}, for one index entry holding `value` (see `offset-index.ts`). */
+  appendIndexEntry(
+    owner: DirtyMask,
+    bit: number,
+    position: number,
+    value: number,
+    locate: (owner: DirtyMask, bit: number) => string,
+  ): void {
+    const pending = this.#room(owner, bit, position, INDEX_WIDTH, locate);
+    writeIndexEntry(pending.buffer, pending.length, value);
+    pending.length += INDEX_WIDTH;
   }
 
   /** The queue of the file `locate(owner, bit)`, with room for `bytes` more. */

@@ -23,7 +23,7 @@ function heldSyncs(): { fs: FsLike; held: { release: () => void; fail: (error: E
   return { fs, held };
 }
 
-const line = (batch: number) => ({ batch, json: `[{"type":"event","event":{"id":${batch}}}]` });
+const line = (batch: number) => ({ batch, parts: [`{"type":"event","event":{"id":${batch}}}`] });
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('Journal', () => {
@@ -63,7 +63,26 @@ describe('Journal', () => {
     held[2]?.release();
     await later.durable;
     await tick();
-    expect(await readFile(path, 'utf8')).toBe(`{"batch":1,"records":${line(1).json}}\n`);
+    expect(await readFile(path, 'utf8')).toBe('{"batch":1,"records":[{"type":"event","event":{"id":1}}]}\n');
+    await journal.close();
+  });
+  test('an append of several batches writes one line each; starts point at each records array', async () => {
+    const path = join(temp.dir, 'journal.jsonl');
+    const { journal } = await Journal.open(nodeFs, path);
+    const appended = await journal.append([
+      { batch: 7, parts: ['{"type":"a"}', '{"type":"b"}'] },
+      { batch: 8, parts: ['{"type":"c"}'] },
+    ]);
+    await appended.durable;
+    const text = '{"batch":7,"records":[{"type":"a"},{"type":"b"}]}\n{"batch":8,"records":[{"type":"c"}]}\n';
+    expect(await readFile(path, 'utf8')).toBe(text);
+    expect(appended.starts?.map((start) => appended.bytes.toString('utf8', start, start + 13))).toEqual([
+      '[{"type":"a"}',
+      '[{"type":"c"}',
+    ]);
+    const other = await journal.append([{ batch: 9, parts: ['{"type":"é"}'] }]);
+    expect(other.starts).toBeNull();
+    await other.durable;
     await journal.close();
   });
 });

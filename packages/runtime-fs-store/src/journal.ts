@@ -28,7 +28,7 @@ export interface JournalAppend {
   durable: Promise<void>;
   /** The bytes appended. */
   bytes: Buffer;
-  /** Where each batch's `json` starts in `bytes`; null when the text was not all ASCII. */
+  /** Where each batch's `records` array starts in `bytes`; null when the text was not all ASCII. */
   starts: number[] | null;
 }
 
@@ -154,17 +154,26 @@ export class Journal {
    * failed sync fails the store, so later appends are never acknowledged); if even that fails,
    * the next open truncates the torn tail.
    */
-  append(batches: readonly { batch: number; json: string }[]): Promise<JournalAppend> {
-    // `json` is the batch's records array, serialized once by `serializeBatch`.
+  append(batches: readonly { batch: number; parts: readonly string[] }[]): Promise<JournalAppend> {
+    // `parts` are the batch's records, serialized once by `serializeBatch`. One string for the
+    // whole append (one copy of every record), which is then encoded once.
     const starts: number[] = [];
+    const pieces: string[] = [];
     let offset = 0;
-    const lines = batches.map(({ batch, json }) => {
-      const line = `{"batch":${batch},"records":${json}}\n`;
-      starts.push(offset + line.length - json.length - 2);
-      offset += line.length;
-      return line;
-    });
-    const text = lines.join('');
+    for (const { batch, parts } of batches) {
+      const head = `{"batch":${batch},"records":[`;
+      starts.push(offset + head.length - 1);
+      pieces.push(head);
+      offset += head.length + 3;
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i] as string;
+        if (i > 0) pieces.push(',');
+        pieces.push(part);
+        offset += part.length + (i > 0 ? 1 : 0);
+      }
+      pieces.push(']}\n');
+    }
+    const text = pieces.join('');
     const buffer = Buffer.from(text, 'utf8');
     // Any character outside ASCII takes more than one byte, so equal lengths mean all ASCII.
     const ascii = buffer.length === text.length;

@@ -13,6 +13,16 @@ export function indexEntry(value: number): string {
   return `${String(value).padStart(INDEX_WIDTH - 1, '0')}\n`;
 }
 
+/** Writes the index line for `value` (as {@link indexEntry} spells it) into `buffer` at `offset`, without making a string. */
+export function writeIndexEntry(buffer: Uint8Array, offset: number, value: number): void {
+  let rest = value;
+  buffer[offset + INDEX_WIDTH - 1] = 0x0a;
+  for (let i = offset + INDEX_WIDTH - 2; i >= offset; i--) {
+    buffer[i] = 0x30 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+}
+
 /** Index entries `[from, from + count)` of an open index file. */
 export async function readIndex(fs: FsLike, fd: number, from: number, count: number): Promise<number[]> {
   if (count <= 0) return [];

@@ -18,10 +18,10 @@ export interface SerializedBatch {
   records: readonly StoreRecord[];
   /** JSON of each record's value (`record.run`, `record.entry`, …): the line its log file gets. */
   values: string[];
-  /** Where each of `values` starts in `json` (in characters). */
+  /** Where each of `values` starts in the JSON of the whole `records` array (in characters). */
   offsets: number[];
-  /** JSON of the whole `records` array, as the journal holds it. */
-  json: string;
+  /** JSON of each whole record (`{"type":…,…}`): joined by commas in brackets, the `records` array the journal holds. */
+  parts: string[];
   /** The highest event id among the records (0 when none). */
   newest_event: number;
   /** Whether a record deletes a worker. */
@@ -157,7 +157,7 @@ export function serializeBatch(records: readonly StoreRecord[], known: KnownIds)
     offset += part.length + 1;
     parts.push(part);
   }
-  return { records, values, offsets, json: `[${parts.join(',')}]`, newest_event, deletes };
+  return { records, values, offsets, parts, newest_event, deletes };
 }
 
 /** The JSON of one record's value, for a batch read back from the journal. */
@@ -169,13 +169,13 @@ export function valueJson(record: StoreRecord): string {
 export function journalBatches(
   group: readonly SerializedBatch[],
   first: number,
-): { batches: (JournalBatch & { json: string })[]; newest: number; deletes: boolean } {
+): { batches: (JournalBatch & { parts: readonly string[] })[]; newest: number; deletes: boolean } {
   let newest = 0;
   let deletes = false;
   const batches = group.map((serialized, i) => {
     newest = Math.max(newest, serialized.newest_event);
     deletes ||= serialized.deletes;
-    return { batch: first + i, records: serialized.records, values: serialized.values, json: serialized.json };
+    return { batch: first + i, records: serialized.records, values: serialized.values, parts: serialized.parts };
   });
   return { batches, newest, deletes };
 }

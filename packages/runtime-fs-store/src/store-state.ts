@@ -3,7 +3,7 @@ import { eventFiles } from './event-log.js';
 import type { DirtyMask, FileWriter } from './file-writer.js';
 import type { JournalBatch } from './journal.js';
 import type { RuntimeLayout, WorkerFileName } from './layout.js';
-import { INDEX_WIDTH, indexEntry } from './offset-index.js';
+import { INDEX_WIDTH } from './offset-index.js';
 import { valueJson } from './record-json.js';
 import { LOG_BITS, LOG_FILES, SNAPSHOT_DUE, WorkerUnit } from './worker-unit.js';
 
@@ -241,8 +241,7 @@ export class StoreState implements DirtyMask {
         const unit = event.worker_ref ? this.#unit(event.worker_ref.worker_id, batch) : null;
         // An id the worker already lists was applied before (a rebuilt worker replays every batch).
         if (!unit || event.id <= unit.last_event_id) return;
-        const entry = indexEntry(event.id);
-        this.#writer.append(unit, LOG_BITS.eventIds, unit.event_ids * INDEX_WIDTH, entry, INDEX_WIDTH, this.#locate);
+        this.#writer.appendIndexEntry(unit, LOG_BITS.eventIds, unit.event_ids * INDEX_WIDTH, event.id, this.#locate);
         unit.event_ids++;
         tallyEvent(unit, event);
         return;
@@ -281,12 +280,12 @@ export class StoreState implements DirtyMask {
     key: number,
   ): number {
     if (key <= count) return 0;
-    let entries = '';
-    for (let position = count; position < key - 1; position++) entries += indexEntry(bytes);
     const added = this.#line.bytes;
-    entries += indexEntry(bytes + added);
     this.#queueLine(owner, bits.data, bytes);
-    this.#writer.append(owner, bits.index, count * INDEX_WIDTH, entries, entries.length, this.#locate);
+    for (let position = count; position < key; position++) {
+      const end = position === key - 1 ? bytes + added : bytes;
+      this.#writer.appendIndexEntry(owner, bits.index, position * INDEX_WIDTH, end, this.#locate);
+    }
     return added;
   }
 }
