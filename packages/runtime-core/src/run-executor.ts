@@ -1,91 +1,19 @@
-import * as v from 'valibot';
 import type { CommitLog } from './commit-log.js';
-import type { AppendEntry, EngineRun } from './engine.js';
+import type { AppendEntry, EngineResult, EngineRun } from './engine.js';
+import { type AppendedEntry, EngineRunHandle, entryExtras, parseAppend } from './engine-run.js';
 import { isRuntimeError, RuntimeError } from './errors.js';
 import { displayRef, generateId } from './identity.js';
 import type { OutputDeltas } from './output-deltas.js';
 import type { ProfileCatalog, ResolvedProfile } from './profiles.js';
 import type { EventKind } from './schemas/event.js';
 import type { RunRecord } from './schemas/run.js';
-import {
-  type TranscriptEntry,
-  type TranscriptEntryExtras,
-  TranscriptEntryExtrasSchema,
-  TranscriptRoleSchema,
-} from './schemas/transcript.js';
+import type { TranscriptEntry } from './schemas/transcript.js';
 import type { PendingInput, RuntimeStore, StoreRecord } from './store.js';
 import type { Timestamps } from './timestamps.js';
-import { toValidationIssues } from './validation.js';
+import type { WorkerChange } from './worker-registry.js';
 import type { AbortOutcome, ActiveRun, QueuedRun, RunControl, WorkerState } from './worker-state.js';
 
 type RunOutcome = { status: RunRecord['status']; error: RunRecord['error'] };
-
-/** What `append` checks of an engine's entry: a known role, string content, well-typed extras. */
-const AppendSchema = v.object({
-  role: TranscriptRoleSchema,
-  content: v.string('transcript content must be a string'),
-  ...TranscriptEntryExtrasSchema.entries,
-});
-
-/** @throws TypeError naming the first problem (never echoing the value) for a malformed entry */
-function parseAppend(input: AppendEntry): v.InferOutput<typeof AppendSchema> {
-  const parsed = v.safeParse(AppendSchema, input);
-  if (parsed.success) return parsed.output;
-  const [issue] = toValidationIssues(parsed.issues);
-  throw new TypeError(
-    `invalid transcript entry: ${issue?.path ? `${issue.path}: ` : ''}${issue?.message ?? 'invalid'}`,
-  );
-}
-
-/** The optional fields of an appended entry, only those given (`is_error` only when true); undefined when none is. */
-function entryExtras(entry: v.InferOutput<typeof AppendSchema>): TranscriptEntryExtras | undefined {
-  if (
-    entry.tool_calls === undefined &&
-    entry.tool_call_id === undefined &&
-    entry.name === undefined &&
-    entry.is_error !== true
-  ) {
-    return undefined;
-  }
-  const extras: TranscriptEntryExtras = {};
-  if (entry.tool_calls !== undefined) extras.tool_calls = entry.tool_calls.map((call) => ({ ...call }));
-  if (entry.tool_call_id !== undefined) extras.tool_call_id = entry.tool_call_id;
-  if (entry.name !== undefined) extras.name = entry.name;
-  if (entry.is_error === true) extras.is_error = true;
-  return extras;
-}
-
-/**
- * The run an engine is handed. A class, so `signal` is a getter on its prototype: on Node 20 an
- * object literal with a getter costs ~1.5 µs to make, a tenth of a whole run's bookkeeping.
- */
-class EngineRunHandle implements EngineRun {
-  readonly worker: EngineRun['worker'];
-  readonly run_id: string;
-  readonly input: string;
-  readonly history: EngineRun['history'];
-  readonly progress: EngineRun['progress'];
-  readonly delta: EngineRun['delta'];
-  readonly append: EngineRun['append'];
-  readonly #control: RunControl;
-
-  constructor(control: RunControl, run: Omit<EngineRun, 'signal'>) {
-    this.#control = control;
-    this.worker = run.worker;
-    this.run_id = run.run_id;
-    this.input = run.input;
-    this.history = run.history;
-    this.progress = run.progress;
-    this.delta = run.delta;
-    this.append = run.append;
-  }
-
-  // An AbortController costs several µs to make; most runs end without their engine reading it.
-  get signal(): AbortSignal {
-    this.#control.controller ??= new AbortController();
-    return this.#control.controller.signal;
-  }
-}
 
 /**
  * Runs engines for the Runtime: starts runs (durably), enforces timeouts, aborts and fences, commits
@@ -169,6 +97,7 @@ export class RunExecutor {
       controller: null,
       outcome: null,
       fenced: false,
+      final_pending: false,
       finalized: false,
       resolveFinished,
       timers: new Set(),
@@ -241,15 +170,18 @@ export class RunExecutor {
     active.control.idle_timeout_ms = resolved.profile.idle_timeout_ms ?? null;
     this.#armIdleTimer(state, active);
     let outcome: RunOutcome;
+    let final: AppendedEntry | undefined;
     try {
-      await resolved.engine.run(this.#engineRun(state, active, resolved, input.content));
+      const result = await resolved.engine.run(this.#engineRun(state, active, resolved, input.content));
+      const entry = (result as EngineResult | undefined)?.final;
+      if (entry !== undefined) final = parseAppend(entry);
       outcome = { status: 'completed', error: null };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const code = isRuntimeError(error) ? error.code : 'engine_error';
       outcome = { status: 'failed', error: { code, message: message || 'the engine failed' } };
     }
-    await this.#finish(state, active, outcome);
+    await this.#finish(state, active, outcome, final);
   }
 
   #engineRun(state: WorkerState, active: ActiveRun, resolved: ResolvedProfile, content: string): EngineRun {
@@ -278,14 +210,7 @@ export class RunExecutor {
         await state.lock.run(async () => {
           if (control.fenced || control.finalized) return;
           const records: StoreRecord[] = [];
-          const sequence = this.#log.entry(
-            records,
-            state,
-            entry.role,
-            entry.content,
-            active.record.run_id,
-            entryExtras(entry),
-          );
+          const sequence = this.#addEntry(records, state, active, entry);
           const record = { ...active.record, output_entries: active.record.output_entries + 1 };
           records.push({ type: 'run', run: { worker_id, run: record, input: null } });
           await this.#log.commit(records, [
@@ -300,6 +225,11 @@ export class RunExecutor {
         });
       },
     });
+  }
+
+  /** Adds an entry of the run (and its event) to a batch; returns its sequence. */
+  #addEntry(records: StoreRecord[], state: WorkerState, active: ActiveRun, entry: AppendedEntry): number {
+    return this.#log.entry(records, state, entry.role, entry.content, active.record.run_id, entryExtras(entry));
   }
 
   /** Publishes one output delta of the entry being produced; it also counts as progress. */
@@ -336,25 +266,41 @@ export class RunExecutor {
     control.timers.add(control.idle_timer);
   }
 
-  /** Commits a run's terminal state (once), frees the worker and starts what is queued. */
-  async #finish(state: WorkerState, active: ActiveRun, proposed: RunOutcome): Promise<void> {
+  /**
+   * Commits a run's terminal state (once), with the engine's `final` entry before it unless the run
+   * was aborted (then it is dropped, like a late append), frees the worker and starts what is queued.
+   */
+  async #finish(state: WorkerState, active: ActiveRun, proposed: RunOutcome, final?: AppendedEntry): Promise<void> {
     const control = active.control;
     if (control.finalized) return;
     await state.lock.run(async () => {
       if (control.finalized) return;
+      // Aborted runs were fenced before the engine handed its final entry: it is dropped.
+      const entry = control.fenced ? undefined : final;
       control.finalized = true;
       control.fenced = true;
+      // Until the final entry is durable its streamed text is still in progress (watch catch-up).
+      control.final_pending = entry !== undefined;
       for (const timer of control.timers) clearTimeout(timer);
       control.timers.clear();
       const outcome = control.outcome ?? proposed;
+      const records: StoreRecord[] = [];
+      const changes: WorkerChange[] = [];
+      let output_entries = active.record.output_entries;
+      if (entry !== undefined) {
+        const transcript_len = this.#addEntry(records, state, active, entry);
+        changes.push({ kind: 'entry_appended', state, transcript_len });
+        output_entries++;
+      }
       const record: RunRecord = {
         ...active.record,
         status: outcome.status,
         error: outcome.error,
         ended_at: this.#clock.iso(),
+        output_entries,
       };
       const worker_id = state.record.worker_id;
-      const records: StoreRecord[] = [{ type: 'run', run: { worker_id, run: record, input: null } }];
+      records.push({ type: 'run', run: { worker_id, run: record, input: null } });
       const reason = record.error ? `: ${record.error.message}` : '';
       const end_event_id = this.#log.event(
         records,
@@ -366,11 +312,13 @@ export class RunExecutor {
           ...(record.error ? { data: { error: record.error } } : {}),
         },
       );
+      changes.push({ kind: 'run_ended', state, active, record, end_event_id });
       try {
-        await this.#log.commit(records, [{ kind: 'run_ended', state, active, record, end_event_id }]);
+        await this.#log.commit(records, changes);
       } catch {
         // The store failed: memory keeps what disk has (the run stays `running`) and reopening
         // recovers it as `interrupted`. Waiters are released all the same.
+        control.final_pending = false;
       }
     });
     // The next queued input starts before waiters (cancel, stop, close) hear that this run ended, so

@@ -23,6 +23,8 @@ export interface RunControl {
   outcome: AbortOutcome | null;
   /** True once aborted: output from the engine is dropped from then on. */
   fenced: boolean;
+  /** True while the engine's final entry commits with the run's end: its streamed text is still in progress. */
+  final_pending: boolean;
   /** True once the terminal record was committed (or the attempt failed). */
   finalized: boolean;
   resolveFinished: () => void;
