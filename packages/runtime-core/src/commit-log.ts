@@ -128,10 +128,19 @@ export class CommitLog {
     return this.#failure;
   }
 
-  /** Adds an event to a batch; returns its id. */
-  event(records: StoreRecord[], kind: EventKind, message: string, at: EventTarget = NOWHERE): number {
+  /**
+   * Adds an event to a batch; returns its id. Records built together may share one `created_at`
+   * (one clock read per batch: formatting the time was ~4% of a cycle's CPU).
+   */
+  event(
+    records: StoreRecord[],
+    kind: EventKind,
+    message: string,
+    at: EventTarget = NOWHERE,
+    created_at: string = this.#clock.iso(),
+  ): number {
     const id = this.#nextEventId++;
-    const event = newEvent(id, kind, message, this.#clock.iso(), at);
+    const event = newEvent(id, kind, message, created_at, at);
     records.push({ type: 'event', event });
     return id;
   }
@@ -144,13 +153,20 @@ export class CommitLog {
     content: string,
     run_id: string | null,
     extras?: TranscriptEntryExtras,
+    created_at: string = this.#clock.iso(),
   ): number {
     let pendingEntries = 0;
     for (const record of records) if (record.type === 'transcript') pendingEntries++;
     const sequence = state.transcript_len + pendingEntries + 1;
-    const target: EventTarget = { worker: state.ref, data: { sequence, role } };
-    if (run_id !== null) target.run_id = run_id;
-    const event_id = this.event(records, 'transcript_appended', `${role} entry ${sequence} appended`, target);
+    const data = { sequence, role };
+    const target: EventTarget = run_id === null ? { worker: state.ref, data } : { worker: state.ref, run_id, data };
+    const event_id = this.event(
+      records,
+      'transcript_appended',
+      `${role} entry ${sequence} appended`,
+      target,
+      created_at,
+    );
     const entry: TranscriptEntry = {
       sequence,
       worker_ref: state.ref,
@@ -158,7 +174,7 @@ export class CommitLog {
       content,
       run_id,
       event_id,
-      created_at: this.#clock.iso(),
+      created_at,
     };
     if (extras !== undefined) Object.assign(entry, extras);
     records.push({ type: 'transcript', entry });

@@ -15,6 +15,15 @@ import type { AbortOutcome, ActiveRun, QueuedRun, RunControl, WorkerState } from
 
 type RunOutcome = { status: RunRecord['status']; error: RunRecord['error'] };
 
+/** A run's terminal event kind and the words its message uses, by terminal status. */
+const RUN_ENDS = {
+  completed: { kind: 'run_completed', words: 'completed' },
+  failed: { kind: 'run_failed', words: 'failed' },
+  cancelled: { kind: 'run_cancelled', words: 'cancelled' },
+  timed_out: { kind: 'run_timed_out', words: 'timed out' },
+  interrupted: { kind: 'run_interrupted', words: 'interrupted' },
+} as const satisfies Record<string, { kind: EventKind; words: string }>;
+
 /**
  * Runs engines for the Runtime: starts runs (durably), enforces timeouts, aborts and fences, commits
  * each run's terminal state exactly once, and starts the next queued input. It changes worker state
@@ -56,13 +65,13 @@ export class RunExecutor {
     this.#accepting = false;
   }
 
-  /** A fresh `queued` run record. */
-  newRun(idempotency_key: string | undefined): RunRecord {
+  /** A fresh `queued` run record, queued `now` (default: the clock's). */
+  newRun(idempotency_key: string | undefined, now: string = this.#clock.iso()): RunRecord {
     return {
       run_id: generateId(this.#clock.millis()),
       status: 'queued',
       input_sequence: null,
-      queued_at: this.#clock.iso(),
+      queued_at: now,
       started_at: null,
       ended_at: null,
       error: null,
@@ -75,20 +84,23 @@ export class RunExecutor {
    * Adds the records that start `pending` (running run, user entry, events) to a batch; returns the
    * run's live state, which the batch's `run_started` change makes the worker's active run.
    */
-  start(records: StoreRecord[], state: WorkerState, pending: QueuedRun): ActiveRun {
+  start(records: StoreRecord[], state: WorkerState, pending: QueuedRun, now: string = this.#clock.iso()): ActiveRun {
     const worker_id = state.record.worker_id;
     const record: RunRecord = {
       ...pending.record,
       status: 'running',
       input_sequence: state.transcript_len + 1,
-      started_at: this.#clock.iso(),
+      started_at: now,
     };
-    this.#log.event(records, 'run_started', `run ${record.run_id} started`, {
-      worker: state.ref,
-      run_id: record.run_id,
-    });
+    this.#log.event(
+      records,
+      'run_started',
+      `run ${record.run_id} started`,
+      { worker: state.ref, run_id: record.run_id },
+      now,
+    );
     records.push({ type: 'run', run: { worker_id, run: record, input: null } });
-    this.#log.entry(records, state, 'user', pending.input.content, record.run_id);
+    this.#log.entry(records, state, 'user', pending.input.content, record.run_id, undefined, now);
     let resolveFinished: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => {
       resolveFinished = resolve;
@@ -228,8 +240,14 @@ export class RunExecutor {
   }
 
   /** Adds an entry of the run (and its event) to a batch; returns its sequence. */
-  #addEntry(records: StoreRecord[], state: WorkerState, active: ActiveRun, entry: AppendedEntry): number {
-    return this.#log.entry(records, state, entry.role, entry.content, active.record.run_id, entryExtras(entry));
+  #addEntry(
+    records: StoreRecord[],
+    state: WorkerState,
+    active: ActiveRun,
+    entry: AppendedEntry,
+    now: string = this.#clock.iso(),
+  ): number {
+    return this.#log.entry(records, state, entry.role, entry.content, active.record.run_id, entryExtras(entry), now);
   }
 
   /** Publishes one output delta of the entry being produced; it also counts as progress. */
@@ -284,11 +302,12 @@ export class RunExecutor {
       for (const timer of control.timers) clearTimeout(timer);
       control.timers.clear();
       const outcome = control.outcome ?? proposed;
+      const now = this.#clock.iso();
       const records: StoreRecord[] = [];
       const changes: WorkerChange[] = [];
       let output_entries = active.record.output_entries;
       if (entry !== undefined) {
-        const transcript_len = this.#addEntry(records, state, active, entry);
+        const transcript_len = this.#addEntry(records, state, active, entry, now);
         changes.push({ kind: 'entry_appended', state, transcript_len });
         output_entries++;
       }
@@ -296,21 +315,21 @@ export class RunExecutor {
         ...active.record,
         status: outcome.status,
         error: outcome.error,
-        ended_at: this.#clock.iso(),
+        ended_at: now,
         output_entries,
       };
       const worker_id = state.record.worker_id;
       records.push({ type: 'run', run: { worker_id, run: record, input: null } });
-      const reason = record.error ? `: ${record.error.message}` : '';
+      const { kind, words } = RUN_ENDS[record.status as keyof typeof RUN_ENDS];
+      const error = record.error;
       const end_event_id = this.#log.event(
         records,
-        `run_${record.status}` as EventKind,
-        `run ${record.run_id} ${record.status.replace('_', ' ')}${reason}`,
-        {
-          worker: state.ref,
-          run_id: record.run_id,
-          ...(record.error ? { data: { error: record.error } } : {}),
-        },
+        kind,
+        error ? `run ${record.run_id} ${words}: ${error.message}` : `run ${record.run_id} ${words}`,
+        error
+          ? { worker: state.ref, run_id: record.run_id, data: { error } }
+          : { worker: state.ref, run_id: record.run_id },
+        now,
       );
       changes.push({ kind: 'run_ended', state, active, record, end_event_id });
       try {
