@@ -59,7 +59,7 @@ function newEvent(id: number, kind: EventKind, message: string, created_at: stri
 interface PendingBatch {
   records: StoreRecord[];
   changes: readonly WorkerChange[];
-  /** `performance.now()` when it was handed to the store (0 without metrics). */
+  /** `performance.now()` when it was handed to the store (-1 when no metrics observer listened). */
   started: number;
   /** Set once the store settled it: `written`, or failed with `error`. */
   settled: 'written' | 'failed' | null;
@@ -210,7 +210,7 @@ export class CommitLog {
    */
   commit(records: StoreRecord[], changes: readonly WorkerChange[] = NO_CHANGES): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
-    const started = this.#metrics ? performance.now() : 0;
+    const started = this.#metrics?.observed ? performance.now() : -1;
     const written = this.#store.commit(records);
     // Batches settle strictly in call order: each waits in `#pending` until those before it did.
     // One reaction per batch (no promise chain through the previous batch) keeps commits cheap.

@@ -238,9 +238,10 @@ export class InputAdmission {
   async #start(state: WorkerState, input: Admitted): Promise<InputAck> {
     const { log, executor } = this.#ctx;
     const worker_id = state.record.worker_id;
-    // One clock read for the whole batch.
-    const now = this.#ctx.clock.iso();
-    const queued = executor.newRun(input.idempotency_key, now);
+    // One clock read for the whole batch (the run id and every timestamp).
+    const millis = this.#ctx.clock.millis();
+    const now = this.#ctx.clock.isoAt(millis);
+    const queued = executor.newRun(input.idempotency_key, millis);
     const records: StoreRecord[] = [];
     const event_id = log.event(
       records,

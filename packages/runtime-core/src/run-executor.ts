@@ -65,13 +65,13 @@ export class RunExecutor {
     this.#accepting = false;
   }
 
-  /** A fresh `queued` run record, queued `now` (default: the clock's). */
-  newRun(idempotency_key: string | undefined, now: string = this.#clock.iso()): RunRecord {
+  /** A fresh `queued` run record, queued at `millis` (default: now). */
+  newRun(idempotency_key: string | undefined, millis: number = this.#clock.millis()): RunRecord {
     return {
-      run_id: generateId(this.#clock.millis()),
+      run_id: generateId(millis),
       status: 'queued',
       input_sequence: null,
-      queued_at: now,
+      queued_at: this.#clock.isoAt(millis),
       started_at: null,
       ended_at: null,
       error: null,

@@ -84,11 +84,22 @@ export class RuntimeMetrics {
     };
   }
 
-  /** A durable batch, handed to the store at `started` (`performance.now()`). */
+  /** True while observers listen: only they need a commit's duration (see {@link committed}). */
+  get observed(): boolean {
+    return this.#observers.size > 0;
+  }
+
+  /**
+   * A durable batch, handed to the store at `started` (`performance.now()`, or -1 when nobody
+   * observed then). The clock is read only when something needs it (~150 ns a read on this VM).
+   */
   committed(records: readonly StoreRecord[], started: number): void {
-    const now = performance.now();
-    const seconds = (now - started) / 1000;
-    for (const observer of this.#observers) call(() => observer.committed?.(seconds));
+    let now = -1;
+    if (started >= 0 && this.#observers.size > 0) {
+      now = performance.now();
+      const seconds = (now - started) / 1000;
+      for (const observer of this.#observers) call(() => observer.committed?.(seconds));
+    }
     for (const record of records) {
       if (record.type === 'diagnostic') this.#diagnostics[record.diagnostic.severity]++;
       if (record.type !== 'event') continue;
@@ -98,6 +109,7 @@ export class RuntimeMetrics {
       tally.count++;
       if (run_id === undefined) continue;
       if (kind === 'run_started') {
+        if (now < 0) now = performance.now();
         this.#runStarts.set(run_id, now);
         continue;
       }
@@ -106,6 +118,7 @@ export class RuntimeMetrics {
       const started = this.#runStarts.get(run_id);
       this.#runStarts.delete(run_id);
       if (this.#observers.size === 0) continue;
+      if (now < 0) now = performance.now();
       const ended: RunEnded = { status, seconds: started === undefined ? null : (now - started) / 1000 };
       for (const observer of this.#observers) call(() => observer.runEnded?.(ended));
     }
