@@ -15,6 +15,12 @@ import type { AbortOutcome, ActiveRun, QueuedRun, RunControl, WorkerState } from
 
 type RunOutcome = { status: RunRecord['status']; error: RunRecord['error'] };
 
+/** Keeps a run's timer so its end clears it; the set is made for the first one. */
+function addTimer(control: RunControl, timer: NodeJS.Timeout): void {
+  control.timers ??= new Set();
+  control.timers.add(timer);
+}
+
 /** A run's terminal event kind and the words its message uses, by terminal status. */
 const RUN_ENDS = {
   completed: { kind: 'run_completed', words: 'completed' },
@@ -112,7 +118,7 @@ export class RunExecutor {
       final_pending: false,
       finalized: false,
       resolveFinished,
-      timers: new Set(),
+      timers: null,
       idle_timeout_ms: null,
       idle_timer: null,
       delta_entry: 0,
@@ -135,7 +141,10 @@ export class RunExecutor {
     control.fenced = true;
     control.controller ??= new AbortController();
     control.controller.abort(new RuntimeError('runtime_unavailable', outcome.error.message));
-    control.timers.add(setTimeout(() => void this.#finish(state, active, outcome), grace_ms));
+    addTimer(
+      control,
+      setTimeout(() => void this.#finish(state, active, outcome), grace_ms),
+    );
   }
 
   /** Starts the next queued input when the worker is free; resolves once it started (or nothing to do). */
@@ -177,7 +186,10 @@ export class RunExecutor {
         status: 'timed_out' as const,
         error: { code: 'timed_out', message: `the run exceeded its ${ms} ms timeout` },
       };
-      active.control.timers.add(setTimeout(() => this.abort(state, active, timeout), ms));
+      addTimer(
+        active.control,
+        setTimeout(() => this.abort(state, active, timeout), ms),
+      );
     }
     active.control.idle_timeout_ms = resolved.profile.idle_timeout_ms ?? null;
     this.#armIdleTimer(state, active);
@@ -274,14 +286,14 @@ export class RunExecutor {
     const ms = control.idle_timeout_ms;
     if (control.idle_timer) {
       clearTimeout(control.idle_timer);
-      control.timers.delete(control.idle_timer);
+      control.timers?.delete(control.idle_timer);
     }
     const idle = {
       status: 'timed_out' as const,
       error: { code: 'idle_timeout', message: `the run produced no output for ${ms} ms` },
     };
     control.idle_timer = setTimeout(() => this.abort(state, active, idle), ms);
-    control.timers.add(control.idle_timer);
+    addTimer(control, control.idle_timer);
   }
 
   /**
@@ -299,8 +311,8 @@ export class RunExecutor {
       control.fenced = true;
       // Until the final entry is durable its streamed text is still in progress (watch catch-up).
       control.final_pending = entry !== undefined;
-      for (const timer of control.timers) clearTimeout(timer);
-      control.timers.clear();
+      if (control.timers) for (const timer of control.timers) clearTimeout(timer);
+      control.timers = null;
       const outcome = control.outcome ?? proposed;
       const now = this.#clock.iso();
       const records: StoreRecord[] = [];
