@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { EngineRun, WorkerEngine } from './engine.js';
+import type { EngineResult, EngineRun, WorkerEngine } from './engine.js';
 import { durationMs } from './schemas/common.js';
 import { PROFILE_COMMON_ENTRIES } from './schemas/runtime.js';
 
@@ -53,13 +53,14 @@ export function createEchoEngine(): WorkerEngine {
     name: 'echo',
     capabilities: [],
     profileSchema: EchoProfileSchema,
-    async run(run: EngineRun): Promise<void> {
+    async run(run: EngineRun): Promise<EngineResult> {
       // Validated with EchoProfileSchema when the Runtime opened.
       const { prefix, delay_ms, stream_chunk_ms } = run.worker.profile as ParsedEchoProfile;
       if (delay_ms > 0) await sleep(delay_ms, run.signal);
       const reply = `${prefix}${run.input}`;
       if (stream_chunk_ms > 0) await streamWords(run, reply, stream_chunk_ms);
-      await run.append({ role: 'assistant', content: reply });
+      // The reply is the run's last entry: it commits together with the run's completion.
+      return { final: { role: 'assistant', content: reply } };
     },
   };
 }

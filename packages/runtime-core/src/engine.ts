@@ -49,6 +49,17 @@ export interface EngineRun {
 /** What an engine hands to {@link EngineRun.append}. */
 export type AppendEntry = { role: TranscriptRole; content: string } & TranscriptEntryExtras;
 
+/** What {@link WorkerEngine.run} may resolve with. */
+export interface EngineResult {
+  /**
+   * The run's last transcript entry, handed instead of a last `append`: it is committed in the same
+   * durable batch as the run's completion (one store write instead of two), with the same events in
+   * the same order (`transcript_appended`, then `run_completed`). Checked like `append`'s entry (a
+   * malformed one fails the run); dropped like a late `append` when the run was cancelled or timed out.
+   */
+  final?: AppendEntry;
+}
+
 /** What an engine reports about one profile for `/v1/runtime` (see {@link WorkerEngine.describeProfile}). */
 export interface ProfileDescription {
   /** The names of the tools the profile offers the model. */
@@ -81,7 +92,11 @@ export interface WorkerEngine {
    * may be slow the first time (it may start tool servers), so the Runtime asks in the background.
    */
   describeProfile?(profile: Readonly<Profile>): Promise<ProfileDescription>;
-  run(run: EngineRun): Promise<void>;
+  /**
+   * Runs one input. Resolving ends the run `completed` (with `final`, its last entry is committed
+   * with the completion); rejecting fails it.
+   */
+  run(run: EngineRun): Promise<void> | Promise<EngineResult | undefined>;
   /**
    * Releases what the engine holds for a Worker (e.g. tool server processes). Called after the
    * Worker was stopped; a failure is recorded as a warning diagnostic, never thrown to the caller.

@@ -1,7 +1,14 @@
 // Engines: the interface and the built-in echo engine
 export type { EchoProfile, ParsedEchoProfile } from './echo-engine.js';
 export { createEchoEngine, EchoProfileSchema } from './echo-engine.js';
-export type { AppendEntry, EngineRun, EngineWorker, ProfileDescription, WorkerEngine } from './engine.js';
+export type {
+  AppendEntry,
+  EngineResult,
+  EngineRun,
+  EngineWorker,
+  ProfileDescription,
+  WorkerEngine,
+} from './engine.js';
 // Errors
 export type { ErrorCode, ErrorDetails } from './errors.js';
 export { ERROR_CODES, isRuntimeError, RuntimeError } from './errors.js';

@@ -238,15 +238,24 @@ export class InputAdmission {
   async #start(state: WorkerState, input: Admitted): Promise<InputAck> {
     const { log, executor } = this.#ctx;
     const worker_id = state.record.worker_id;
-    const queued = executor.newRun(input.idempotency_key);
+    // One clock read for the whole batch (the run id and every timestamp).
+    const millis = this.#ctx.clock.millis();
+    const now = this.#ctx.clock.isoAt(millis);
+    const queued = executor.newRun(input.idempotency_key, millis);
     const records: StoreRecord[] = [];
-    const event_id = log.event(records, 'worker_input_accepted', `input accepted by worker ${worker_id}`, {
-      worker: state.ref,
-      run_id: queued.run_id,
-      data: { input_kind: 'user', on_busy: input.on_busy, idempotency_key: input.idempotency_key ?? null },
-    });
+    const event_id = log.event(
+      records,
+      'worker_input_accepted',
+      `input accepted by worker ${worker_id}`,
+      {
+        worker: state.ref,
+        run_id: queued.run_id,
+        data: { input_kind: 'user', on_busy: input.on_busy, idempotency_key: input.idempotency_key ?? null },
+      },
+      now,
+    );
     const pending = { record: queued, input: { content: input.content, timeout_ms: input.timeout_ms ?? null } };
-    const active = executor.start(records, state, pending);
+    const active = executor.start(records, state, pending, now);
     const made = ack(state, {
       status: 'running',
       run_id: active.record.run_id,

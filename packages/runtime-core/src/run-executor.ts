@@ -1,91 +1,34 @@
-import * as v from 'valibot';
 import type { CommitLog } from './commit-log.js';
-import type { AppendEntry, EngineRun } from './engine.js';
+import type { AppendEntry, EngineResult, EngineRun } from './engine.js';
+import { type AppendedEntry, EngineRunHandle, entryExtras, parseAppend } from './engine-run.js';
 import { isRuntimeError, RuntimeError } from './errors.js';
 import { displayRef, generateId } from './identity.js';
 import type { OutputDeltas } from './output-deltas.js';
 import type { ProfileCatalog, ResolvedProfile } from './profiles.js';
 import type { EventKind } from './schemas/event.js';
 import type { RunRecord } from './schemas/run.js';
-import {
-  type TranscriptEntry,
-  type TranscriptEntryExtras,
-  TranscriptEntryExtrasSchema,
-  TranscriptRoleSchema,
-} from './schemas/transcript.js';
+import type { TranscriptEntry } from './schemas/transcript.js';
 import type { PendingInput, RuntimeStore, StoreRecord } from './store.js';
 import type { Timestamps } from './timestamps.js';
-import { toValidationIssues } from './validation.js';
+import type { WorkerChange } from './worker-registry.js';
 import type { AbortOutcome, ActiveRun, QueuedRun, RunControl, WorkerState } from './worker-state.js';
 
 type RunOutcome = { status: RunRecord['status']; error: RunRecord['error'] };
 
-/** What `append` checks of an engine's entry: a known role, string content, well-typed extras. */
-const AppendSchema = v.object({
-  role: TranscriptRoleSchema,
-  content: v.string('transcript content must be a string'),
-  ...TranscriptEntryExtrasSchema.entries,
-});
-
-/** @throws TypeError naming the first problem (never echoing the value) for a malformed entry */
-function parseAppend(input: AppendEntry): v.InferOutput<typeof AppendSchema> {
-  const parsed = v.safeParse(AppendSchema, input);
-  if (parsed.success) return parsed.output;
-  const [issue] = toValidationIssues(parsed.issues);
-  throw new TypeError(
-    `invalid transcript entry: ${issue?.path ? `${issue.path}: ` : ''}${issue?.message ?? 'invalid'}`,
-  );
+/** Keeps a run's timer so its end clears it; the set is made for the first one. */
+function addTimer(control: RunControl, timer: NodeJS.Timeout): void {
+  control.timers ??= new Set();
+  control.timers.add(timer);
 }
 
-/** The optional fields of an appended entry, only those given (`is_error` only when true); undefined when none is. */
-function entryExtras(entry: v.InferOutput<typeof AppendSchema>): TranscriptEntryExtras | undefined {
-  if (
-    entry.tool_calls === undefined &&
-    entry.tool_call_id === undefined &&
-    entry.name === undefined &&
-    entry.is_error !== true
-  ) {
-    return undefined;
-  }
-  const extras: TranscriptEntryExtras = {};
-  if (entry.tool_calls !== undefined) extras.tool_calls = entry.tool_calls.map((call) => ({ ...call }));
-  if (entry.tool_call_id !== undefined) extras.tool_call_id = entry.tool_call_id;
-  if (entry.name !== undefined) extras.name = entry.name;
-  if (entry.is_error === true) extras.is_error = true;
-  return extras;
-}
-
-/**
- * The run an engine is handed. A class, so `signal` is a getter on its prototype: on Node 20 an
- * object literal with a getter costs ~1.5 µs to make, a tenth of a whole run's bookkeeping.
- */
-class EngineRunHandle implements EngineRun {
-  readonly worker: EngineRun['worker'];
-  readonly run_id: string;
-  readonly input: string;
-  readonly history: EngineRun['history'];
-  readonly progress: EngineRun['progress'];
-  readonly delta: EngineRun['delta'];
-  readonly append: EngineRun['append'];
-  readonly #control: RunControl;
-
-  constructor(control: RunControl, run: Omit<EngineRun, 'signal'>) {
-    this.#control = control;
-    this.worker = run.worker;
-    this.run_id = run.run_id;
-    this.input = run.input;
-    this.history = run.history;
-    this.progress = run.progress;
-    this.delta = run.delta;
-    this.append = run.append;
-  }
-
-  // An AbortController costs several µs to make; most runs end without their engine reading it.
-  get signal(): AbortSignal {
-    this.#control.controller ??= new AbortController();
-    return this.#control.controller.signal;
-  }
-}
+/** A run's terminal event kind and the words its message uses, by terminal status. */
+const RUN_ENDS = {
+  completed: { kind: 'run_completed', words: 'completed' },
+  failed: { kind: 'run_failed', words: 'failed' },
+  cancelled: { kind: 'run_cancelled', words: 'cancelled' },
+  timed_out: { kind: 'run_timed_out', words: 'timed out' },
+  interrupted: { kind: 'run_interrupted', words: 'interrupted' },
+} as const satisfies Record<string, { kind: EventKind; words: string }>;
 
 /**
  * Runs engines for the Runtime: starts runs (durably), enforces timeouts, aborts and fences, commits
@@ -128,13 +71,13 @@ export class RunExecutor {
     this.#accepting = false;
   }
 
-  /** A fresh `queued` run record. */
-  newRun(idempotency_key: string | undefined): RunRecord {
+  /** A fresh `queued` run record, queued at `millis` (default: now). */
+  newRun(idempotency_key: string | undefined, millis: number = this.#clock.millis()): RunRecord {
     return {
-      run_id: generateId(this.#clock.millis()),
+      run_id: generateId(millis),
       status: 'queued',
       input_sequence: null,
-      queued_at: this.#clock.iso(),
+      queued_at: this.#clock.isoAt(millis),
       started_at: null,
       ended_at: null,
       error: null,
@@ -147,20 +90,23 @@ export class RunExecutor {
    * Adds the records that start `pending` (running run, user entry, events) to a batch; returns the
    * run's live state, which the batch's `run_started` change makes the worker's active run.
    */
-  start(records: StoreRecord[], state: WorkerState, pending: QueuedRun): ActiveRun {
+  start(records: StoreRecord[], state: WorkerState, pending: QueuedRun, now: string = this.#clock.iso()): ActiveRun {
     const worker_id = state.record.worker_id;
     const record: RunRecord = {
       ...pending.record,
       status: 'running',
       input_sequence: state.transcript_len + 1,
-      started_at: this.#clock.iso(),
+      started_at: now,
     };
-    this.#log.event(records, 'run_started', `run ${record.run_id} started`, {
-      worker: state.ref,
-      run_id: record.run_id,
-    });
+    this.#log.event(
+      records,
+      'run_started',
+      `run ${record.run_id} started`,
+      { worker: state.ref, run_id: record.run_id },
+      now,
+    );
     records.push({ type: 'run', run: { worker_id, run: record, input: null } });
-    this.#log.entry(records, state, 'user', pending.input.content, record.run_id);
+    this.#log.entry(records, state, 'user', pending.input.content, record.run_id, undefined, now);
     let resolveFinished: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => {
       resolveFinished = resolve;
@@ -169,9 +115,10 @@ export class RunExecutor {
       controller: null,
       outcome: null,
       fenced: false,
+      final_pending: false,
       finalized: false,
       resolveFinished,
-      timers: new Set(),
+      timers: null,
       idle_timeout_ms: null,
       idle_timer: null,
       delta_entry: 0,
@@ -194,7 +141,10 @@ export class RunExecutor {
     control.fenced = true;
     control.controller ??= new AbortController();
     control.controller.abort(new RuntimeError('runtime_unavailable', outcome.error.message));
-    control.timers.add(setTimeout(() => void this.#finish(state, active, outcome), grace_ms));
+    addTimer(
+      control,
+      setTimeout(() => void this.#finish(state, active, outcome), grace_ms),
+    );
   }
 
   /** Starts the next queued input when the worker is free; resolves once it started (or nothing to do). */
@@ -236,20 +186,26 @@ export class RunExecutor {
         status: 'timed_out' as const,
         error: { code: 'timed_out', message: `the run exceeded its ${ms} ms timeout` },
       };
-      active.control.timers.add(setTimeout(() => this.abort(state, active, timeout), ms));
+      addTimer(
+        active.control,
+        setTimeout(() => this.abort(state, active, timeout), ms),
+      );
     }
     active.control.idle_timeout_ms = resolved.profile.idle_timeout_ms ?? null;
     this.#armIdleTimer(state, active);
     let outcome: RunOutcome;
+    let final: AppendedEntry | undefined;
     try {
-      await resolved.engine.run(this.#engineRun(state, active, resolved, input.content));
+      const result = await resolved.engine.run(this.#engineRun(state, active, resolved, input.content));
+      const entry = (result as EngineResult | undefined)?.final;
+      if (entry !== undefined) final = parseAppend(entry);
       outcome = { status: 'completed', error: null };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const code = isRuntimeError(error) ? error.code : 'engine_error';
       outcome = { status: 'failed', error: { code, message: message || 'the engine failed' } };
     }
-    await this.#finish(state, active, outcome);
+    await this.#finish(state, active, outcome, final);
   }
 
   #engineRun(state: WorkerState, active: ActiveRun, resolved: ResolvedProfile, content: string): EngineRun {
@@ -278,14 +234,7 @@ export class RunExecutor {
         await state.lock.run(async () => {
           if (control.fenced || control.finalized) return;
           const records: StoreRecord[] = [];
-          const sequence = this.#log.entry(
-            records,
-            state,
-            entry.role,
-            entry.content,
-            active.record.run_id,
-            entryExtras(entry),
-          );
+          const sequence = this.#addEntry(records, state, active, entry);
           const record = { ...active.record, output_entries: active.record.output_entries + 1 };
           records.push({ type: 'run', run: { worker_id, run: record, input: null } });
           await this.#log.commit(records, [
@@ -300,6 +249,17 @@ export class RunExecutor {
         });
       },
     });
+  }
+
+  /** Adds an entry of the run (and its event) to a batch; returns its sequence. */
+  #addEntry(
+    records: StoreRecord[],
+    state: WorkerState,
+    active: ActiveRun,
+    entry: AppendedEntry,
+    now: string = this.#clock.iso(),
+  ): number {
+    return this.#log.entry(records, state, entry.role, entry.content, active.record.run_id, entryExtras(entry), now);
   }
 
   /** Publishes one output delta of the entry being produced; it also counts as progress. */
@@ -326,51 +286,70 @@ export class RunExecutor {
     const ms = control.idle_timeout_ms;
     if (control.idle_timer) {
       clearTimeout(control.idle_timer);
-      control.timers.delete(control.idle_timer);
+      control.timers?.delete(control.idle_timer);
     }
     const idle = {
       status: 'timed_out' as const,
       error: { code: 'idle_timeout', message: `the run produced no output for ${ms} ms` },
     };
     control.idle_timer = setTimeout(() => this.abort(state, active, idle), ms);
-    control.timers.add(control.idle_timer);
+    addTimer(control, control.idle_timer);
   }
 
-  /** Commits a run's terminal state (once), frees the worker and starts what is queued. */
-  async #finish(state: WorkerState, active: ActiveRun, proposed: RunOutcome): Promise<void> {
+  /**
+   * Commits a run's terminal state (once), with the engine's `final` entry before it unless the run
+   * was aborted (then it is dropped, like a late append), frees the worker and starts what is queued.
+   */
+  async #finish(state: WorkerState, active: ActiveRun, proposed: RunOutcome, final?: AppendedEntry): Promise<void> {
     const control = active.control;
     if (control.finalized) return;
     await state.lock.run(async () => {
       if (control.finalized) return;
+      // Aborted runs were fenced before the engine handed its final entry: it is dropped.
+      const entry = control.fenced ? undefined : final;
       control.finalized = true;
       control.fenced = true;
-      for (const timer of control.timers) clearTimeout(timer);
-      control.timers.clear();
+      // Until the final entry is durable its streamed text is still in progress (watch catch-up).
+      control.final_pending = entry !== undefined;
+      if (control.timers) for (const timer of control.timers) clearTimeout(timer);
+      control.timers = null;
       const outcome = control.outcome ?? proposed;
+      const now = this.#clock.iso();
+      const records: StoreRecord[] = [];
+      const changes: WorkerChange[] = [];
+      let output_entries = active.record.output_entries;
+      if (entry !== undefined) {
+        const transcript_len = this.#addEntry(records, state, active, entry, now);
+        changes.push({ kind: 'entry_appended', state, transcript_len });
+        output_entries++;
+      }
       const record: RunRecord = {
         ...active.record,
         status: outcome.status,
         error: outcome.error,
-        ended_at: this.#clock.iso(),
+        ended_at: now,
+        output_entries,
       };
       const worker_id = state.record.worker_id;
-      const records: StoreRecord[] = [{ type: 'run', run: { worker_id, run: record, input: null } }];
-      const reason = record.error ? `: ${record.error.message}` : '';
+      records.push({ type: 'run', run: { worker_id, run: record, input: null } });
+      const { kind, words } = RUN_ENDS[record.status as keyof typeof RUN_ENDS];
+      const error = record.error;
       const end_event_id = this.#log.event(
         records,
-        `run_${record.status}` as EventKind,
-        `run ${record.run_id} ${record.status.replace('_', ' ')}${reason}`,
-        {
-          worker: state.ref,
-          run_id: record.run_id,
-          ...(record.error ? { data: { error: record.error } } : {}),
-        },
+        kind,
+        error ? `run ${record.run_id} ${words}: ${error.message}` : `run ${record.run_id} ${words}`,
+        error
+          ? { worker: state.ref, run_id: record.run_id, data: { error } }
+          : { worker: state.ref, run_id: record.run_id },
+        now,
       );
+      changes.push({ kind: 'run_ended', state, active, record, end_event_id });
       try {
-        await this.#log.commit(records, [{ kind: 'run_ended', state, active, record, end_event_id }]);
+        await this.#log.commit(records, changes);
       } catch {
         // The store failed: memory keeps what disk has (the run stays `running`) and reopening
         // recovers it as `interrupted`. Waiters are released all the same.
+        control.final_pending = false;
       }
     });
     // The next queued input starts before waiters (cancel, stop, close) hear that this run ended, so

@@ -47,7 +47,7 @@ function catchUp(workers: WorkerRegistry, scope: WatchScope): OutputDelta[] {
   for (const state of states) {
     const active = state.active;
     const control = active?.control;
-    if (!active || !control || control.fenced || control.delta_text === '') continue;
+    if (!active || !control || (control.fenced && !control.final_pending) || control.delta_text === '') continue;
     if (scope.run_id !== undefined && active.record.run_id !== scope.run_id) continue;
     // The entry was appended (its event is out) but the executor has not moved on yet: not in progress.
     if (active.record.output_entries !== control.delta_base) continue;

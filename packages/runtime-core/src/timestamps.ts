@@ -18,7 +18,11 @@ export class Timestamps {
 
   /** The current time as ISO-8601. */
   iso(): string {
-    const millis = this.#now();
+    return this.isoAt(this.#now());
+  }
+
+  /** `millis` (a {@link millis} reading) as ISO-8601: one clock read can give an id and a timestamp. */
+  isoAt(millis: number): string {
     if (millis !== this.#lastMillis) {
       this.#lastMillis = millis;
       this.#lastStamp = new Date(millis).toISOString();

@@ -66,6 +66,11 @@ export class WorkerRegistry {
    * @throws RuntimeError `invalid_id`, `worker_not_found`
    */
   get(address: WorkerAddress): WorkerState {
+    // A held id is valid (only valid ids are ever added): no pattern check for the common case.
+    if (typeof address === 'string') {
+      const held = this.#byId.get(address);
+      if (held !== undefined) return held;
+    }
     const id = workerIdOf(address, this.runtime_id);
     const state = this.#byId.get(id);
     if (!state) throw new RuntimeError('worker_not_found', `worker ${id} does not exist`);

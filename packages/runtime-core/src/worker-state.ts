@@ -23,10 +23,13 @@ export interface RunControl {
   outcome: AbortOutcome | null;
   /** True once aborted: output from the engine is dropped from then on. */
   fenced: boolean;
+  /** True while the engine's final entry commits with the run's end: its streamed text is still in progress. */
+  final_pending: boolean;
   /** True once the terminal record was committed (or the attempt failed). */
   finalized: boolean;
   resolveFinished: () => void;
-  timers: Set<NodeJS.Timeout>;
+  /** The run's timers (timeouts, the idle timer, the grace period); made on first use (most runs have none). */
+  timers: Set<NodeJS.Timeout> | null;
   idle_timeout_ms: number | null;
   idle_timer: NodeJS.Timeout | null;
   /** The output delta stream: the assistant entry being produced (0, 1, …) and its text so far. */

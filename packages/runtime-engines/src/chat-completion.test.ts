@@ -184,7 +184,9 @@ describe('openai_chat engine: output deltas', () => {
       progress: () => undefined,
       delta: (content) => deltas.push(content),
     };
-    await createOpenAIChatEngine().run(run);
+    // The reply is the run's last entry: handed to core as the run's final entry, committed with its end.
+    const result = await createOpenAIChatEngine().run(run);
+    if (result?.final) appended.push({ ...result.final, deltas_before: deltas.length });
     expect(deltas).toEqual(['One ', 'two ', 'three.']);
     expect(appended).toEqual([{ role: 'assistant', content: 'One two three.', deltas_before: 3 }]);
   });

@@ -1,7 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { type EngineRun, type TranscriptRole, TranscriptRoleSchema, type WorkerEngine } from '@worker-runtime/core';
+import {
+  type EngineResult,
+  type EngineRun,
+  type TranscriptRole,
+  TranscriptRoleSchema,
+  type WorkerEngine,
+} from '@worker-runtime/core';
 import * as v from 'valibot';
 import { ByteTail } from './byte-tail.js';
 import { CommandProfileSchema, type ParsedCommandProfile } from './command-profile.js';
@@ -49,9 +55,9 @@ export function createCommandEngine({ env = process.env }: CommandEngineOptions 
     name: 'command',
     capabilities: [],
     profileSchema: CommandProfileSchema,
-    run: async function runCommand(run: EngineRun): Promise<void> {
+    run: async function runCommand(run: EngineRun): Promise<EngineResult | undefined> {
       // Parsed with CommandProfileSchema (defaults applied) when the Runtime opened.
-      await executeCommand(run, run.worker.profile as ParsedCommandProfile, env);
+      return executeCommand(run, run.worker.profile as ParsedCommandProfile, env);
     },
   };
 }
@@ -60,7 +66,7 @@ async function executeCommand(
   run: EngineRun,
   profile: ParsedCommandProfile,
   parentEnv: NodeJS.ProcessEnv,
-): Promise<void> {
+): Promise<EngineResult | undefined> {
   if (profile.cwd !== undefined) await assertDirectory(profile.cwd);
   run.signal.throwIfAborted();
   const argv = profile.input === 'argument' ? [...profile.command, run.input] : profile.command;
@@ -89,13 +95,16 @@ async function executeCommand(
   return supervise(child, child.pid as number, run, profile);
 }
 
-/** Feeds the input, collects output, enforces the cap and abort, and settles once the group is gone. */
+/**
+ * Feeds the input, collects output, enforces the cap and abort, and settles once the group is gone.
+ * Text output is the run's final entry (committed with its completion); jsonl entries are appended as printed.
+ */
 async function supervise(
   child: ChildProcess,
   pgid: number,
   run: EngineRun,
   profile: ParsedCommandProfile,
-): Promise<void> {
+): Promise<EngineResult | undefined> {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -188,8 +197,9 @@ async function supervise(
   if (profile.output === 'text') {
     const rest = text.end();
     if (rest !== '') run.delta(rest);
-    if (text.text !== '') await run.append({ role: 'assistant', content: text.text });
+    if (text.text !== '') return { final: { role: 'assistant', content: text.text } };
   }
+  return undefined;
 }
 
 function parseJsonlLine(line: string, lineNumber: number): JsonlLine | Error {

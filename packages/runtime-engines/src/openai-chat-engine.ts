@@ -1,4 +1,4 @@
-import type { EngineRun, Profile, WorkerEngine, WorkerRef } from '@worker-runtime/core';
+import type { EngineResult, EngineRun, Profile, WorkerEngine, WorkerRef } from '@worker-runtime/core';
 import * as v from 'valibot';
 import { type ChatReply, requestChat } from './chat-completion.js';
 import type { ChatMessage } from './chat-messages.js';
@@ -62,7 +62,7 @@ export function createOpenAIChatEngine({
     name: 'openai_chat',
     capabilities: [],
     profileSchema: OpenAIChatProfileSchema,
-    run: async function runOpenAIChat(run: EngineRun): Promise<void> {
+    run: async function runOpenAIChat(run: EngineRun): Promise<EngineResult> {
       // Validated with OpenAIChatProfileSchema when the Runtime opened.
       const profile = run.worker.profile as ParsedOpenAIChatProfile;
       const apiKey = profile.api_key_env === undefined ? undefined : env[profile.api_key_env];
@@ -73,7 +73,7 @@ export function createOpenAIChatEngine({
         const tools = hasServers(profile)
           ? await servers.toolBox(run.worker.ref, profile.mcp_servers, run.signal)
           : null;
-        await runToolLoop({
+        return await runToolLoop({
           run,
           tools,
           max_tool_rounds: profile.max_tool_rounds,

@@ -1,4 +1,4 @@
-import type { EngineRun, ToolCall } from '@worker-runtime/core';
+import type { EngineResult, EngineRun, ToolCall } from '@worker-runtime/core';
 import { linkedController } from './abort-link.js';
 import type { ChatReply } from './chat-completion.js';
 import { type ChatMessage, toChatMessages } from './chat-messages.js';
@@ -20,13 +20,13 @@ export interface ToolLoop {
 }
 
 /**
- * model → tool calls → results → model, until a reply without tool calls (appended as the final
- * assistant entry). Each turn reads the history again, so what the model sees is exactly the
- * durable transcript: the assistant entry carrying the calls is appended before they run, and each
- * result as soon as its call ends (parallel calls run at once).
+ * model → tool calls → results → model, until a reply without tool calls (returned as the run's
+ * final entry, which core commits with the run's completion). Each turn reads the history again, so
+ * what the model sees is exactly the durable transcript: the assistant entry carrying the calls is
+ * appended before they run, and each result as soon as its call ends (parallel calls run at once).
  * @throws Error when the model still asks for tools after `max_tool_rounds` rounds, or a server died
  */
-export async function runToolLoop(loop: ToolLoop): Promise<void> {
+export async function runToolLoop(loop: ToolLoop): Promise<EngineResult> {
   const { run } = loop;
   for (let round = 0; ; round += 1) {
     const history = await run.history(loop.max_history_entries);
@@ -38,10 +38,7 @@ export async function runToolLoop(loop: ToolLoop): Promise<void> {
     const reply = await loop.turn(messages, loop.tools?.definitions ?? []);
     // Aborted while the reply was finishing: the run is fenced, and a partial reply is never kept.
     run.signal.throwIfAborted();
-    if (reply.tool_calls.length === 0) {
-      await run.append({ role: 'assistant', content: reply.content });
-      return;
-    }
+    if (reply.tool_calls.length === 0) return { final: { role: 'assistant', content: reply.content } };
     if (!loop.tools) throw new Error('the model asked to call tools, but this profile has no mcp_servers');
     if (round >= loop.max_tool_rounds) {
       throw new Error(

@@ -1,4 +1,4 @@
-import type { EngineRun, WorkerEngine } from '../engine.js';
+import type { EngineResult, EngineRun, WorkerEngine } from '../engine.js';
 
 /** A handle on one run of a {@link createGateEngine} engine. */
 export interface GatedRun {
@@ -19,9 +19,10 @@ export interface GateEngine extends WorkerEngine {
 
 /**
  * A controllable engine for conformance tests. With `ignoreAbort`, a run keeps going after abort
- * and tries to append `late:<input>` when released (to prove fencing drops it).
+ * and tries to append `late:<input>` when released (to prove fencing drops it). With `final`, a
+ * released run hands its reply as its final entry instead of appending it.
  */
-export function createGateEngine(options: { name?: string; ignoreAbort?: boolean } = {}): GateEngine {
+export function createGateEngine(options: { name?: string; ignoreAbort?: boolean; final?: boolean } = {}): GateEngine {
   const runs: GatedRun[] = [];
   const waiters: Array<{ index: number; resolve: (run: GatedRun) => void }> = [];
   return {
@@ -33,8 +34,8 @@ export function createGateEngine(options: { name?: string; ignoreAbort?: boolean
       if (existing) return Promise.resolve(existing);
       return new Promise((resolve) => waiters.push({ index, resolve }));
     },
-    run(run: EngineRun): Promise<void> {
-      return new Promise<void>((resolve, reject) => {
+    run(run: EngineRun): Promise<EngineResult | undefined> {
+      return new Promise<EngineResult | undefined>((resolve, reject) => {
         let settled = false;
         const gated: GatedRun = {
           run,
@@ -42,7 +43,8 @@ export function createGateEngine(options: { name?: string; ignoreAbort?: boolean
             if (settled) return;
             settled = true;
             const content = run.signal.aborted ? `late:${run.input}` : `reply:${run.input}`;
-            run.append({ role: 'assistant', content }).then(resolve, reject);
+            if (options.final) resolve({ final: { role: 'assistant', content } });
+            else run.append({ role: 'assistant', content }).then(() => resolve(undefined), reject);
           },
           fail: (message: string) => {
             if (settled) return;
