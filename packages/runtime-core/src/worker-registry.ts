@@ -66,6 +66,9 @@ export class WorkerRegistry {
    * @throws RuntimeError `invalid_id`, `worker_not_found`
    */
   get(address: WorkerAddress): WorkerState {
+    // Only valid ids are ever stored, so a hit by plain id needs no validation (the hot path of reads).
+    const known = typeof address === 'string' ? this.#byId.get(address) : undefined;
+    if (known !== undefined) return known;
     const id = workerIdOf(address, this.runtime_id);
     const state = this.#byId.get(id);
     if (!state) throw new RuntimeError('worker_not_found', `worker ${id} does not exist`);
