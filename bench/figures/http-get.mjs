@@ -6,7 +6,7 @@ import autocannon from 'autocannon';
 import { startServer } from '../lib/child.mjs';
 import { emit, figure, figureOptions, fmt, progress, REPO_ROOT, reasonOf } from '../lib/figure.mjs';
 
-const { tmp, seconds = 4, rounds = 2, warmup_seconds = 1, connections = 32, profile_dir } = figureOptions();
+const { tmp, seconds = 2, rounds = 4, warmup_seconds = 1, connections = 32, profile_dir } = figureOptions();
 // With --cpu-prof the servers are profiled too: that is where the time goes.
 const nodeArgs = profile_dir ? ['--cpu-prof', '--cpu-prof-dir', profile_dir] : [];
 const servers = join(REPO_ROOT, 'bench', 'servers');
@@ -62,15 +62,22 @@ try {
   bare = await startServer(join(servers, 'bare-server.mjs'), [capturePath], { nodeArgs });
   const bareUrl = `${bare.info.url}/v1/workers/${ours.info.worker_id}`;
   // Alternating rounds, best of each side: the machine is shared, so a burst of noise should not
-  // land on one side only. Only the server being loaded uses CPU; the other one idles.
+  // land on one side only. Only the server being loaded uses CPU; the other one idles. The order
+  // flips every round (ours, bare, bare, ours, …), so a drift in the machine's load favours neither,
+  // and several short rounds give each side more chances at a quiet moment than two long ones.
   // CPU per request: the lowest of each side's rounds (outside load only ever adds to it).
   const best = { ours: { rate: 0, cpu: Infinity }, bare: { rate: 0, cpu: Infinity } };
   const keep = (side, { rate, cpu }) => {
     best[side] = { rate: Math.max(best[side].rate, rate), cpu: Math.min(best[side].cpu, cpu) };
   };
+  const sides = [
+    { side: 'ours', label: 'serveRuntime', server: ours, target: url },
+    { side: 'bare', label: 'bare node:http', server: bare, target: bareUrl },
+  ];
   for (let round = 0; round < rounds; round++) {
-    keep('ours', await measure('serveRuntime', ours, url, round === 0));
-    keep('bare', await measure('bare node:http', bare, bareUrl, round === 0));
+    for (const { side, label, server, target } of round % 2 === 0 ? sides : [...sides].reverse()) {
+      keep(side, await measure(label, server, target, round === 0));
+    }
   }
   const value = figure(best.ours.rate, best.bare.rate, 'req/s');
   emit('http_get', value, {
