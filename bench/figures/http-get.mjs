@@ -6,16 +6,9 @@ import autocannon from 'autocannon';
 import { startServer } from '../lib/child.mjs';
 import { emit, figure, figureOptions, fmt, progress, REPO_ROOT, reasonOf } from '../lib/figure.mjs';
 
-const {
-  tmp,
-  seconds = 2,
-  rounds = 4,
-  warmup_seconds = 1,
-  connections = 32,
-  // The CPU rounds offer this share of the slower side's best full-load rate to both sides.
-  cpu_load_share = 0.5,
-  profile_dir,
-} = figureOptions();
+const { tmp, seconds = 2, rounds = 4, warmup_seconds = 1, connections = 32, profile_dir } = figureOptions();
+// The CPU rounds offer this share of the slower side's best full-load rate to both sides.
+const CPU_LOAD_SHARE = 0.5;
 // With --cpu-prof the servers are profiled too: that is where the time goes.
 const nodeArgs = profile_dir ? ['--cpu-prof', '--cpu-prof-dir', profile_dir] : [];
 const servers = join(REPO_ROOT, 'bench', 'servers');
@@ -98,7 +91,7 @@ try {
   // more requests), and at full load each side's rate follows the machine's outside load. So CPU
   // is compared under the same offered load: a fixed rate both sides sustain, well below either's
   // best. The lowest of each side's rounds counts (outside load only ever adds to it).
-  const offered = Math.max(1000, Math.floor((cpu_load_share * Math.min(best.ours.rate, best.bare.rate)) / 500) * 500);
+  const offered = Math.max(1000, Math.floor((CPU_LOAD_SHARE * Math.min(best.ours.rate, best.bare.rate)) / 500) * 500);
   const cpuBest = { ours: Infinity, bare: Infinity };
   await alternate((side, { cpu }) => {
     cpuBest[side] = Math.min(cpuBest[side], cpu);
