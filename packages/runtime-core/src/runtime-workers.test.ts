@@ -202,4 +202,14 @@ describe('worker revision', () => {
     expect(await rt.workerRevision('w')).toBeGreaterThan(second);
     await expect(rt.workerRevision('ghost')).rejects.toMatchObject({ code: 'worker_not_found' });
   });
+
+  test('workerRevisionSync answers the same revision without a promise and throws the same errors', async () => {
+    const rt = await runtime();
+    await rt.createWorker({ ...assistant, worker_id: 'w' });
+    expect(rt.workerRevisionSync('w')).toBe(await rt.workerRevision('w'));
+    await rt.sendInput('w', { kind: 'system', content: 'here' });
+    expect(rt.workerRevisionSync('w')).toBe((await rt.getWorker('w')).last_event_id);
+    expect(() => rt.workerRevisionSync('ghost')).toThrow(expect.objectContaining({ code: 'worker_not_found' }));
+    expect(() => rt.workerRevisionSync('../bad')).toThrow(expect.objectContaining({ code: 'invalid_id' }));
+  });
 });

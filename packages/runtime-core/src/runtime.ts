@@ -108,6 +108,15 @@ export class Runtime {
    * @throws RuntimeError `invalid_id`, `worker_not_found`
    */
   async workerRevision(worker: WorkerAddress): Promise<number> {
+    return this.workerRevisionSync(worker);
+  }
+
+  /**
+   * {@link Runtime.workerRevision} answered synchronously (the revision is held in memory), for a
+   * caller that checks a cache on every read without a promise per check.
+   * @throws RuntimeError `invalid_id`, `worker_not_found`
+   */
+  workerRevisionSync(worker: WorkerAddress): number {
     return this.#ctx.workers.get(worker).last_event_id;
   }
 

@@ -1,14 +1,16 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Runtime } from '@worker-runtime/core';
+import { type Runtime, RuntimeError } from '@worker-runtime/core';
 import * as v from 'valibot';
 import { afterEach, describe, expect, test } from 'vitest';
 import { honoApp } from './app.js';
-import { createDispatcher, type Dispatcher } from './dispatch.js';
+import { createDispatcher, type Dispatcher, type DispatchRequest } from './dispatch.js';
 import type { EventStreamProducer } from './event-stream.js';
 import type { LogEntry } from './log.js';
 import { createNodeListener } from './node-listener.js';
+import type { Reply } from './reply.js';
 import type { RouteDef } from './route.js';
+import { RUNTIME_ROUTES } from './routes/index.js';
 import { createGate } from './security.js';
 import { AUTH, eventually, openTestRuntime, TOKEN } from './test-helpers.js';
 
@@ -238,5 +240,45 @@ describe('reply kinds, through the same dispatcher on both transports', () => {
       expect(response.headers.get('x-request-id')).toBeTruthy();
       expect(await response.text()).toBe(text);
     }
+  });
+
+  test('a synchronous answer (a cached worker GET) is replied synchronously, the same on both transports', async () => {
+    const { runtime, dispatcher, appRequest, url } = await serveBoth([
+      ...RUNTIME_ROUTES,
+      testRoute('/v1/sync-fail', () => {
+        throw new RuntimeError('worker_not_found', 'no such worker');
+      }),
+    ]);
+    await runtime.createWorker({ worker_id: 'w', intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } });
+    const get = (path: string): DispatchRequest => ({
+      method: 'GET',
+      path,
+      url: path,
+      header: (name) => ({ host: '127.0.0.1', authorization: AUTH.authorization })[name],
+      body: null,
+    });
+    // The first read fills the cache (asynchronously); the next ones are answered from it at once.
+    const first = dispatcher.handle(get('/v1/workers/w'));
+    expect(first).toBeInstanceOf(Promise);
+    const filled = await first;
+    const cached = dispatcher.handle(get('/v1/workers/w'));
+    expect(cached).not.toBeInstanceOf(Promise);
+    expect((cached as Reply).body).toEqual(filled.body);
+    await runtime.sendInput('w', { kind: 'system', content: 'changed' });
+    expect(dispatcher.handle(get('/v1/workers/w'))).toBeInstanceOf(Promise);
+    // A synchronous throw is the one error mapping's answer, synchronously too.
+    const failed = dispatcher.handle(get('/v1/sync-fail'));
+    expect(failed).not.toBeInstanceOf(Promise);
+    expect((failed as Reply).status).toBe(404);
+    for (const response of [
+      await appRequest('/v1/sync-fail', { headers: AUTH }),
+      await fetch(`${url}/v1/sync-fail`, { headers: AUTH }),
+    ]) {
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: { code: 'worker_not_found' } });
+    }
+    const node = await fetch(`${url}/v1/workers/w`, { headers: AUTH });
+    const app = await appRequest('/v1/workers/w', { headers: AUTH });
+    expect(Buffer.from(await node.arrayBuffer())).toEqual(Buffer.from(await app.arrayBuffer()));
   });
 });

@@ -29,8 +29,11 @@ export interface DispatchRequest {
 
 /** Runs requests through the one matcher, the gate, the handler and the one error mapping. */
 export interface Dispatcher {
-  /** Answers one request, errors included (this never throws). */
-  handle(request: DispatchRequest): Promise<Reply>;
+  /**
+   * Answers one request, errors included (this never throws, and the promise never rejects):
+   * synchronously when the route answered synchronously, so a transport can reply at once.
+   */
+  handle(request: DispatchRequest): Reply | Promise<Reply>;
   /** Stops the metrics observing the Runtime (the server closes). */
   close(): void;
 }
@@ -47,6 +50,15 @@ export interface DispatcherOptions {
   metrics?: HttpMetrics | undefined;
   /** Silence before an event stream's `: keep-alive` comment (default 15 s). */
   streamKeepAliveMs?: number | undefined;
+}
+
+/** What one request carries from its start to its answer (for the metrics and the log line). */
+interface Pending {
+  request: DispatchRequest;
+  started: number;
+  requestId: string;
+  route: RouteDef | null;
+  caller: GateCaller;
 }
 
 // An unknown path under /v1 still needs a token, so an unauthenticated caller learns nothing.
@@ -76,10 +88,7 @@ export function createDispatcher({
   const match = createMatcher(routes);
 
   function logRequest(
-    request: DispatchRequest,
-    route: RouteDef | null,
-    requestId: string,
-    tokenName: string | undefined,
+    { request, route, requestId, caller }: Pending,
     seconds: number,
     status: number,
     code?: string,
@@ -91,7 +100,7 @@ export function createDispatcher({
       method: request.method,
       path: request.path,
       ...(route !== null ? { route: route.path } : {}),
-      ...(tokenName !== undefined ? { token_name: tokenName } : {}),
+      ...(caller.token_name !== undefined ? { token_name: caller.token_name } : {}),
       status,
       duration_ms: Math.round(seconds * 1_000_000) / 1000,
       ...(code !== undefined ? { code } : {}),
@@ -120,24 +129,45 @@ export function createDispatcher({
     return jsonReply(result.status, result.body, requestId);
   }
 
+  function done(pending: Pending, status: number, code?: string): void {
+    const seconds = (performance.now() - pending.started) / 1000;
+    metrics.request(pending.route, status, seconds);
+    if (log) logRequest(pending, seconds, status, code);
+  }
+
+  function fail(pending: Pending, error: unknown): Reply {
+    const outcome = failure(error, pending.request, pending.requestId);
+    done(pending, outcome.status, outcome.code);
+    return outcome.reply;
+  }
+
+  function answer(pending: Pending, result: RouteResult): Reply {
+    try {
+      const reply = toReply(result, pending.request, pending.requestId);
+      done(pending, reply.status);
+      return reply;
+    } catch (error) {
+      return fail(pending, error);
+    }
+  }
+
   return {
-    async handle(request) {
-      const started = performance.now();
-      const requestId = resolveRequestId(request.header('x-request-id'));
-      let route: RouteDef | null = null;
-      const caller: GateCaller = {};
-      const done = (status: number, code?: string): void => {
-        const seconds = (performance.now() - started) / 1000;
-        metrics.request(route, status, seconds);
-        if (log) logRequest(request, route, requestId, caller.token_name, seconds, status, code);
+    handle(request) {
+      const pending: Pending = {
+        request,
+        started: performance.now(),
+        requestId: resolveRequestId(request.header('x-request-id')),
+        route: null,
+        caller: {},
       };
       try {
         if (request.header('host') === undefined) {
           throw new RuntimeError('invalid_request', 'the request has no Host header');
         }
         const found = match(request.method, request.path);
-        route = found !== null && 'route' in found ? found.route : null;
-        gate(route ? route.scope : unmatchedScope(request.path), request.header, caller);
+        const route = found !== null && 'route' in found ? found.route : null;
+        pending.route = route;
+        gate(route ? route.scope : unmatchedScope(request.path), request.header, pending.caller);
         if (found === null) throw new RuntimeError('route_not_found', 'no route matches this method and path');
         if (!('route' in found)) {
           throw new HttpRuntimeError('method_not_allowed', `this route only accepts ${found.allow}`, {
@@ -145,7 +175,7 @@ export function createDispatcher({
           });
         }
         if (!found.route.doc.query) assertNoQuery(request.url);
-        const result = await found.route.handle({
+        const result = found.route.handle({
           runtime,
           workerCache,
           params: found.params,
@@ -157,13 +187,14 @@ export function createDispatcher({
           metrics,
           streamKeepAliveMs,
         });
-        const reply = toReply(result, request, requestId);
-        done(reply.status);
-        return reply;
+        // A synchronous answer (a cached read) is replied synchronously: no promise for it.
+        if (!(result instanceof Promise)) return answer(pending, result);
+        return result.then(
+          (settled) => answer(pending, settled),
+          (error: unknown) => fail(pending, error),
+        );
       } catch (error) {
-        const outcome = failure(error, request, requestId);
-        done(outcome.status, outcome.code);
-        return outcome.reply;
+        return fail(pending, error);
       }
     },
     close: () => metrics.close(),

@@ -42,6 +42,15 @@ function send(reply: Reply, outgoing: ServerResponse): void {
   } else outgoing.end(reply.body);
 }
 
+// Only a fault in Node itself gets to the catch (every reply header is ours and valid): drop the connection.
+function sendOrDrop(reply: Reply, outgoing: ServerResponse): void {
+  try {
+    send(reply, outgoing);
+  } catch {
+    outgoing.destroy();
+  }
+}
+
 /**
  * The `node:http` transport over a dispatcher: every request goes straight from Node's request
  * and response objects through the same dispatcher (matcher, gate, handler, error mapping) that
@@ -61,15 +70,12 @@ export function createNodeListener(
       header: nodeHeaderReader(incoming),
       body: hasBody(incoming) ? nodeBody(incoming) : null,
     };
-    // Only a fault in Node itself gets to a catch (every reply header is ours and valid): drop the connection.
-    // One `then` with both handlers: a promise fewer per request than `.then().catch()`.
-    const drop = (): void => void outgoing.destroy();
-    void dispatcher.handle(request).then((reply) => {
-      try {
-        send(reply, outgoing);
-      } catch {
-        drop();
-      }
-    }, drop);
+    const reply = dispatcher.handle(request);
+    if (reply instanceof Promise) {
+      void reply.then(
+        (settled) => sendOrDrop(settled, outgoing),
+        () => void outgoing.destroy(),
+      );
+    } else sendOrDrop(reply, outgoing);
   };
 }

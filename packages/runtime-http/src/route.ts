@@ -72,5 +72,6 @@ export interface RouteDef {
   /** The scope a token needs; null for routes that need no token (`/healthz`, `/readyz`). */
   scope: Scope | null;
   doc: RouteDoc;
-  handle(context: RouteContext): Promise<RouteResult>;
+  /** Answers the request; synchronously when it can (a cached read), so that answer takes no promise. */
+  handle(context: RouteContext): RouteResult | Promise<RouteResult>;
 }

@@ -231,6 +231,8 @@ describe('serveRuntime', () => {
     await server.close();
     const response = await waiting;
     expect(response.status).toBe(200);
+    // Its keep-alive connection ends with it, so close() does not wait for that socket to idle out.
+    expect(response.headers.get('connection')).toBe('close');
     expect((await bodyOf(response)).events.items).toEqual([]);
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
   });

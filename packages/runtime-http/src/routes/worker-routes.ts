@@ -17,7 +17,7 @@ import {
 } from '../envelopes.js';
 import { readJsonBody } from '../json-body.js';
 import { createQueryParser } from '../query.js';
-import type { RouteContext, RouteDef } from '../route.js';
+import type { RouteContext, RouteDef, RouteResult } from '../route.js';
 import { WorkerParamsSchema } from './params.js';
 import { streamInput, wantsInputStream } from './stream-routes.js';
 
@@ -98,20 +98,23 @@ export const getWorkerRoute: RouteDef = {
     success: { status: 200, description: 'The Worker in detail', schema: WorkerEnvelopeSchema },
     errors: ['invalid_id', 'worker_not_found'],
   },
-  async handle(context) {
+  handle(context) {
     const id = workerId(context);
-    const revision = await context.runtime.workerRevision(id);
-    let json = context.workerCache.get(id, revision);
-    if (json === undefined) {
-      // Cached only when no event landed while reading, so the JSON is exactly this revision.
-      const worker = await context.runtime.getWorker(id);
-      if ((await context.runtime.workerRevision(id)) !== revision) return { status: 200, body: { worker } };
-      json = Buffer.from(JSON.stringify({ worker }));
-      context.workerCache.set(id, revision, json);
-    }
-    return { status: 200, json };
+    const revision = context.runtime.workerRevisionSync(id);
+    const json = context.workerCache.get(id, revision);
+    // A polling backend mostly reads an unchanged Worker: that answer is synchronous, no promise.
+    return json !== undefined ? { status: 200, json } : readDetail(context, id, revision);
   },
 };
+
+/** Reads the Worker's detail and caches its JSON, only when no event landed while reading (so it is exactly `revision`). */
+async function readDetail(context: RouteContext, id: string, revision: number): Promise<RouteResult> {
+  const worker = await context.runtime.getWorker(id);
+  if (context.runtime.workerRevisionSync(id) !== revision) return { status: 200, body: { worker } };
+  const json = Buffer.from(JSON.stringify({ worker }));
+  context.workerCache.set(id, revision, json);
+  return { status: 200, json };
+}
 
 /** `POST /v1/workers/{worker_id}/input`: sends input (202; 200 when replayed by idempotency key). */
 export const sendInputRoute: RouteDef = {
