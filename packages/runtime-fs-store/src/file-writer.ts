@@ -112,7 +112,14 @@ export class FileWriter {
       files = [];
       this.#pending.set(owner, files);
     }
-    let pending = files.find((file) => file.bit === bit);
+    let pending: PendingAppend | undefined;
+    // A loop, not `find`: this runs for every log line and index entry.
+    for (const file of files) {
+      if (file.bit === bit) {
+        pending = file;
+        break;
+      }
+    }
     if (!pending) {
       const buffer = Buffer.allocUnsafe(Math.max(FIRST_BUFFER_BYTES, bytes));
       pending = { path: locate(owner, bit), position, buffer, length: 0, owner, bit };

@@ -15,12 +15,16 @@ export function indexEntry(value: number): string {
 
 /** Writes the index line for `value` (as {@link indexEntry} spells it) into `buffer` at `offset`, without making a string. */
 export function writeIndexEntry(buffer: Uint8Array, offset: number, value: number): void {
-  let rest = value;
   buffer[offset + INDEX_WIDTH - 1] = 0x0a;
-  for (let i = offset + INDEX_WIDTH - 2; i >= offset; i--) {
-    buffer[i] = 0x30 + (rest % 10);
-    rest = Math.floor(rest / 10);
+  let i = offset + INDEX_WIDTH - 2;
+  // Small values (the common case) fit an int32, where `| 0` divides without a float round trip.
+  for (let rest = value; i >= offset; i--) {
+    const digit = rest % 10;
+    buffer[i] = 0x30 + digit;
+    rest = rest < 0x7fffffff ? (rest / 10) | 0 : (rest - digit) / 10;
+    if (rest === 0) break;
   }
+  for (i--; i >= offset; i--) buffer[i] = 0x30;
 }
 
 /** Index entries `[from, from + count)` of an open index file. */
