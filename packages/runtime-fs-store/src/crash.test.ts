@@ -91,7 +91,10 @@ describe('crash safety of deletes', () => {
     for (let round = 0; round < DELETE_ROUNDS; round++) {
       const checkpointBytes = round % 2 === 0 ? 2048 : 1 << 20;
       const running = await startReadyChild(deleteChild, [deletesDir, String(round), String(checkpointBytes)]);
-      await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(Math.random() * 300)));
+      // The kill lands at a random point after the first worker is complete, so a slow (loaded)
+      // machine still kills during deletes rather than mostly before the first one.
+      await running.printed('"complete"', 10_000);
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 300)));
       const lines = (await running.crash()).split('\n').slice(1, -1);
       const printed = lines.map((line) => JSON.parse(line) as { complete?: string; deleted?: string });
       const complete = printed.flatMap((p) => (p.complete ? [p.complete] : []));

@@ -5,6 +5,8 @@ import { once } from 'node:events';
 export interface ReadyChild {
   /** Kills the child with SIGKILL (a crash at this instant) and resolves with all it printed. */
   crash(): Promise<string>;
+  /** Resolves once the child printed `text` (or after `timeout_ms`, whichever comes first). */
+  printed(text: string, timeout_ms: number): Promise<void>;
 }
 
 /**
@@ -31,6 +33,12 @@ export async function startReadyChild(script: string, args: readonly string[]): 
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   return {
+    async printed(text: string, timeout_ms: number): Promise<void> {
+      const until = Date.now() + timeout_ms;
+      while (!out.includes(text) && proc.exitCode === null && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
     async crash(): Promise<string> {
       proc.kill('SIGKILL');
       await exited;
