@@ -27,3 +27,14 @@ export function runFailoverDrill(
 export function runPausedOwnerDrill(
   options: DrillOptions,
 ): Promise<{ unchanged: boolean; exit_code: number | null; run_status: string; owner_log: string }>;
+
+/**
+ * Lists worker `w`'s runs at `url` and checks them against `acked` (idempotency key → run id): the
+ * acks recorded before the listing was asked for must each be there once; throws when not.
+ */
+export function checkRuns(
+  url: string,
+  acked: Map<string, string>,
+  executionsPath: string,
+  options: { final: boolean },
+): Promise<{ interrupted: number; completed: number }>;
