@@ -14,11 +14,10 @@ export interface CommitStages<T, W> {
   overlaps(written: W): boolean;
   /**
    * For a store whose `write` returns once the group is written and whose `publish` waits for its
-   * sync: split a group of several batches in two when nothing else is being written or published.
-   * The first half's sync then runs while the second half is written, and its batches' next
-   * commits are prepared while the second half syncs; without a split every batch of a busy store
-   * lands in one group per sync and the store idles during each sync (batches prepared in the same
-   * burst of microtasks all arrive before a group is taken).
+   * sync: take a group only as large as evens it with the batches still in flight (half of what
+   * waits when nothing is), so one group syncs while the next is prepared. Without it every batch
+   * of a busy store lands in one group per sync and the store idles during each sync (batches
+   * prepared in the same burst of microtasks all arrive before a group is taken).
    */
   readonly splits?: boolean;
 }

@@ -54,24 +54,11 @@ export class FileWriter {
   }
 
   /**
-   * Queues `text` (`bytes` long in UTF-8) to be written at `position` of the file `locate(owner,
-   * bit)` names (positions of one file must be contiguous); once written, `bit` is set on
-   * `owner.dirty` (and `DIR_CHANGED` if the file had to be created). `locate` is asked once per file
-   * and flush; pass the same function every time (a bound method, not a new closure).
+   * Queues the line `source[start, end)` plus a newline to be written at `position` of the file
+   * `locate(owner, bit)` names (positions of one file must be contiguous); once written, `bit` is
+   * set on `owner.dirty` (and `DIR_CHANGED` if the file had to be created). `locate` is asked once
+   * per file and flush; pass the same function every time (a bound method, not a new closure).
    */
-  append(
-    owner: DirtyMask,
-    bit: number,
-    position: number,
-    text: string,
-    bytes: number,
-    locate: (owner: DirtyMask, bit: number) => string,
-  ): void {
-    const pending = this.#room(owner, bit, position, bytes, locate);
-    pending.length += pending.buffer.write(text, pending.length, 'utf8');
-  }
-
-  /** Like {@link append}, for the line `source[start, end)` plus a newline (copied, not encoded again). */
   appendLine(
     owner: DirtyMask,
     bit: number,
@@ -86,7 +73,7 @@ export class FileWriter {
     pending.buffer[pending.length++] = NEWLINE;
   }
 
-  /** Like {@link append}, for one index entry holding `value` (see `offset-index.ts`). */
+  /** Like {@link appendLine}, for one index entry holding `value` (see `offset-index.ts`). */
   appendIndexEntry(
     owner: DirtyMask,
     bit: number,

@@ -160,18 +160,19 @@ export class Journal {
     const starts: number[] = [];
     const pieces: string[] = [];
     let offset = 0;
+    const add = (piece: string): void => {
+      pieces.push(piece);
+      offset += piece.length;
+    };
     for (const { batch, parts } of batches) {
-      const head = `{"batch":${batch},"records":[`;
-      starts.push(offset + head.length - 1);
-      pieces.push(head);
-      offset += head.length + 3;
+      add(`{"batch":${batch},"records":`);
+      starts.push(offset);
+      add('[');
       for (let i = 0; i < parts.length; i++) {
-        const part = parts[i] as string;
-        if (i > 0) pieces.push(',');
-        pieces.push(part);
-        offset += part.length + (i > 0 ? 1 : 0);
+        if (i > 0) add(',');
+        add(parts[i] as string);
       }
-      pieces.push(']}\n');
+      add(']}\n');
     }
     const text = pieces.join('');
     const buffer = Buffer.from(text, 'utf8');

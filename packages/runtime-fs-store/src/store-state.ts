@@ -16,6 +16,8 @@ export interface LogSize {
 /** `StoreState.dirty` bits (besides `DIR_CHANGED`, the runtime directory): written since the checkpoint. */
 export const RUNTIME_BITS = { events: 2, eventsIndex: 4, workersDir: 8 } as const;
 
+const NO_BYTES = Buffer.alloc(0);
+
 const TRANSCRIPT_BITS = { data: LOG_BITS.transcript, index: LOG_BITS.transcriptIndex };
 const EVENT_BITS = { data: RUNTIME_BITS.events, index: RUNTIME_BITS.eventsIndex };
 
@@ -52,18 +54,13 @@ export class StoreState implements DirtyMask {
   #unpublished = new Set<WorkerUnit>();
   #nextOrdinal = 0;
   /**
-   * The log line of the record being applied: `text` (with its newline), or when null the bytes
-   * `source[start, start + bytes - 1)` of the journal's append plus a newline. One object reused.
+   * The log line of the record being applied, without its newline: `source[start, end)`, the bytes
+   * of the journal's append or of the record's value encoded on its own. One object reused.
    */
-  readonly #line: { text: string | null; source: Buffer | null; start: number; bytes: number } = {
-    text: null,
-    source: null,
-    start: 0,
-    bytes: 0,
-  };
+  readonly #line: { source: Buffer; start: number; end: number } = { source: NO_BYTES, start: 0, end: 0 };
   readonly #layout: RuntimeLayout;
   readonly #writer: FileWriter;
-  /** The file an append of `owner` (this state or a worker unit) with `bit` goes to (see `FileWriter.append`). */
+  /** The file an append of `owner` (this state or a worker unit) with `bit` goes to (see `FileWriter.appendLine`). */
   readonly #locate = (owner: DirtyMask, bit: number): string => {
     if (owner === this) {
       const files = eventFiles(this.#layout, this.events_base);
@@ -119,18 +116,17 @@ export class StoreState implements DirtyMask {
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as StoreRecord;
       if (encoded && values) {
-        line.text = null;
-        line.start = encoded.base + (encoded.offsets[i] as number);
-        line.bytes = (values[i] as string).length + 1;
         line.source = encoded.bytes;
+        line.start = encoded.base + (encoded.offsets[i] as number);
+        line.end = line.start + (values[i] as string).length;
       } else {
-        line.text = `${values?.[i] ?? valueJson(record)}\n`;
-        line.bytes = Buffer.byteLength(line.text, 'utf8');
+        line.source = Buffer.from(values?.[i] ?? valueJson(record), 'utf8');
+        line.start = 0;
+        line.end = line.source.length;
       }
       this.#applyRecord(record, batch, runtimeLevel);
     }
-    line.source = null;
-    line.text = null;
+    line.source = NO_BYTES;
     for (const unit of this.#touched) {
       unit.batch = Math.max(unit.batch, batch);
       this.#unpublished.add(unit);
@@ -161,18 +157,15 @@ export class StoreState implements DirtyMask {
     return unit;
   }
 
-  /** Queues the line of the record being applied, `line.bytes` long, at `position` of a log file. */
+  /** Queues the line of the record being applied at `position` of a log file. */
   #queueLine(owner: DirtyMask, bit: number, position: number): void {
-    const line = this.#line;
-    if (line.text !== null) this.#writer.append(owner, bit, position, line.text, line.bytes, this.#locate);
-    else if (line.source) {
-      const end = line.start + line.bytes - 1;
-      this.#writer.appendLine(owner, bit, position, line.source, line.start, end, this.#locate);
-    }
+    const { source, start, end } = this.#line;
+    this.#writer.appendLine(owner, bit, position, source, start, end, this.#locate);
   }
 
   #applyRecord(record: StoreRecord, batch: number, runtimeLevel: boolean): void {
-    const { bytes } = this.#line;
+    // The line's bytes with its newline.
+    const bytes = this.#line.end - this.#line.start + 1;
     switch (record.type) {
       case 'runtime':
         if (!runtimeLevel) return;
@@ -280,7 +273,7 @@ export class StoreState implements DirtyMask {
     key: number,
   ): number {
     if (key <= count) return 0;
-    const added = this.#line.bytes;
+    const added = this.#line.end - this.#line.start + 1;
     this.#queueLine(owner, bits.data, bytes);
     for (let position = count; position < key; position++) {
       const end = position === key - 1 ? bytes + added : bytes;
