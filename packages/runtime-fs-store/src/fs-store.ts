@@ -389,7 +389,7 @@ export class FsStore implements RuntimeStore {
  */
 export function createFsStore({
   data_dir,
-  checkpoint_bytes = 8 * 1024 * 1024,
+  checkpoint_bytes = 64 * 1024 * 1024,
   max_open_files = 1024,
   on_diagnostic = () => undefined,
   fs = nodeFs,
