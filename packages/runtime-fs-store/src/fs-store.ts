@@ -25,7 +25,7 @@ import { FileWriter } from './file-writer.js';
 import { type FsLike, nodeFs } from './fs-like.js';
 import type { FsStoreOptions } from './fs-store-options.js';
 import { GroupCommit } from './group-commit.js';
-import { reserveEventIds } from './id-reservation.js';
+import { EventIdReservation } from './id-reservation.js';
 import { IndexedReads } from './indexed-reads.js';
 import type { JournalAppend } from './journal.js';
 import { RUNTIME_FILES, RuntimeLayout } from './layout.js';
@@ -117,6 +117,7 @@ export class FsStore implements RuntimeStore {
           splits: true,
         }),
         creating: new Set(),
+        ids: new EventIdReservation(this.#fs, layout, state),
         retained: request.retained_events,
         nextBatch: state.lastBatch + 1,
         journalEnd: journal.size,
@@ -183,7 +184,7 @@ export class FsStore implements RuntimeStore {
     open.nextBatch += batches.length;
     let appended: JournalAppend;
     try {
-      open.state.reserved_events = await reserveEventIds(this.#fs, open.layout, open.state.reserved_events, newest);
+      await open.ids.reserve(newest);
       appended = await open.journal.append(batches);
     } catch (error) {
       throw this.#fail(error, 'write its journal');
@@ -346,7 +347,7 @@ export class FsStore implements RuntimeStore {
     const open = this.#open;
     if (!open) return;
     await open.group.idle();
-    await open.checkpoints.idle();
+    await Promise.all([open.ids.idle(), open.checkpoints.idle()]);
     if (!this.#failure) await writeCheckpoint(this.#fs, open, open.journalEnd).catch(() => undefined);
     await open.materializer.idle();
     await open.journal.close();

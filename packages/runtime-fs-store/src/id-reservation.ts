@@ -6,9 +6,10 @@ import { RUNTIME_FILES, type RuntimeLayout } from './layout.js';
 
 /**
  * How many event ids one reservation covers. A larger block rewrites the file less often and
- * leaves a longer gap of ids after a lost journal.
+ * leaves a longer gap of ids after a lost journal. At ~5 events per input cycle and tens of
+ * thousands of cycles a second, a block lasts about a second.
  */
-export const RESERVED_EVENT_IDS = 4096;
+export const RESERVED_EVENT_IDS = 65_536;
 
 const ReservationFileSchema = v.object({ format: v.literal(FORMAT), events: v.pipe(v.number(), v.safeInteger()) });
 
@@ -31,17 +32,53 @@ export async function readReservation(fs: FsLike, layout: RuntimeLayout): Promis
 }
 
 /**
- * Makes sure event ids up to `newest` (a group's highest) are reserved durably before the group is
- * journaled; returns the reservation (raised by a block, with one atomic file write, when passed).
+ * The event ids reserved so far, raised a block at a time: `reserve(newest)` resolves once ids up
+ * to `newest` (a group's highest) are durably reserved, before the group is journaled. Once half a
+ * block is used the next block is reserved in the background, so a commit waits for the file only
+ * when it outruns that write (a failed background write is retried by the commit that needs it,
+ * which then fails the store).
  */
-export async function reserveEventIds(
-  fs: FsLike,
-  layout: RuntimeLayout,
-  reserved: number,
-  newest: number,
-): Promise<number> {
-  if (newest <= reserved) return reserved;
-  const events = newest + RESERVED_EVENT_IDS;
-  await writeAtomic(fs, layout.file(RUNTIME_FILES.reservedIds), JSON.stringify({ format: FORMAT, events }));
-  return events;
+export class EventIdReservation {
+  readonly #fs: FsLike;
+  readonly #layout: RuntimeLayout;
+  /** Holds the durable reservation (`reserved_events`: 0 when none, the file's value after open). */
+  readonly #state: { reserved_events: number };
+  #raising: Promise<void> | null = null;
+
+  constructor(fs: FsLike, layout: RuntimeLayout, state: { reserved_events: number }) {
+    this.#fs = fs;
+    this.#layout = layout;
+    this.#state = state;
+  }
+
+  async reserve(newest: number): Promise<void> {
+    while (newest > this.#state.reserved_events) {
+      const raising = this.#raising;
+      if (raising === null) await this.#raise(newest);
+      else await raising.catch(() => undefined);
+    }
+    if (this.#raising === null && newest > this.#state.reserved_events - RESERVED_EVENT_IDS / 2) {
+      this.#raise(this.#state.reserved_events).catch(() => undefined);
+    }
+  }
+
+  /** Resolves once no reservation is being written (whatever its outcome). */
+  async idle(): Promise<void> {
+    await this.#raising?.catch(() => undefined);
+  }
+
+  /** Writes a reservation of a block past `from`; one at a time. */
+  #raise(from: number): Promise<void> {
+    const events = from + RESERVED_EVENT_IDS;
+    const text = JSON.stringify({ format: FORMAT, events });
+    const raising = writeAtomic(this.#fs, this.#layout.file(RUNTIME_FILES.reservedIds), text)
+      .then(() => {
+        this.#state.reserved_events = Math.max(this.#state.reserved_events, events);
+      })
+      .finally(() => {
+        this.#raising = null;
+      });
+    this.#raising = raising;
+    return raising;
+  }
 }

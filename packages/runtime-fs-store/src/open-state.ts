@@ -2,6 +2,7 @@ import type { Diagnostic, StoreSnapshot } from '@worker-runtime/core';
 import type { Checkpointer } from './checkpointer.js';
 import type { FileWriter } from './file-writer.js';
 import type { GroupCommit } from './group-commit.js';
+import type { EventIdReservation } from './id-reservation.js';
 import type { IndexedReads } from './indexed-reads.js';
 import type { Journal, JournalBatch } from './journal.js';
 import type { RuntimeLayout } from './layout.js';
@@ -22,6 +23,8 @@ export interface OpenState {
    * workers are in `state.workers`, so this never holds more than the commits in flight.
    */
   creating: Set<string>;
+  /** Event ids reserved ahead in `reserved-ids.json`. */
+  ids: EventIdReservation;
   nextBatch: number;
   /** The journal offset after the last applied group: what a checkpoint folds in. */
   journalEnd: number;
