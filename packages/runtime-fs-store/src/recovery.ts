@@ -13,6 +13,7 @@ import { CheckpointFileSchema, FORMAT, RuntimeFileSchema, WorkerFileSchema } fro
 import { DIR_CHANGED, type FileWriter } from './file-writer.js';
 import type { FsLike } from './fs-like.js';
 import { readReservation } from './id-reservation.js';
+import { finishIdempotencySwaps } from './idempotency-rewrite.js';
 import { Journal, type JournalBatch } from './journal.js';
 import { RUNTIME_FILES, type RuntimeLayout, runtimesDir, WORKER_FILES } from './layout.js';
 import { checkEventLog, checkWorkerLogs, padEventLog } from './log-checks.js';
@@ -140,13 +141,20 @@ export async function recoverRuntime(
     workerDirs.map((id) => readJson(fs, layout.workerFile(id, WORKER_FILES.worker), WorkerFileSchema)),
   );
   const loaded: WorkerUnit[] = [];
+  const swapped: WorkerUnit[] = [];
   const damaged: { id: string; corrupt: boolean }[] = [];
   workerDirs.forEach((id, i) => {
     const file = files[i] ?? null;
     if (file === null) damaged.push({ id, corrupt: false });
     else if (file === 'corrupt' || file.worker.worker_id !== id) damaged.push({ id, corrupt: true });
-    else loaded.push(new WorkerUnit(file));
+    else {
+      const unit = new WorkerUnit(file);
+      loaded.push(unit);
+      if (file.idempotency_swap) swapped.push(unit);
+    }
   });
+  // An idempotency log rewrite that a crash interrupted after its snapshot: finish it first.
+  await finishIdempotencySwaps(fs, layout, swapped);
 
   // Snapshots are derived: what the logs and the other snapshots prove wins over a lost checkpoint.
   const usable = checkpoint !== null && checkpoint !== 'corrupt' ? checkpoint : null;
@@ -173,6 +181,7 @@ export async function recoverRuntime(
     diagnostics: usable?.diagnostics ?? [],
     maxDiagnostics: request.max_diagnostics,
     deleted,
+    idempotency_before: usable?.idempotency_before ?? null,
   });
   // The lock (and any rewritten runtime.json) changed the runtime directory.
   state.dirty |= DIR_CHANGED;

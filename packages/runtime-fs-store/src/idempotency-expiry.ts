@@ -1,0 +1,72 @@
+import type { IdempotencyRecord } from '@worker-runtime/core';
+import type { FsLike } from './fs-like.js';
+import { type RewriteContext, rewriteIdempotencyLog } from './idempotency-rewrite.js';
+import type { StoreState } from './store-state.js';
+import type { WorkerUnit } from './worker-unit.js';
+
+// `expireIdempotency(before)` (retention.idempotency_ttl_ms). Expired records vanish from lookups at
+// once: the store keeps the latest cutoff (`StoreState.idempotency_before`, persisted in
+// `checkpoint.json`) and a record made before it reads as absent. Their bytes and key-index
+// entries are reclaimed by rewriting the worker's log (`idempotency-rewrite.ts`), but only when that
+// pays: each worker keeps one time (`WorkerUnit.idempotency_due`), and a sweep rewrites only the
+// workers whose time the cutoff passed. So a sweep costs a scan of memory (O(workers), no file
+// read) and touches only the logs that have something to drop, and a steadily used worker's log is
+// rewritten about once per half its retention, not at every sweep.
+
+/** Rewrites done after one group at most, so one sweep never holds the commits up for long. */
+const MAX_REWRITES_PER_GROUP = 16;
+
+/** Whether `unit`'s idempotency log is due for a rewrite at cutoff `before`. */
+function due(unit: WorkerUnit, before: string): boolean {
+  // A damaged log keeps its records: a key it lost is refused by its events, an expired one found
+  // here reads as absent, which dropping it would turn into a refusal.
+  return (
+    unit.idempotency_due !== null &&
+    unit.idempotency_due < before &&
+    unit.idempotency_bytes > 0 &&
+    !unit.idempotency_damaged
+  );
+}
+
+/**
+ * Records the cutoff (lookups skip older records from now on) and, when some worker's log is due
+ * for a rewrite, makes the next group exclusive and commits an empty batch so one comes: the rewrite
+ * runs after that group's checkpoint ({@link expireRequested}). Resolves once that group is
+ * published.
+ */
+export function requestExpiry(state: StoreState, before: string, commit: () => Promise<void>): Promise<void> {
+  if (state.idempotency_before === null || before > state.idempotency_before) state.idempotency_before = before;
+  const cutoff = state.idempotency_before;
+  for (const unit of state.workers.values()) {
+    if (!due(unit, cutoff)) continue;
+    state.expiry_requested = true;
+    return commit();
+  }
+  return Promise.resolve();
+}
+
+/** `record`, or null when it was made before the expiry cutoff. */
+export function unexpired(record: IdempotencyRecord | null, before: string | null): IdempotencyRecord | null {
+  return record?.created_at !== undefined && before !== null && record.created_at < before ? null : record;
+}
+
+/**
+ * Rewrites the logs of the workers due (at most {@link MAX_REWRITES_PER_GROUP}; if more are, the
+ * next group goes on with them). Runs in an exclusive group's publish, after its checkpoint.
+ */
+export async function expireRequested(fs: FsLike, ctx: RewriteContext): Promise<void> {
+  const { state } = ctx;
+  const before = state.idempotency_before;
+  if (!state.expiry_requested || before === null) return;
+  state.expiry_requested = false;
+  let rewrites = 0;
+  for (const unit of [...state.workers.values()]) {
+    if (!due(unit, before)) continue;
+    if (rewrites === MAX_REWRITES_PER_GROUP) {
+      state.expiry_requested = true;
+      return;
+    }
+    rewrites++;
+    await rewriteIdempotencyLog(fs, ctx, unit, before);
+  }
+}
