@@ -331,7 +331,7 @@ export class FsStore implements RuntimeStore {
   }
 
   /** Drops idempotency records made before `before`: at once for lookups, on disk in amortized rewrites. */
-  expireIdempotency(before: string): Promise<void> {
+  async expireIdempotency(before: string): Promise<void> {
     return requestExpiry(this.#readable().state, before, () => this.commit([]));
   }
 
