@@ -57,8 +57,9 @@ export function unexpired(record: IdempotencyRecord | null, before: string | nul
 export async function expireRequested(fs: FsLike, ctx: RewriteContext): Promise<void> {
   const { state } = ctx;
   const before = state.idempotency_before;
-  if (!state.expiry_requested || before === null) return;
+  if (!state.expiry_requested) return;
   state.expiry_requested = false;
+  if (before === null) return;
   let rewrites = 0;
   for (const unit of [...state.workers.values()]) {
     if (!due(unit, before)) continue;

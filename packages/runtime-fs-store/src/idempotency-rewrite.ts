@@ -73,6 +73,8 @@ export async function rewriteIdempotencyLog(
   before: string,
 ): Promise<boolean> {
   const { layout, state } = ctx;
+  // Every applied record must be in the file, or the rewrite would leave it out.
+  if (unit.readable_idempotency_bytes !== unit.idempotency_bytes) return false;
   const id = unit.worker_id;
   const path = layout.workerFile(id, WORKER_FILES.idempotency);
   const kept: string[] = [];

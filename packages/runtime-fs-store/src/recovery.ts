@@ -21,6 +21,7 @@ import { fileSize } from './log-repair.js';
 import { INDEX_WIDTH, readIndex } from './offset-index.js';
 import { type FsStoreDiagnosticCode, storeDiagnostic } from './store-diagnostics.js';
 import { type LogSize, StoreState } from './store-state.js';
+import { readTombstoneLog, restoreTombstoneLog } from './tombstone-log.js';
 import { eventsOf, rebuildWorker } from './worker-rebuild.js';
 import { removeWorkerDirs } from './worker-removal.js';
 import { WorkerUnit } from './worker-unit.js';
@@ -112,6 +113,16 @@ export async function recoverRuntime(
   // Batches the journal lost may hold acknowledged events not yet in the event log: skip their ids.
   const journalLost = journalMissing || scan.corrupt_lines > 0 || scan.tail_damaged;
   const deleted = tombstones(checkpoint !== 'corrupt' ? checkpoint : null, scan.batches);
+  const tombstoneLog = await readTombstoneLog(fs, layout);
+  for (const id of tombstoneLog.ids) deleted.add(id);
+  // Every tombstone in both copies, so losing `checkpoint.json` (or this file) keeps every id reserved.
+  await restoreTombstoneLog(fs, layout, tombstoneLog, deleted);
+  if (!tombstoneLog.clean) {
+    note(
+      'store_torn_tail_repaired',
+      'the list of deleted workers had an incomplete or unreadable record; it was rewritten from the other copies',
+    );
+  }
   const workerDirs: string[] = [];
   const unfinishedDeletes: string[] = [];
   for (const entry of await fs.readdir(layout.workersDir)) {
