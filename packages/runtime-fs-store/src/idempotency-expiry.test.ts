@@ -134,6 +134,32 @@ describe('expireIdempotency', () => {
     await store.close();
   });
 
+  test('lookups made while a log is replaced wait for it and find every live key', async () => {
+    const first = await seeded(['w'], 300);
+    await first.close();
+    let lookups: Promise<IdempotencyRecord | null>[] = [];
+    // Right after the rename puts the new log in place, before the store has taken it in.
+    const fs: FsLike = {
+      ...nodeFs,
+      async rename(from, to) {
+        await nodeFs.rename(from, to);
+        if (!from.endsWith('.new')) return;
+        lookups = Array.from({ length: 150 }, (_, i) => store.getIdempotency('w', `k${150 + i}`));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      },
+    };
+    // A new instance: no cached record, so the lookups read the log.
+    const store = await openStore(fs);
+    expect(await store.getIdempotency('w', 'k299')).toEqual(record('w', 299));
+    await store.expireIdempotency?.(at(150));
+    expect(lookups).toHaveLength(150);
+    const found = await Promise.all(lookups);
+    expect(found).toEqual(Array.from({ length: 150 }, (_, i) => record('w', 150 + i)));
+    expect(await keysOnDisk('w')).toEqual(range(150, 300));
+    await expectKeys(store, 'w', [150, 299], [0, 149]);
+    await store.close();
+  });
+
   test('records without created_at are kept, as by the other stores', async () => {
     const store = await seeded(['w'], 3);
     const { created_at: _, ...untimed } = record('w', 3);

@@ -114,16 +114,17 @@ export async function rewriteIdempotencyLog(
     layout.workerFile(id, WORKER_FILES.worker),
     JSON.stringify({ ...file, idempotency_swap: true }, null, 2),
   );
-  // Appends must go to the new file, not through a descriptor of the old one.
-  await ctx.writer.forgetFiles([path]);
-  await fs.rename(next, path);
-  unit.idempotency_bytes = unit.readable_idempotency_bytes = text.length;
-  unit.idempotency_due = due;
-  // The next snapshot claims the same and drops the swap flag.
-  unit.dirty |= SNAPSHOT_DUE;
   const index = new KeyOffsets();
   for (const { key, offset } of keys) index.add(key, offset);
-  ctx.tables.rewritten(unit, index);
+  await ctx.tables.replacing(unit, index, async () => {
+    // Appends must go to the new file, not through a descriptor of the old one.
+    await ctx.writer.forgetFiles([path]);
+    await fs.rename(next, path);
+    unit.idempotency_bytes = unit.readable_idempotency_bytes = text.length;
+    unit.idempotency_due = due;
+    // The next snapshot claims the same and drops the swap flag.
+    unit.dirty |= SNAPSHOT_DUE;
+  });
   await fsyncPath(fs, dir);
   return true;
 }

@@ -49,8 +49,10 @@ export class RecordTables {
   readonly #loadedRuns = new Lru<WorkerUnit, true>(MAX_TABLE_WORKERS, (unit) => {
     unit.runs = null;
   });
-  /** Counts rewrites of idempotency logs: a lookup or key scan that spanned one starts over. */
+  /** Counts the starts and ends of idempotency log replacements: a lookup that spanned one starts over. */
   #rewrites = 0;
+  /** Set while a log is being replaced: lookups wait for it. */
+  #replacing: Promise<void> | null = null;
 
   constructor(fs: FsLike, ctx: TableContext) {
     this.#fs = fs;
@@ -92,6 +94,7 @@ export class RecordTables {
     const cached = this.#records.get(cacheKey);
     if (cached) return cached;
     for (;;) {
+      await this.#replacing;
       const rewrites = this.#rewrites;
       let found: IdempotencyRecord | null;
       try {
@@ -107,10 +110,25 @@ export class RecordTables {
     }
   }
 
-  /** After `unit`'s idempotency log was rewritten: its new key index (kept only if one was loaded). */
-  rewritten(unit: WorkerUnit, index: KeyOffsets): void {
-    unit.idempotency = unit.idempotency ? index : null;
+  /**
+   * Runs `replace` (the rename that puts `unit`'s rewritten idempotency log in place, and the
+   * update of its sizes) while lookups wait, then installs the new key index (if one was loaded);
+   * lookups in flight start over, since their offsets may be of the old file.
+   */
+  async replacing(unit: WorkerUnit, index: KeyOffsets, replace: () => Promise<void>): Promise<void> {
+    let done = (): void => undefined;
+    this.#replacing = new Promise((resolve) => {
+      done = resolve;
+    });
     this.#rewrites++;
+    try {
+      await replace();
+      unit.idempotency = unit.idempotency ? index : null;
+    } finally {
+      this.#rewrites++;
+      this.#replacing = null;
+      done();
+    }
   }
 
   async #find(unit: WorkerUnit, key: string): Promise<IdempotencyRecord | null> {
