@@ -1,6 +1,6 @@
 import type { IdempotencyRecord } from '@worker-runtime/core';
 import type { FsLike } from './fs-like.js';
-import { type RewriteContext, rewriteIdempotencyLog } from './idempotency-rewrite.js';
+import { compareTimes, type RewriteContext, rewriteIdempotencyLog } from './idempotency-rewrite.js';
 import type { StoreState } from './store-state.js';
 import type { WorkerUnit } from './worker-unit.js';
 
@@ -13,8 +13,12 @@ import type { WorkerUnit } from './worker-unit.js';
 // read) and touches only the logs that have something to drop, and a steadily used worker's log is
 // rewritten about once per half its retention, not at every sweep.
 
-/** Rewrites done after one group at most, so one sweep never holds the commits up for long. */
-const MAX_REWRITES_PER_GROUP = 16;
+/**
+ * Logs rewritten per sweep at most (the longest due first), so one sweep holds the commits up only
+ * so long; the rest are due at the next sweep. With the default sweep interval (a minute) and
+ * retention (a day), that keeps up with ~46,000 steadily used workers.
+ */
+const MAX_REWRITES_PER_SWEEP = 64;
 
 /** Whether `unit`'s idempotency log is due for a rewrite at cutoff `before`. */
 function due(unit: WorkerUnit, before: string): boolean {
@@ -51,8 +55,8 @@ export function unexpired(record: IdempotencyRecord | null, before: string | nul
 }
 
 /**
- * Rewrites the logs of the workers due (at most {@link MAX_REWRITES_PER_GROUP}; if more are, the
- * next group goes on with them). Runs in an exclusive group's publish, after its checkpoint.
+ * Rewrites the logs of the workers due, the longest due first, at most
+ * {@link MAX_REWRITES_PER_SWEEP}. Runs in an exclusive group's publish, after its checkpoint.
  */
 export async function expireRequested(fs: FsLike, ctx: RewriteContext): Promise<void> {
   const { state } = ctx;
@@ -60,14 +64,8 @@ export async function expireRequested(fs: FsLike, ctx: RewriteContext): Promise<
   if (!state.expiry_requested) return;
   state.expiry_requested = false;
   if (before === null) return;
-  let rewrites = 0;
-  for (const unit of [...state.workers.values()]) {
-    if (!due(unit, before)) continue;
-    if (rewrites === MAX_REWRITES_PER_GROUP) {
-      state.expiry_requested = true;
-      return;
-    }
-    rewrites++;
-    await rewriteIdempotencyLog(fs, ctx, unit, before);
-  }
+  const units = [...state.workers.values()].filter((unit) => due(unit, before));
+  // Due times are ISO-8601 strings ('' when unknown, first): they sort as times.
+  units.sort((a, b) => compareTimes(a.idempotency_due as string, b.idempotency_due as string));
+  for (const unit of units.slice(0, MAX_REWRITES_PER_SWEEP)) await rewriteIdempotencyLog(fs, ctx, unit, before);
 }

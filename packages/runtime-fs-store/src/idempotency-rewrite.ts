@@ -44,13 +44,18 @@ function recordOf(line: string): v.InferOutput<typeof IdempotencyRecordSchema> |
   }
 }
 
+/** Orders ISO-8601 times (they compare as strings, as every store compares `created_at`). */
+export function compareTimes(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /**
  * The `created_at` by which at least half of the timed records' bytes were made: once the expiry
  * cutoff passes it, a rewrite drops at least half of what it copies now, so each record is copied
  * O(1) times over its life. Null when no record has a time (those are never dropped).
  */
 export function halfwayTime(times: readonly { at: string; bytes: number }[]): string | null {
-  const sorted = [...times].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const sorted = [...times].sort((a, b) => compareTimes(a.at, b.at));
   const total = sorted.reduce((sum, time) => sum + time.bytes, 0);
   let bytes = 0;
   for (const time of sorted) {
