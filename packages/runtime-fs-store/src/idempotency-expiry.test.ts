@@ -1,6 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Diagnostic, IdempotencyRecord, RuntimeStore, StoreOpenRequest } from '@worker-runtime/core';
+import {
+  type Diagnostic,
+  type IdempotencyRecord,
+  Runtime,
+  type RuntimeStore,
+  type StoreOpenRequest,
+} from '@worker-runtime/core';
 import { workerRecord } from '@worker-runtime/core/testing';
 import { describe, expect, test } from 'vitest';
 import { type FsLike, nodeFs } from './fs-like.js';
@@ -158,6 +164,36 @@ describe('expireIdempotency', () => {
     expect(await keysOnDisk('w')).toEqual(range(150, 300));
     await expectKeys(store, 'w', [150, 299], [0, 149]);
     await store.close();
+  });
+
+  test("under the Runtime's sweep a long-lived worker's log stays bounded by its retention", async () => {
+    let now = Date.parse('2026-06-01T00:00:00.000Z');
+    const runtime = await Runtime.open({
+      runtime_id: 'rt',
+      store: createFsStore({ data_dir: temp.dir }),
+      clock: () => now,
+      // 100 inputs' worth of retention (the clock moves 100 ms per input).
+      retention: { idempotency_ttl_ms: 10_000, sweep_interval_ms: 5 },
+    });
+    await runtime.createWorker({ worker_id: 'w', intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } });
+    const INPUTS = 1_000;
+    for (let i = 0; i < INPUTS; i++) {
+      await runtime.sendInput('w', { kind: 'system', content: `c${i}`, idempotency_key: `k${i}` });
+      now += 100;
+      // Lets the sweep's timer run now and then.
+      if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const replay = await runtime.sendInput('w', {
+      kind: 'system',
+      content: `c${INPUTS - 1}`,
+      idempotency_key: `k${INPUTS - 1}`,
+    });
+    expect(replay.replayed).toBe(true);
+    await runtime.close();
+    // The live keys are the last 100; the log keeps at most about twice that.
+    const lines = (await keysOnDisk('w')).length;
+    expect(lines).toBeGreaterThanOrEqual(100);
+    expect(lines).toBeLessThan(300);
   });
 
   test('records without created_at are kept, as by the other stores', async () => {
