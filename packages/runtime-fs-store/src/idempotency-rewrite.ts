@@ -68,18 +68,18 @@ export function halfwayTime(times: readonly { at: string; bytes: number }[]): st
 /**
  * Drops the records of `unit` made before `before` from its idempotency log (see the steps above)
  * and sets when the next rewrite is due. Records without `created_at` are kept, as by every store.
- * Call with every applied record written and no group applied meanwhile. Returns whether the log
- * was rewritten (a scan that finds nothing to drop only updates the due time).
+ * Call with every applied record written and no group applied meanwhile. A scan that finds
+ * nothing to drop only updates the due time.
  */
 export async function rewriteIdempotencyLog(
   fs: FsLike,
   ctx: RewriteContext,
   unit: WorkerUnit,
   before: string,
-): Promise<boolean> {
+): Promise<void> {
   const { layout, state } = ctx;
   // Every applied record must be in the file, or the rewrite would leave it out.
-  if (unit.readable_idempotency_bytes !== unit.idempotency_bytes) return false;
+  if (unit.readable_idempotency_bytes !== unit.idempotency_bytes) return;
   const id = unit.worker_id;
   const path = layout.workerFile(id, WORKER_FILES.idempotency);
   const kept: string[] = [];
@@ -103,7 +103,7 @@ export async function rewriteIdempotencyLog(
   if (dropped === 0) {
     unit.idempotency_due = due;
     unit.dirty |= SNAPSHOT_DUE;
-    return false;
+    return;
   }
   const text = Buffer.from(kept.length > 0 ? `${kept.join('\n')}\n` : '', 'utf8');
   const dir = layout.workerDir(id);
@@ -131,7 +131,6 @@ export async function rewriteIdempotencyLog(
     unit.dirty |= SNAPSHOT_DUE;
   });
   await fsyncPath(fs, dir);
-  return true;
 }
 
 /**
