@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type Diagnostic,
@@ -241,37 +241,58 @@ function failingFs(): FsLike & { arm: (fail_at: number) => void; disarm: () => v
 }
 
 describe('a failure at any step of a rewrite loses no live record', () => {
-  test('each write, fsync, rename of the expiry in turn fails; the store is closed as it is and reopened', async () => {
-    let steps = 0;
-    for (let fail_at = 1; ; fail_at++) {
-      const fs = failingFs();
-      const store = await seeded(['a', 'b'], 6, fs);
-      fs.arm(fail_at);
-      await store.expireIdempotency?.(at(3)).catch(() => undefined);
-      fs.disarm();
-      await store.close();
-      const seen: Diagnostic[] = [];
-      const again = await openStore(nodeFs, seen);
-      // No damage is reported: the log always matches its snapshot.
-      expect(seen.filter((d) => d.severity !== 'info').map((d) => d.code)).toEqual([]);
-      for (const id of ['a', 'b']) {
-        await expectKeys(again, id, [3, 4, 5], []);
-        // An expired record is either gone or whole.
-        for (const n of [0, 1, 2])
-          expect([null, record(id, n)]).toContainEqual(await again.getIdempotency(id, `k${n}`));
+  const live = async (store: RuntimeStore, extra: number[]) => {
+    for (const id of ['a', 'b']) {
+      await expectKeys(store, id, id === 'a' ? [3, 4, 5, ...extra] : [3, 4, 5], []);
+      // An expired record is either gone or whole.
+      for (const n of [0, 1, 2]) {
+        expect([null, record(id, n)]).toContainEqual(await store.getIdempotency(id, `k${n}`));
       }
-      // Appends after the reopen land after the log's real end.
-      await again.commit([{ type: 'idempotency', record: record('a', 6) }]);
-      await again.close();
-      const third = await openStore(nodeFs, seen);
-      await expectKeys(third, 'a', [3, 4, 5, 6], []);
-      await third.close();
-      expect(seen.filter((d) => d.severity !== 'info')).toEqual([]);
-      await nodeFs.removeTree(temp.dir);
-      if (!fs.hit()) break;
-      steps++;
     }
-    // The expiry's journal append and checkpoint, then per worker: new log, snapshot, rename.
-    expect(steps).toBeGreaterThan(10);
-  }, 60_000);
+  };
+  const damage = (seen: readonly Diagnostic[]) => seen.filter((d) => d.severity !== 'info').map((d) => d.code);
+
+  for (const after of ['at once', 'going on'] as const) {
+    const then = after === 'at once' ? 'a crash' : 'more writes and a crash';
+    test(`each write, fsync, rename of the expiry in turn fails, then ${then}`, async () => {
+      let steps = 0;
+      for (let fail_at = 1; ; fail_at++) {
+        const fs = failingFs();
+        const store = await seeded(['a', 'b'], 6, fs);
+        fs.arm(fail_at);
+        await store.expireIdempotency?.(at(3)).catch(() => undefined);
+        fs.disarm();
+        const seen: Diagnostic[] = [];
+        let extra: number[] = [];
+        if (after === 'going on') {
+          // Expired keys read as absent; the store goes on unless the journal or checkpoint failed.
+          await expectKeys(store, 'a', [3, 4, 5], [0, 1, 2]);
+          const wrote = await store.commit([{ type: 'idempotency', record: record('a', 6) }]).then(
+            () => true,
+            () => false,
+          );
+          if (wrote) extra = [6];
+          await live(store, extra);
+        }
+        // Then the instance is abandoned as it is (never closed): the next one takes over its lock.
+        await rm(join(temp.dir, 'runtimes', 'rt', 'LOCK'));
+        const again = await openStore(nodeFs, seen);
+        // No damage is reported: the log always matches its snapshot.
+        expect(damage(seen)).toEqual([]);
+        await live(again, extra);
+        // Appends after the reopen land after the log's real end.
+        await again.commit([{ type: 'idempotency', record: record('a', 7) }]);
+        await again.close();
+        const third = await openStore(nodeFs, seen);
+        await live(third, [...extra, 7]);
+        await third.close();
+        expect(damage(seen)).toEqual([]);
+        await nodeFs.removeTree(temp.dir);
+        if (!fs.hit()) break;
+        steps++;
+      }
+      // The expiry's journal append and checkpoint, then per worker: new log, snapshot, rename.
+      expect(steps).toBeGreaterThan(10);
+    }, 120_000);
+  }
 });

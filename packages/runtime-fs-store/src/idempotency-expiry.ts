@@ -2,7 +2,7 @@ import type { IdempotencyRecord } from '@worker-runtime/core';
 import type { FsLike } from './fs-like.js';
 import { compareTimes, type RewriteContext, rewriteIdempotencyLog } from './idempotency-rewrite.js';
 import type { StoreState } from './store-state.js';
-import type { WorkerUnit } from './worker-unit.js';
+import { SNAPSHOT_DUE, type WorkerUnit } from './worker-unit.js';
 
 // `expireIdempotency(before)` (retention.idempotency_ttl_ms). Expired records vanish from lookups at
 // once: the store keeps the latest cutoff (`StoreState.idempotency_before`, persisted in
@@ -56,7 +56,12 @@ export function unexpired(record: IdempotencyRecord | null, before: string | nul
 
 /**
  * Rewrites the logs of the workers due, the longest due first, at most
- * {@link MAX_REWRITES_PER_SWEEP}. Runs in an exclusive group's publish, after its checkpoint.
+ * {@link MAX_REWRITES_PER_SWEEP}. Runs in an exclusive group's publish, after its checkpoint. A
+ * rewrite that fails (no room for the new log, say) is given up: the worker keeps its log in
+ * memory and on disk as it was and stays due. Its snapshot may already claim the new log with the
+ * swap flag; the next snapshot (due now) claims the old one again, and an open before it finishes
+ * the swap, after which the journal's later batches are replayed onto the new log, as after any
+ * snapshot. So the store goes on; only the failed disk steps are lost.
  */
 export async function expireRequested(fs: FsLike, ctx: RewriteContext): Promise<void> {
   const { state } = ctx;
@@ -67,5 +72,9 @@ export async function expireRequested(fs: FsLike, ctx: RewriteContext): Promise<
   const units = [...state.workers.values()].filter((unit) => due(unit, before));
   // Due times are ISO-8601 strings ('' when unknown, first): they sort as times.
   units.sort((a, b) => compareTimes(a.idempotency_due as string, b.idempotency_due as string));
-  for (const unit of units.slice(0, MAX_REWRITES_PER_SWEEP)) await rewriteIdempotencyLog(fs, ctx, unit, before);
+  for (const unit of units.slice(0, MAX_REWRITES_PER_SWEEP)) {
+    await rewriteIdempotencyLog(fs, ctx, unit, before).catch(() => {
+      unit.dirty |= SNAPSHOT_DUE;
+    });
+  }
 }
