@@ -84,6 +84,7 @@ export async function writeCheckpoint(fs: FsLike, open: CheckpointContext, journ
       events_base: state.events_base,
       diagnostics: state.diagnostics,
       deleted_workers: [...state.deleted],
+      ...(state.idempotency_before !== null ? { idempotency_before: state.idempotency_before } : {}),
     },
     null,
     2,

@@ -34,6 +34,8 @@ export const CheckpointFileSchema = v.object({
   diagnostics: v.array(DiagnosticSchema),
   /** Tombstones: ids of deleted workers (absent in files written before deletion existed). */
   deleted_workers: v.optional(v.array(v.string())),
+  /** Idempotency records made before this time were expired (`expireIdempotency`); absent before any was. */
+  idempotency_before: v.optional(v.string()),
 });
 
 const OrderedRunSchema = v.object({ ordinal: count, stored: StoredRunSchema });
@@ -57,6 +59,13 @@ export const WorkerFileSchema = v.object({
   unfinished_runs: v.array(OrderedRunSchema),
   /** Present (true) once the idempotency log lost records; see docs/fs-store.md. */
   idempotency_damaged: v.optional(v.boolean()),
+  /**
+   * When the idempotency log is worth rewriting (`idempotency-expiry.ts`): once the expiry cutoff
+   * passes this `created_at`; null when no record has one; absent (unknown) in older files.
+   */
+  idempotency_due: v.optional(v.nullable(v.string())),
+  /** Written just before `idempotency.jsonl.new` replaces the log: open finishes that rename. */
+  idempotency_swap: v.optional(v.literal(true)),
 });
 export type WorkerFile = v.InferOutput<typeof WorkerFileSchema>;
 

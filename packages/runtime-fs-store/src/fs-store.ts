@@ -19,13 +19,14 @@ export type { FsStoreOptions } from './fs-store-options.js';
 
 import { replacedWorkers, writeCheckpoint, writeWorkerSnapshots } from './checkpoint.js';
 import { Checkpointer } from './checkpointer.js';
-import { trimDue, trimEvents } from './event-trim.js';
+import { exclusiveDue, runExclusiveSteps } from './exclusive-steps.js';
 import { storeUnavailable } from './file-io.js';
 import { FileWriter } from './file-writer.js';
 import { type FsLike, nodeFs } from './fs-like.js';
 import type { FsStoreOptions } from './fs-store-options.js';
 import { GroupCommit } from './group-commit.js';
 import { EventIdReservation } from './id-reservation.js';
+import { requestExpiry, unexpired } from './idempotency-expiry.js';
 import { IndexedReads } from './indexed-reads.js';
 import type { JournalAppend } from './journal.js';
 import { RUNTIME_FILES, RuntimeLayout } from './layout.js';
@@ -189,7 +190,7 @@ export class FsStore implements RuntimeStore {
     } catch (error) {
       throw this.#fail(error, 'write its journal');
     }
-    const exclusive = deletes || trimDue(newest, open.state, open.retained);
+    const exclusive = deletes || exclusiveDue(newest, open);
     locateValues(batches, group, appended);
     const { journal_end, durable } = appended;
     return { batches, journal_end, durable, exclusive, checkpoint: open.journal.size >= this.#checkpointBytes };
@@ -240,15 +241,8 @@ export class FsStore implements RuntimeStore {
     }
     if (this.#failure) return;
     if (written.exclusive) {
-      // After a delete the journal still holds the worker's older records: this checkpoint (no
-      // group was appended meanwhile) empties it, so no file keeps the deleted worker's data. This
-      // group is already durable; a failed trim or checkpoint only stops later commits.
-      await open.checkpoints.idle();
-      await open.materializer
-        .flush()
-        .then(() => trimEvents(this.#fs, open))
-        .then(() => writeCheckpoint(this.#fs, open, open.journalEnd))
-        .catch((error: unknown) => this.#fail(error, 'write a checkpoint'));
+      // A delete, a trim, an expiry (exclusive-steps.ts). The group is durable; a failure only stops later commits.
+      await runExclusiveSteps(this.#fs, open).catch((error: unknown) => this.#fail(error, 'write a checkpoint'));
     } else if (written.checkpoint) {
       open.checkpoints.behind(open.journalEnd);
     } else if (open.materializer.pending >= MATERIALIZE_BYTES) {
@@ -334,7 +328,12 @@ export class FsStore implements RuntimeStore {
     const { state, tables } = this.#readable();
     const unit = state.workers.get(worker_id);
     if (!unit) return null;
-    return structuredClone(await tables.idempotency(unit, key));
+    return structuredClone(unexpired(await tables.idempotency(unit, key), state.idempotency_before));
+  }
+
+  /** Drops idempotency records made before `before`: at once for lookups, on disk in amortized rewrites. */
+  async expireIdempotency(before: string): Promise<void> {
+    return requestExpiry(this.#readable().state, before, () => this.commit([]));
   }
 
   /** Waits for pending commits, checkpoints (so the next open replays nothing) and releases the lock. Idempotent. */

@@ -9,6 +9,7 @@ export const RUNTIME_FILES = {
   checkpoint: 'checkpoint.json',
   journal: 'journal.jsonl',
   reservedIds: 'reserved-ids.json',
+  tombstones: 'deleted-workers.jsonl',
   events: 'events.jsonl',
   eventsIndex: 'events.idx',
   workers: 'workers',

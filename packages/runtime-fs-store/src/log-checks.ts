@@ -209,6 +209,8 @@ async function checkPlain(
   else if (log === 'history') unit.history_bytes = kept;
   else {
     unit.idempotency_bytes = unit.readable_idempotency_bytes = kept;
+    // Adopted or cut records' times are unknown: the next expiry sweep scans the log.
+    if (kept > 0) unit.idempotency_due = '';
     // Keys whose records were cut off are unknown now; a replay of one must not run again.
     if (short || longer?.torn) unit.idempotency_damaged = true;
   }

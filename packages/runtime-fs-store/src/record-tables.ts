@@ -49,6 +49,10 @@ export class RecordTables {
   readonly #loadedRuns = new Lru<WorkerUnit, true>(MAX_TABLE_WORKERS, (unit) => {
     unit.runs = null;
   });
+  /** Counts the starts and ends of idempotency log replacements: a lookup that spanned one starts over. */
+  #rewrites = 0;
+  /** Set while a log is being replaced: lookups wait for it. */
+  #replacing: Promise<void> | null = null;
 
   constructor(fs: FsLike, ctx: TableContext) {
     this.#fs = fs;
@@ -89,6 +93,45 @@ export class RecordTables {
     const cacheKey = `${unit.worker_id}\u0000${key}`;
     const cached = this.#records.get(cacheKey);
     if (cached) return cached;
+    for (;;) {
+      await this.#replacing;
+      const rewrites = this.#rewrites;
+      let found: IdempotencyRecord | null;
+      try {
+        found = await this.#find(unit, key);
+      } catch (error) {
+        if (rewrites === this.#rewrites) throw error;
+        continue;
+      }
+      // Offsets taken before a rewrite may have been read in the new file.
+      if (rewrites !== this.#rewrites) continue;
+      if (found) this.#records.set(cacheKey, found);
+      return found;
+    }
+  }
+
+  /**
+   * Runs `replace` (the rename that puts `unit`'s rewritten idempotency log in place, and the
+   * update of its sizes) while lookups wait, then installs the new key index (if one was loaded);
+   * lookups in flight start over, since their offsets may be of the old file.
+   */
+  async replacing(unit: WorkerUnit, index: KeyOffsets, replace: () => Promise<void>): Promise<void> {
+    let done = (): void => undefined;
+    this.#replacing = new Promise((resolve) => {
+      done = resolve;
+    });
+    this.#rewrites++;
+    try {
+      await replace();
+      unit.idempotency = unit.idempotency ? index : null;
+    } finally {
+      this.#rewrites++;
+      this.#replacing = null;
+      done();
+    }
+  }
+
+  async #find(unit: WorkerUnit, key: string): Promise<IdempotencyRecord | null> {
     const index = await this.#keyIndex(unit);
     const path = this.#ctx.layout.workerFile(unit.worker_id, WORKER_FILES.idempotency);
     for (const offset of index.candidates(key)) {
@@ -103,10 +146,7 @@ export class RecordTables {
         `an idempotency record of worker ${unit.worker_id}`,
         () => undefined,
       );
-      if (record?.key === key) {
-        this.#records.set(cacheKey, record);
-        return record;
-      }
+      if (record?.key === key) return record;
     }
     if (unit.idempotency_damaged && (await this.#usedInEvents(unit, key))) {
       throw new RuntimeError(
@@ -126,6 +166,7 @@ export class RecordTables {
   async #keyIndex(unit: WorkerUnit): Promise<KeyOffsets> {
     for (;;) {
       if (unit.idempotency) return unit.idempotency;
+      const rewrites = this.#rewrites;
       const index = new KeyOffsets();
       await this.#load(
         unit,
@@ -146,6 +187,8 @@ export class RecordTables {
           unit.idempotency = index;
         },
       );
+      // The log was rewritten while it was scanned: the offsets may be of the old file.
+      if (rewrites !== this.#rewrites) unit.idempotency = null;
     }
   }
 

@@ -13,6 +13,7 @@ import { CheckpointFileSchema, FORMAT, RuntimeFileSchema, WorkerFileSchema } fro
 import { DIR_CHANGED, type FileWriter } from './file-writer.js';
 import type { FsLike } from './fs-like.js';
 import { readReservation } from './id-reservation.js';
+import { finishIdempotencySwaps } from './idempotency-rewrite.js';
 import { Journal, type JournalBatch } from './journal.js';
 import { RUNTIME_FILES, type RuntimeLayout, runtimesDir, WORKER_FILES } from './layout.js';
 import { checkEventLog, checkWorkerLogs, padEventLog } from './log-checks.js';
@@ -20,6 +21,7 @@ import { fileSize } from './log-repair.js';
 import { INDEX_WIDTH, readIndex } from './offset-index.js';
 import { type FsStoreDiagnosticCode, storeDiagnostic } from './store-diagnostics.js';
 import { type LogSize, StoreState } from './store-state.js';
+import { readTombstoneLog, restoreTombstoneLog } from './tombstone-log.js';
 import { eventsOf, rebuildWorker } from './worker-rebuild.js';
 import { removeWorkerDirs } from './worker-removal.js';
 import { WorkerUnit } from './worker-unit.js';
@@ -111,6 +113,16 @@ export async function recoverRuntime(
   // Batches the journal lost may hold acknowledged events not yet in the event log: skip their ids.
   const journalLost = journalMissing || scan.corrupt_lines > 0 || scan.tail_damaged;
   const deleted = tombstones(checkpoint !== 'corrupt' ? checkpoint : null, scan.batches);
+  const tombstoneLog = await readTombstoneLog(fs, layout);
+  for (const id of tombstoneLog.ids) deleted.add(id);
+  // Every tombstone in both copies, so losing `checkpoint.json` (or this file) keeps every id reserved.
+  await restoreTombstoneLog(fs, layout, tombstoneLog, deleted);
+  if (!tombstoneLog.clean) {
+    note(
+      'store_torn_tail_repaired',
+      'the list of deleted workers had an incomplete or unreadable record; it was rewritten from the other copies',
+    );
+  }
   const workerDirs: string[] = [];
   const unfinishedDeletes: string[] = [];
   for (const entry of await fs.readdir(layout.workersDir)) {
@@ -140,13 +152,20 @@ export async function recoverRuntime(
     workerDirs.map((id) => readJson(fs, layout.workerFile(id, WORKER_FILES.worker), WorkerFileSchema)),
   );
   const loaded: WorkerUnit[] = [];
+  const swapped: WorkerUnit[] = [];
   const damaged: { id: string; corrupt: boolean }[] = [];
   workerDirs.forEach((id, i) => {
     const file = files[i] ?? null;
     if (file === null) damaged.push({ id, corrupt: false });
     else if (file === 'corrupt' || file.worker.worker_id !== id) damaged.push({ id, corrupt: true });
-    else loaded.push(new WorkerUnit(file));
+    else {
+      const unit = new WorkerUnit(file);
+      loaded.push(unit);
+      if (file.idempotency_swap) swapped.push(unit);
+    }
   });
+  // An idempotency log rewrite that a crash interrupted after its snapshot: finish it first.
+  await finishIdempotencySwaps(fs, layout, swapped);
 
   // Snapshots are derived: what the logs and the other snapshots prove wins over a lost checkpoint.
   const usable = checkpoint !== null && checkpoint !== 'corrupt' ? checkpoint : null;
@@ -173,6 +192,7 @@ export async function recoverRuntime(
     diagnostics: usable?.diagnostics ?? [],
     maxDiagnostics: request.max_diagnostics,
     deleted,
+    idempotency_before: usable?.idempotency_before ?? null,
   });
   // The lock (and any rewritten runtime.json) changed the runtime directory.
   state.dirty |= DIR_CHANGED;

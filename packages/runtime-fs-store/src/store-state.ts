@@ -44,6 +44,10 @@ export class StoreState implements DirtyMask {
   readonly workers = new Map<string, WorkerUnit>();
   /** Tombstones: ids of deleted workers (persisted in `checkpoint.json`, replayed from the journal). */
   readonly deleted: Set<string>;
+  /** Idempotency records made before this were expired: lookups skip them (persisted in `checkpoint.json`). */
+  idempotency_before: string | null;
+  /** An expiry sweep found a worker due: the next group is exclusive and rewrites (`idempotency-expiry.ts`). */
+  expiry_requested = false;
   /** Workers deleted by applied batches whose directory is still to be removed (see `worker-removal.ts`). */
   removals: string[] = [];
   /** Runtime-level files and directories written since the checkpoint (`RUNTIME_BITS`, `DIR_CHANGED`). */
@@ -80,9 +84,11 @@ export class StoreState implements DirtyMask {
       diagnostics: Diagnostic[];
       maxDiagnostics: number;
       deleted: Iterable<string>;
+      idempotency_before: string | null;
     },
   ) {
     this.deleted = new Set(init.deleted);
+    this.idempotency_before = init.idempotency_before;
     this.#layout = layout;
     this.#writer = writer;
     this.runtime = init.runtime;
@@ -199,6 +205,11 @@ export class StoreState implements DirtyMask {
         const unit = this.#unit(record.record.worker_id, batch);
         if (!unit) return;
         unit.idempotency?.add(record.record.key, unit.idempotency_bytes);
+        // The oldest time since the log was last rewritten ('' stays: unknown until a sweep scans it).
+        const made = record.record.created_at;
+        if (made !== undefined && (unit.idempotency_due === null || made < unit.idempotency_due)) {
+          unit.idempotency_due = made;
+        }
         this.#queueLine(unit, LOG_BITS.idempotency, unit.idempotency_bytes);
         unit.idempotency_bytes += bytes;
         return;

@@ -2,14 +2,16 @@ import { fsyncPath } from './file-io.js';
 import type { FileWriter } from './file-writer.js';
 import type { FsLike } from './fs-like.js';
 import type { RuntimeLayout } from './layout.js';
+import { appendTombstones } from './tombstone-log.js';
 
 /**
  * Removes the directories of deleted workers and makes the removal durable (fsync of `workers/`).
  * Runs after the batch holding their `worker_deleted` record is fsynced in the journal and its
  * other writes are flushed: that journal line (later, the tombstone in `checkpoint.json`) is what
  * makes the delete final, so a crash during the removal is finished by the next open, which removes
- * any directory whose id has a tombstone before it loads workers. The writer's cached descriptors
- * of those files are closed first.
+ * any directory whose id has a tombstone before it loads workers. The ids are first appended to
+ * `deleted-workers.jsonl` (`tombstone-log.ts`). The writer's cached descriptors of those files are
+ * closed first.
  */
 export async function removeWorkerDirs(
   fs: FsLike,
@@ -18,6 +20,8 @@ export async function removeWorkerDirs(
   worker_ids: readonly string[],
 ): Promise<void> {
   if (worker_ids.length === 0) return;
+  // Before any data goes: `checkpoint.json` may be lost after the journal is emptied.
+  await appendTombstones(fs, layout, worker_ids);
   for (const id of worker_ids) {
     const dir = layout.workerDir(id);
     await writer.forget(dir);

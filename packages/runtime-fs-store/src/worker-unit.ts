@@ -76,6 +76,13 @@ export class WorkerUnit {
   idempotency: KeyOffsets | null = null;
   /** The idempotency log lost records (torn, unreadable): a key it does not hold may have been used. */
   idempotency_damaged: boolean;
+  /**
+   * The expiry sweep rewrites the idempotency log once its cutoff passes this `created_at` (so at
+   * least half of the log's timed records can go, or its oldest on a log never rewritten); null
+   * while no record has a time; `''` when unknown (an older `worker.json`, a repaired log), which
+   * the next sweep finds by a scan. See `idempotency-expiry.ts`.
+   */
+  idempotency_due: string | null;
 
   constructor(file: WorkerFile) {
     this.worker_id = file.worker.worker_id;
@@ -98,6 +105,8 @@ export class WorkerUnit {
     this.last_run = file.last_run;
     this.next_run_ordinal = file.next_run_ordinal;
     this.idempotency_damaged = file.idempotency_damaged === true;
+    const due = file.idempotency_due;
+    this.idempotency_due = due !== undefined ? due : file.idempotency_bytes > 0 ? '' : null;
     for (const entry of file.unfinished_runs) {
       this.unfinished ??= new Map();
       this.unfinished.set(entry.stored.run.run_id, { ordinal: entry.ordinal, stored: entry.stored as StoredRun });
@@ -157,6 +166,7 @@ export class WorkerUnit {
       next_run_ordinal: this.next_run_ordinal,
       unfinished_runs: [...(this.unfinished?.values() ?? [])],
       ...(this.idempotency_damaged ? { idempotency_damaged: true } : {}),
+      ...(this.idempotency_due !== '' ? { idempotency_due: this.idempotency_due } : {}),
     };
   }
 
