@@ -53,7 +53,8 @@ export class JsonlOutput {
       this.#enqueue(() => this.#run.append(parsed));
     } else {
       this.#held = parsed;
-      this.#holdTimer = setTimeout(() => this.#release(), this.#holdMs);
+      // Unref'd: the wait alone must never keep a process alive (the child's pipes do while it runs).
+      this.#holdTimer = setTimeout(() => this.#release(), this.#holdMs).unref();
     }
   }
 
