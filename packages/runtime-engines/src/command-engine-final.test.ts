@@ -1,9 +1,17 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MemoryStore, type Runtime, type StoreRecord, type WatchItem } from '@worker-runtime/core';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { entries, finishedRun, openRuntime, startRun, waitFor } from './test-helpers.js';
+import { describe, expect, test } from 'vitest';
+import {
+  entries,
+  finishedRun,
+  printingJsonl,
+  startRun,
+  TWO_STREAMED_ENTRIES,
+  untilRunEnds,
+  useRuntimePerTest,
+  waitFor,
+} from './test-helpers.js';
 
 // A jsonl program's last entry is handed to core as the run's final entry: committed in the batch
 // that completes the run. Real child processes (Node.js scripts), a store that records its batches.
@@ -22,18 +30,7 @@ class RecordingStore extends MemoryStore {
   }
 }
 
-let runtime: Runtime | undefined;
-let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'engines-command-final-'));
-});
-
-afterEach(async () => {
-  await runtime?.close();
-  runtime = undefined;
-  await rm(dir, { recursive: true, force: true });
-});
+const scope = useRuntimePerTest('engines-command-final-');
 
 /** Opens a Runtime on a recording store with one jsonl `command` profile running `source` under Node.js. */
 async function open(
@@ -42,17 +39,11 @@ async function open(
   args: string[] = [],
 ): Promise<{ rt: Runtime; store: RecordingStore }> {
   const store = new RecordingStore();
-  await runtime?.close();
-  runtime = await openRuntime(
+  const rt = await scope.open(
     { p: { engine: 'command', command: [NODE, '-e', source, ...args], output: 'jsonl', ...options } },
     { store },
   );
-  return { rt: runtime, store };
-}
-
-/** A program printing `lines` as jsonl, then exiting. */
-function printing(lines: unknown[]): string {
-  return `for (const line of ${JSON.stringify(lines)}) console.log(JSON.stringify(line));`;
+  return { rt, store };
 }
 
 /** Each batch as the kinds of its records (events by kind, transcript entries by content). */
@@ -70,15 +61,6 @@ function kinds(batches: StoreRecord[][]): string[][] {
   );
 }
 
-async function untilRunEnds(watch: AsyncIterable<WatchItem>): Promise<WatchItem[]> {
-  const items: WatchItem[] = [];
-  for await (const item of watch) {
-    items.push(item);
-    if (item.type === 'event' && item.event.kind.startsWith('run_') && item.event.kind !== 'run_started') break;
-  }
-  return items;
-}
-
 /** What a watch saw, without ids and times. */
 function shape(items: readonly WatchItem[]): unknown[] {
   return items.map((item) =>
@@ -91,7 +73,7 @@ function shape(items: readonly WatchItem[]): unknown[] {
 describe('command engine: the last jsonl entry is the run final entry', () => {
   test('commits in the batch that completes the run; the entries before it were appended one by one', async () => {
     const { rt, store } = await open(
-      printing([
+      printingJsonl([
         { role: 'tool', content: 'step 1' },
         { role: 'assistant', content: 'done' },
       ]),
@@ -112,17 +94,10 @@ describe('command engine: the last jsonl entry is the run final entry', () => {
   });
 
   test('a client sees the same events, deltas and transcript as when every entry is appended', async () => {
-    const lines = [
-      { delta: 'Hel' },
-      { delta: 'lo' },
-      { role: 'assistant', content: 'Hello' },
-      { delta: 'Bye' },
-      { role: 'assistant', content: 'Bye' },
-    ];
     const seen = [];
     // 0 appends every entry as it is printed, the last one too: the behaviour without a final entry.
     for (const wait of [0, NO_TIMEOUT]) {
-      const { rt, store } = await open(printing(lines), { last_entry_wait_ms: wait });
+      const { rt, store } = await open(printingJsonl(TWO_STREAMED_ENTRIES), { last_entry_wait_ms: wait });
       const watch = rt.watch({});
       await watch.ready();
       const { worker_id, run_id } = await startRun(rt, 'p', 'go');
@@ -153,7 +128,7 @@ describe('command engine: the last jsonl entry is the run final entry', () => {
   });
 
   test('an entry followed by silence is appended while the program still runs', async () => {
-    const gate = join(dir, 'gate');
+    const gate = join(scope.dir(), 'gate');
     const source = `
       const fs = require('node:fs');
       console.log(JSON.stringify({ role: 'tool', content: 'working' }));
