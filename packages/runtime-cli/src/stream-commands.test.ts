@@ -59,7 +59,7 @@ describe('send --wait streams the reply', () => {
   test('a command engine’s stdout reaches the terminal as it is written, over SSE', async () => {
     const server = await startServer(['--config', await configFile()]);
     try {
-      await runCli(['workers', 'create', '--id', 's1', '--profile', 'slow', '--url', server.url]);
+      await createWorker(server.url, 's1', 'slow');
       const send = startCli(['send', 's1', 'go', '--wait', '--url', server.url]);
       await send.waitFor((output) => output.stdout.includes('first part, '));
       // The first part is out while the command is still writing the second.
