@@ -137,9 +137,11 @@ describe('command engine: the last jsonl entry is the run final entry', () => {
         clearInterval(timer);
         console.log(JSON.stringify({ role: 'assistant', content: 'finished' }));
       }, 10);`;
-    const { rt, store } = await open(source, {}, [gate]);
+    // 3 s, not the default 100 ms: the program's exit right after its last line must come within
+    // the wait for that line to be final, even on a loaded machine.
+    const { rt, store } = await open(source, { last_entry_wait_ms: 3000 }, [gate]);
     const { worker_id, run_id } = await startRun(rt, 'p', 'go');
-    // The default wait (100 ms) ends long before the gate opens: the entry is durable meanwhile.
+    // The wait ends while the program waits for the gate: the entry is durable meanwhile.
     await waitFor('the entry printed before the pause', async () => (await entries(rt, worker_id)).length === 2);
     expect((await rt.getRun(worker_id, run_id)).status).toBe('running');
     await writeFile(gate, '');
