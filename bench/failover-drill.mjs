@@ -25,6 +25,17 @@ const server = await startTestPostgres();
 const dir = mkdtempSync(join(tmpdir(), 'wr-failover-'));
 try {
   const log = (line) => process.stderr.write(`${line}\n`);
+  await drillAndPrint(log);
+} catch (error) {
+  // The message names the check that failed (a round's, or the final one); the stack adds nothing.
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+} finally {
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function drillAndPrint(log) {
   const drill = await runFailoverDrill({ cliPath, databaseUrl: server.url, dir, rounds, leaseMs, log });
   const paused = await runPausedOwnerDrill({ cliPath, databaseUrl: server.url, dir, leaseMs });
   const sorted = [...drill.takeover_ms].sort((a, b) => a - b);
@@ -40,7 +51,4 @@ try {
       paused_owner: { wrote_nothing: paused.unchanged, exit_code: paused.exit_code, run_status: paused.run_status },
     }),
   );
-} finally {
-  await server.stop();
-  rmSync(dir, { recursive: true, force: true });
 }

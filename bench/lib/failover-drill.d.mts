@@ -28,13 +28,17 @@ export function runPausedOwnerDrill(
   options: DrillOptions,
 ): Promise<{ unchanged: boolean; exit_code: number | null; run_status: string; owner_log: string }>;
 
+/** Which check a listing is: a round's, right after its takeover, or the final one. */
+export type DrillCheck = { final: false; round: number; kill?: string } | { final: true };
+
 /**
  * Lists worker `w`'s runs at `url` and checks them against `acked` (idempotency key → run id): the
- * acks recorded before the listing was asked for must each be there once; throws when not.
+ * acks recorded before the listing was asked for must each be there once; throws when not, with a
+ * message naming the check (`the check of round 3 (after kill 3: …)`, or `the final check (…)`).
  */
 export function checkRuns(
   url: string,
   acked: Map<string, string>,
   executionsPath: string,
-  options: { final: boolean },
+  check: DrillCheck,
 ): Promise<{ interrupted: number; completed: number }>;

@@ -144,6 +144,11 @@ function fail(message) {
   throw new Error(`failover drill: ${message}`);
 }
 
+/** A broken invariant inside one check; {@link checkRuns} adds which check it was. */
+function violated(message) {
+  throw new Error(message);
+}
+
 /**
  * Runs the drill and checks, after every takeover and at the end, that every acknowledged input is
  * present exactly once, that no run executed twice, that no run is left running and that queued runs
@@ -169,8 +174,6 @@ export async function runFailoverDrill({ cliPath, databaseUrl, dir, rounds = 10,
           try {
             const where = await locateRuntime({ connection_string: databaseUrl, runtime_id: runtimeId });
             const { ack } = await call(where.advertise_url, '/v1/workers/w/input', { method: 'POST', body });
-            const previous = acked.get(key);
-            if (previous && previous !== ack.run_id) fail(`key ${key} answered two run ids`);
             acked.set(key, ack.run_id);
             break;
           } catch {
@@ -188,9 +191,10 @@ export async function runFailoverDrill({ cliPath, databaseUrl, dir, rounds = 10,
       owner.child.kill('SIGKILL');
       const readyAt = await standby.ready();
       takeovers.push(readyAt - killedAt);
+      const kill = `owner pid ${owner.child.pid} killed, standby pid ${standby.child.pid} took over`;
       owner = standby;
       standby = await serve.start(true);
-      await checkRuns(owner.url, acked, config.log, { final: false });
+      await checkRuns(owner.url, acked, config.log, { final: false, round, kill });
       log(
         `round ${round}: standby serving ${(readyAt - killedAt).toFixed(0)} ms after the kill; ${acked.size} inputs acknowledged`,
       );
@@ -202,7 +206,7 @@ export async function runFailoverDrill({ cliPath, databaseUrl, dir, rounds = 10,
     for (;;) {
       const runs = await allRuns(owner.url);
       if (runs.every((run) => !['queued', 'running'].includes(run.status))) break;
-      if (performance.now() > deadline) fail('runs were still unfinished a minute after the last round');
+      if (performance.now() > deadline) fail(`runs were still unfinished a minute after round ${rounds}`);
       await sleep(100);
     }
     const summary = await checkRuns(owner.url, acked, config.log, { final: true });
@@ -216,35 +220,53 @@ export async function runFailoverDrill({ cliPath, databaseUrl, dir, rounds = 10,
  * Checks one listing of the runs against the acknowledged inputs. Only the acks recorded before the
  * listing was asked for are required in it: the sender runs on meanwhile, and an input acknowledged
  * while the list was being read may have committed after the read (it is required next time).
+ * A failure names the check: a round's (`{ final: false, round, kill }`, right after that round's
+ * takeover) or the final one (`{ final: true }`, after the client stopped and every run ended: only
+ * that one proves an input was lost, a round's check sees a runtime that has just taken over).
  * @returns {Promise<{interrupted: number, completed: number}>}
  */
-export async function checkRuns(url, acked, executionsPath, { final }) {
+export async function checkRuns(url, acked, executionsPath, check) {
+  try {
+    return await checkListing(url, acked, executionsPath, check.final);
+  } catch (error) {
+    throw new Error(`failover drill: ${checkName(check)}: ${error.message}`, { cause: error });
+  }
+}
+
+/** Which check this is, in words: the round and its kill, or the final check. */
+function checkName({ final, round, kill }) {
+  if (final) return 'the final check (after the client stopped and every run ended)';
+  return `the check of round ${round} (after kill ${round}: ${kill ?? 'the owner killed'})`;
+}
+
+async function checkListing(url, acked, executionsPath, final) {
   const expected = new Map(acked);
   const runs = await allRuns(url);
   const byKey = new Map();
   for (const run of runs) {
-    if (byKey.has(run.idempotency_key)) fail(`key ${run.idempotency_key} has two runs`);
+    if (byKey.has(run.idempotency_key)) violated(`key ${run.idempotency_key} has two runs`);
     byKey.set(run.idempotency_key, run);
   }
   for (const [key, run_id] of expected) {
-    if (byKey.get(key)?.run_id !== run_id) fail(`acknowledged input ${key} (${run_id}) is missing`);
+    if (byKey.get(key)?.run_id !== run_id) violated(`acknowledged input ${key} (${run_id}) is missing`);
   }
-  if (runs.filter((run) => run.status === 'running').length > 1) fail('more than one run is running');
+  if (runs.filter((run) => run.status === 'running').length > 1) violated('more than one run is running');
   const executions = existsSync(executionsPath) ? readFileSync(executionsPath, 'utf8').split('\n').filter(Boolean) : [];
   const counts = new Map();
   for (const line of executions) counts.set(line, (counts.get(line) ?? 0) + 1);
-  for (const [content, count] of counts) if (count > 1) fail(`${content} was executed ${count} times`);
+  for (const [content, count] of counts) if (count > 1) violated(`${content} was executed ${count} times`);
   const transcript = await call(url, '/v1/workers/w/transcript?start=0&limit=1000');
   const users = transcript.transcript.items.filter((entry) => entry.role === 'user').map((entry) => entry.content);
-  if (new Set(users).size !== users.length) fail('an input appears twice in the transcript');
+  if (new Set(users).size !== users.length) violated('an input appears twice in the transcript');
   if (final) {
-    if (runs.length !== acked.size) fail(`${runs.length} runs for ${acked.size} acknowledged inputs`);
+    if (runs.length !== acked.size) violated(`${runs.length} runs for ${acked.size} acknowledged inputs`);
     if (users.length !== acked.size && transcript.transcript.total_items <= 1000)
-      fail('an input is missing from the transcript');
+      violated('an input is missing from the transcript');
     for (const run of runs) {
-      if (!['completed', 'interrupted'].includes(run.status)) fail(`run ${run.run_id} ended ${run.status}`);
+      if (!['completed', 'interrupted'].includes(run.status)) violated(`run ${run.run_id} ended ${run.status}`);
       const content = `input-${run.idempotency_key.slice(1)}`;
-      if (run.status === 'completed' && counts.get(content) !== 1) fail(`completed ${content} did not execute once`);
+      if (run.status === 'completed' && counts.get(content) !== 1)
+        violated(`completed ${content} did not execute once`);
     }
   }
   return {

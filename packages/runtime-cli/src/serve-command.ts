@@ -1,7 +1,6 @@
 import { DEFAULT_LIMITS } from '@worker-runtime/core';
 import { parseCommandArgs } from './args.js';
 import type { Command } from './command.js';
-import { runServe } from './serve.js';
 import { parseServeConfig } from './serve-config.js';
 import { envName, flagName, LIMIT_NAMES, SERVE_OPTIONS, SERVE_SETTINGS } from './serve-options.js';
 import { RETENTION_SETTINGS } from './serve-retention.js';
@@ -45,6 +44,9 @@ export const serveCommand: Command = {
   async run(argv, io) {
     const args = parseCommandArgs(argv, SERVE_OPTIONS, COMMAND);
     const config = await parseServeConfig({ args, env: io.env, cwd: io.cwd });
+    // Loaded only here: the engines (the MCP SDK), the stores and the logger are most of the CLI's
+    // start-up time, and the client commands never use them.
+    const { runServe } = await import('./serve.js');
     return runServe(config, io);
   },
 };

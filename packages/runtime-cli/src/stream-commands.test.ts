@@ -42,11 +42,24 @@ async function configFile(): Promise<string> {
   return path;
 }
 
+/**
+ * Creates a Worker over HTTP. Setup, not what is tested: one CLI process less (each costs a Node.js
+ * start-up, seconds on a loaded machine).
+ */
+async function createWorker(url: string, worker_id: string, profile: string): Promise<void> {
+  const response = await fetch(`${url}/v1/workers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ worker_id, intent: { kind: 'assistant' }, profile: { kind: 'named', value: profile } }),
+  });
+  expect(response.ok).toBe(true);
+}
+
 describe('send --wait streams the reply', () => {
   test('a command engine’s stdout reaches the terminal as it is written, over SSE', async () => {
     const server = await startServer(['--config', await configFile()]);
     try {
-      await runCli(['workers', 'create', '--id', 's1', '--profile', 'slow', '--url', server.url]);
+      await createWorker(server.url, 's1', 'slow');
       const send = startCli(['send', 's1', 'go', '--wait', '--url', server.url]);
       await send.waitFor((output) => output.stdout.includes('first part, '));
       // The first part is out while the command is still writing the second.
@@ -61,13 +74,13 @@ describe('send --wait streams the reply', () => {
   test('tool calls and results show as they happen; --json is one line per item; a failed run exits 1', async () => {
     const server = await startServer(['--config', await configFile()]);
     try {
-      await runCli(['workers', 'create', '--id', 't1', '--profile', 'tools', '--url', server.url]);
+      await createWorker(server.url, 't1', 'tools');
       const text = await runCli(['send', 't1', 'read my notes', '--wait', '--url', server.url]);
       expect(text).toMatchObject({ code: 0, stdout: 'The file says hello.\n' });
       expect(text.stderr).toBe(
         '→ fs__read_text_file {"path":"notes.txt"}\n← fs__read_text_file: line one of the file…\n',
       );
-      await runCli(['workers', 'create', '--id', 'w1', '--profile', 'words', '--url', server.url]);
+      await createWorker(server.url, 'w1', 'words');
       const json = await runCli(['send', 'w1', 'a b c', '--wait', '--json', '--url', server.url]);
       expect(json).toMatchObject({ code: 0, stderr: '' });
       const lines = json.stdout
@@ -82,7 +95,7 @@ describe('send --wait streams the reply', () => {
         run: { status: 'completed' },
         replies: [{ content: 'a b c' }],
       });
-      await runCli(['workers', 'create', '--id', 'f1', '--profile', 'failing', '--url', server.url]);
+      await createWorker(server.url, 'f1', 'failing');
       const failed = await runCli(['send', 'f1', 'x', '--wait', '--url', server.url]);
       expect(failed.code).toBe(1);
       expect(failed.stdout).toBe('partial');

@@ -1,40 +1,29 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Runtime, WatchItem } from '@worker-runtime/core';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { entries, finishedRun, openRuntime, startRun } from './test-helpers.js';
+import { describe, expect, test } from 'vitest';
+import {
+  entries,
+  finishedRun,
+  printingJsonl,
+  startRun,
+  TWO_STREAMED_ENTRIES,
+  untilRunEnds,
+  useRuntimePerTest,
+} from './test-helpers.js';
 
 const NODE = process.execPath;
 
-let runtime: Runtime | undefined;
-let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'engines-command-stream-'));
-});
-
-afterEach(async () => {
-  await runtime?.close();
-  runtime = undefined;
-  await rm(dir, { recursive: true, force: true });
-});
+const scope = useRuntimePerTest('engines-command-stream-');
 
 /** Opens a runtime with one `command` profile running `source` under Node.js, and a watch on everything. */
 async function streaming(source: string, options: Record<string, unknown> = {}, args: string[] = []) {
-  runtime = await openRuntime({ p: { engine: 'command', command: [NODE, '-e', source, ...args], ...options } });
-  const watch = runtime.watch({});
+  const rt: Runtime = await scope.open({
+    p: { engine: 'command', command: [NODE, '-e', source, ...args], ...options },
+  });
+  const watch = rt.watch({});
   await watch.ready();
-  return { rt: runtime, watch };
-}
-
-async function untilRunEnds(watch: AsyncIterable<WatchItem>): Promise<WatchItem[]> {
-  const items: WatchItem[] = [];
-  for await (const item of watch) {
-    items.push(item);
-    if (item.type === 'event' && item.event.kind.startsWith('run_') && item.event.kind !== 'run_started') break;
-  }
-  return items;
+  return { rt, watch };
 }
 
 async function nextDelta(watch: AsyncIterator<WatchItem>): Promise<WatchItem> {
@@ -53,7 +42,7 @@ function deltas(items: WatchItem[]): { entry: number; offset: number; content: s
 
 describe('command engine: streaming', () => {
   test('text output streams each stdout chunk while the program runs; the deltas are the entry', async () => {
-    const gate = join(dir, 'gate');
+    const gate = join(scope.dir(), 'gate');
     // The first chunk ends inside "ö"; the rest is written once the test saw the first delta.
     const source = `
       const fs = require('node:fs');
@@ -78,15 +67,7 @@ describe('command engine: streaming', () => {
   });
 
   test('jsonl {"delta"} lines stream the entry that the next {role, content} line appends', async () => {
-    const lines = [
-      { delta: 'Hel' },
-      { delta: 'lo' },
-      { role: 'assistant', content: 'Hello' },
-      { delta: 'Bye' },
-      { role: 'assistant', content: 'Bye' },
-    ];
-    const source = `for (const line of ${JSON.stringify(lines)}) console.log(JSON.stringify(line));`;
-    const { rt, watch } = await streaming(source, { output: 'jsonl' });
+    const { rt, watch } = await streaming(printingJsonl(TWO_STREAMED_ENTRIES), { output: 'jsonl' });
     const { worker_id } = await startRun(rt, 'p', 'go');
     const items = await untilRunEnds(watch);
     expect(deltas(items)).toEqual([

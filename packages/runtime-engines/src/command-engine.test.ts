@@ -1,10 +1,9 @@
-import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Runtime } from '@worker-runtime/core';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { INHERITED_ENV_NAMES } from './minimal-env.js';
-import { entries, finishedRun, isRunning, openRuntime, startRun, waitFor } from './test-helpers.js';
+import { entries, finishedRun, isRunning, startRun, useRuntimePerTest, waitFor } from './test-helpers.js';
 
 const NODE = process.execPath;
 
@@ -31,22 +30,10 @@ const c = spawn(process.execPath, ['-e', ${JSON.stringify(CHILD)}], { stdio: ['i
 c.stdout.once('data', (d) => console.log(JSON.stringify({ role: 'tool', content: process.pid + ' ' + String(d).trim() })));
 setInterval(() => {}, 1000);`;
 
-let runtime: Runtime | undefined;
-let dir: string;
+const scope = useRuntimePerTest('engines-command-');
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'engines-command-'));
-});
-
-afterEach(async () => {
-  await runtime?.close();
-  runtime = undefined;
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function open(profiles: Record<string, unknown>, cancel_grace_ms = 20_000): Promise<Runtime> {
-  runtime = await openRuntime(profiles, { limits: { cancel_grace_ms } });
-  return runtime;
+function open(profiles: Record<string, unknown>, cancel_grace_ms = 20_000): Promise<Runtime> {
+  return scope.open(profiles, { limits: { cancel_grace_ms } });
 }
 
 async function treePids(rt: Runtime, worker_id: string): Promise<number[]> {
@@ -89,14 +76,14 @@ describe('command engine: input and output', () => {
   });
 
   test('runs in the profile cwd', async () => {
-    const rt = await open({ p: nodeProfile(`process.stdout.write(process.cwd())`, { cwd: dir }) });
+    const rt = await open({ p: nodeProfile(`process.stdout.write(process.cwd())`, { cwd: scope.dir() }) });
     const { worker_id, run_id } = await startRun(rt, 'p', 'x');
     await finishedRun(rt, worker_id, run_id);
-    expect((await entries(rt, worker_id))[1]?.content).toBe(await realpath(dir));
+    expect((await entries(rt, worker_id))[1]?.content).toBe(await realpath(scope.dir()));
   });
 
   test('appends jsonl entries as they are printed, in order, before the program exits', async () => {
-    const gate = join(dir, 'gate');
+    const gate = join(scope.dir(), 'gate');
     const source = `
       const fs = require('node:fs');
       console.log(JSON.stringify({ role: 'tool', content: 'step 1' }));

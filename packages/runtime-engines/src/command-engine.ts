@@ -1,16 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import {
-  type EngineResult,
-  type EngineRun,
-  type TranscriptRole,
-  TranscriptRoleSchema,
-  type WorkerEngine,
-} from '@worker-runtime/core';
-import * as v from 'valibot';
+import type { AppendEntry, EngineResult, EngineRun, WorkerEngine } from '@worker-runtime/core';
 import { ByteTail } from './byte-tail.js';
 import { CommandProfileSchema, type ParsedCommandProfile } from './command-profile.js';
+import { JsonlOutput } from './jsonl-output.js';
 import { LineBuffer } from './line-buffer.js';
 import { minimalEnv } from './minimal-env.js';
 import { groupIsAlive, terminateGroup } from './process-group.js';
@@ -23,14 +17,6 @@ const STDERR_TAIL_BYTES = 4096;
  * process that left the group (a new session) can hold them open longer; its output is then cut.
  */
 const STDIO_DRAIN_MS = 1000;
-
-const JsonlEntrySchema = v.looseObject({
-  role: TranscriptRoleSchema,
-  content: v.string('must be a string'),
-});
-
-/** One jsonl line: an entry to append, or (`{"delta": "…"}`) the next piece of the entry being produced. */
-type JsonlLine = { role: TranscriptRole; content: string } | { delta: string };
 
 /** Options of {@link createCommandEngine}. */
 export interface CommandEngineOptions {
@@ -97,7 +83,8 @@ async function executeCommand(
 
 /**
  * Feeds the input, collects output, enforces the cap and abort, and settles once the group is gone.
- * Text output is the run's final entry (committed with its completion); jsonl entries are appended as printed.
+ * Text output is the run's final entry (committed with its completion); jsonl entries are appended as
+ * printed, except one still held when the program exits (see {@link JsonlOutput}): that one is final.
  */
 async function supervise(
   child: ChildProcess,
@@ -132,33 +119,9 @@ async function supervise(
 
   const text = new TextOutput();
   const lines = new LineBuffer();
+  const jsonl = new JsonlOutput(run, profile.last_entry_wait_ms, stop);
   const stderr = new ByteTail(STDERR_TAIL_BYTES);
   let outputBytes = 0;
-  let lineNumber = 0;
-  // Appends are chained so entries land in the order the program printed them; after one append
-  // failed, later ones are skipped so the transcript has no hole.
-  let appending: Promise<void> = Promise.resolve();
-  let appendFailed = false;
-  const takeLine = (line: string): void => {
-    lineNumber += 1;
-    if (failure || line.trim() === '') return;
-    const parsed = parseJsonlLine(line, lineNumber);
-    if (parsed instanceof Error) {
-      stop(parsed);
-      return;
-    }
-    // Deltas go through the same chain as entries, so a delta printed after an entry belongs to the next.
-    appending = appending
-      .then(() => {
-        if (run.signal.aborted || appendFailed) return;
-        if ('delta' in parsed) run.delta(parsed.delta);
-        else return run.append(parsed);
-      })
-      .catch((error: unknown) => {
-        appendFailed = true;
-        stop(error);
-      });
-  };
   child.stdout?.on('data', (chunk: Buffer) => {
     if (failure) return;
     run.progress();
@@ -170,11 +133,12 @@ async function supervise(
     if (profile.output === 'text') {
       const piece = text.push(chunk);
       if (piece !== '' && !run.signal.aborted) run.delta(piece);
-    } else for (const line of lines.push(chunk)) takeLine(line);
+    } else for (const line of lines.push(chunk)) jsonl.take(line);
   });
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
 
   let status: { code: number | null; signal: NodeJS.Signals | null };
+  let final: AppendEntry | undefined;
   try {
     status = await exited;
     // The program is gone; nothing else it started may outlive the run.
@@ -184,9 +148,9 @@ async function supervise(
     child.stderr?.destroy();
     if (profile.output === 'jsonl') {
       const last = lines.flush();
-      if (last !== null) takeLine(last);
+      if (last !== null && !failure) jsonl.take(last);
+      final = await jsonl.end(!run.signal.aborted && !failure && status.code === 0);
     }
-    await appending;
   } finally {
     run.signal.removeEventListener('abort', onAbort);
   }
@@ -194,39 +158,13 @@ async function supervise(
   if (run.signal.aborted) throw run.signal.reason;
   if (failure) throw failure;
   if (status.code !== 0) throw exitFailure(status, stderr.text());
+  if (final) return { final };
   if (profile.output === 'text') {
     const rest = text.end();
     if (rest !== '') run.delta(rest);
     if (text.text !== '') return { final: { role: 'assistant', content: text.text } };
   }
   return undefined;
-}
-
-function parseJsonlLine(line: string, lineNumber: number): JsonlLine | Error {
-  const where = `line ${lineNumber} of the command's output`;
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return new Error(`${where} is not JSON (expected {"role", "content"}): ${snippet(line)}`);
-  }
-  if (value !== null && typeof value === 'object' && 'delta' in value && !('role' in value)) {
-    const { delta } = value;
-    if (typeof delta === 'string') return { delta };
-    return new Error(`${where} has a "delta" that is not a string: ${snippet(line)}`);
-  }
-  const result = v.safeParse(JsonlEntrySchema, value);
-  if (!result.success) {
-    const issue = result.issues[0];
-    const field = issue ? v.getDotPath(issue) : null;
-    const reason = field ? `${field}: ${issue?.message}` : 'expected an object {"role", "content"}';
-    return new Error(`${where} is not a transcript entry (${reason}): ${snippet(line)}`);
-  }
-  return { role: result.output.role, content: result.output.content };
-}
-
-function snippet(text: string): string {
-  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
 
 function exitFailure(status: { code: number | null; signal: NodeJS.Signals | null }, stderr: string): Error {

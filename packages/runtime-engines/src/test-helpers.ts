@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   type ProfileInput,
@@ -6,7 +9,9 @@ import {
   Runtime,
   type RuntimeOptions,
   type TranscriptEntry,
+  type WatchItem,
 } from '@worker-runtime/core';
+import { afterEach, beforeEach } from 'vitest';
 import { createBuiltinEngines } from './builtin-engines.js';
 
 /** True while `pid` runs (a zombie, exited but not reaped, counts as gone). Linux `/proc` based. */
@@ -46,6 +51,59 @@ export function openRuntime(
     profiles: profiles as Record<string, ProfileInput>,
     ...options,
   });
+}
+
+/**
+ * Per test: a fresh temp dir (`dir()`), and `open`, which opens a Runtime like {@link openRuntime}
+ * (closing the test's previous one); the Runtime is closed and the dir removed after the test.
+ */
+export function useRuntimePerTest(prefix: string): {
+  dir: () => string;
+  open: (profiles: Record<string, unknown>, options?: Omit<RuntimeOptions, 'profiles'>) => Promise<Runtime>;
+} {
+  let runtime: Runtime | undefined;
+  let dir = '';
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    await runtime?.close();
+    runtime = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    dir: () => dir,
+    async open(profiles, options) {
+      await runtime?.close();
+      runtime = undefined;
+      runtime = await openRuntime(profiles, options);
+      return runtime;
+    },
+  };
+}
+
+/** jsonl output streaming two entries: deltas, the entry they make, deltas, the next entry. */
+export const TWO_STREAMED_ENTRIES: readonly object[] = [
+  { delta: 'Hel' },
+  { delta: 'lo' },
+  { role: 'assistant', content: 'Hello' },
+  { delta: 'Bye' },
+  { role: 'assistant', content: 'Bye' },
+];
+
+/** Node.js source of a program that prints `lines` as jsonl, then exits. */
+export function printingJsonl(lines: readonly unknown[]): string {
+  return `for (const line of ${JSON.stringify(lines)}) console.log(JSON.stringify(line));`;
+}
+
+/** Pulls watch items until a run's terminal event (included). */
+export async function untilRunEnds(watch: AsyncIterable<WatchItem>): Promise<WatchItem[]> {
+  const items: WatchItem[] = [];
+  for await (const item of watch) {
+    items.push(item);
+    if (item.type === 'event' && item.event.kind.startsWith('run_') && item.event.kind !== 'run_started') break;
+  }
+  return items;
 }
 
 /** Creates a Worker on `profile` and sends it one user input; returns the ids. */
