@@ -137,7 +137,7 @@ describe('command engine: the last jsonl entry is the run final entry', () => {
         clearInterval(timer);
         console.log(JSON.stringify({ role: 'assistant', content: 'finished' }));
       }, 10);`;
-    // 3 s, not the default 100 ms: the program's exit right after its last line must come within
+    // 3 s, not a short wait: the program's exit right after its last line must come within
     // the wait for that line to be final, even on a loaded machine.
     const { rt, store } = await open(source, { last_entry_wait_ms: 3000 }, [gate]);
     const { worker_id, run_id } = await startRun(rt, 'p', 'go');

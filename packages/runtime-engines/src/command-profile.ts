@@ -21,10 +21,11 @@ export const CommandProfileSchema = v.strictObject({
   ),
   max_output_bytes: MaxOutputBytesSchema,
   // jsonl: how long an entry followed by no other output waits for the program to exit (and so to
-  // become the run's final entry, committed with its end) before it is appended; 0 never waits.
+  // become the run's final entry, committed with its end) before it is appended; 0 (the default:
+  // each line is appended as it arrives) never waits.
   last_entry_wait_ms: v.optional(
     v.pipe(v.number(), v.integer(), v.minValue(0, 'must be at least 0'), v.maxValue(600_000, 'must be at most 600000')),
-    100,
+    0,
   ),
 });
 

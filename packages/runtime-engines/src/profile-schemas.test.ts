@@ -34,7 +34,7 @@ describe('profile option schemas', () => {
       output: 'text',
       kill_grace_ms: 2000,
       max_output_bytes: 1024 * 1024,
-      last_entry_wait_ms: 100,
+      last_entry_wait_ms: 0,
     });
     expect(
       v.parse(OpenAIChatProfileSchema, { engine: 'openai_chat', base_url: 'http://127.0.0.1:11434/v1', model: 'm' }),
