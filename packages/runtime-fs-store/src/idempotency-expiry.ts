@@ -59,9 +59,9 @@ export function unexpired(record: IdempotencyRecord | null, before: string | nul
  * {@link MAX_REWRITES_PER_SWEEP}. Runs in an exclusive group's publish, after its checkpoint. A
  * rewrite that fails (no room for the new log, say) is given up: the worker keeps its log in
  * memory and on disk as it was and stays due. Its snapshot may already claim the new log with the
- * swap flag; the next snapshot (due now) claims the old one again, and an open before it finishes
- * the swap, after which the journal's later batches are replayed onto the new log, as after any
- * snapshot. So the store goes on; only the failed disk steps are lost.
+ * swap flag; the next snapshot (due now) claims the old one again, and the new log is removed, so
+ * an open before it keeps the old log and adopts what was appended to it (`idempotency-rewrite.ts`).
+ * So the store goes on; only the failed disk steps are lost.
  */
 export async function expireRequested(fs: FsLike, ctx: RewriteContext): Promise<void> {
   const { state } = ctx;

@@ -108,28 +108,43 @@ export async function rewriteIdempotencyLog(
   const text = Buffer.from(kept.length > 0 ? `${kept.join('\n')}\n` : '', 'utf8');
   const dir = layout.workerDir(id);
   const next = newLogPath(layout, id);
-  await withFile(fs, next, 'w', async (fd) => {
-    await writeAll(fs, fd, text, 0);
-    await fs.fsync(fd);
-  });
-  await fsyncPath(fs, dir);
-  const file = { ...unit.toFile(state.lastBatch), idempotency_bytes: text.length, idempotency_due: due };
-  await writeAtomic(
-    fs,
-    layout.workerFile(id, WORKER_FILES.worker),
-    JSON.stringify({ ...file, idempotency_swap: true }, null, 2),
-  );
-  const index = new KeyOffsets();
-  for (const { key, offset } of keys) index.add(key, offset);
-  await ctx.tables.replacing(unit, index, async () => {
-    // Appends must go to the new file, not through a descriptor of the old one.
-    await ctx.writer.forgetFiles([path]);
-    await fs.rename(next, path);
-    unit.idempotency_bytes = unit.readable_idempotency_bytes = text.length;
-    unit.idempotency_due = due;
-    // The next snapshot claims the same and drops the swap flag.
-    unit.dirty |= SNAPSHOT_DUE;
-  });
+  let renamed = false;
+  try {
+    await withFile(fs, next, 'w', async (fd) => {
+      await writeAll(fs, fd, text, 0);
+      await fs.fsync(fd);
+    });
+    await fsyncPath(fs, dir);
+    const file = { ...unit.toFile(state.lastBatch), idempotency_bytes: text.length, idempotency_due: due };
+    await writeAtomic(
+      fs,
+      layout.workerFile(id, WORKER_FILES.worker),
+      JSON.stringify({ ...file, idempotency_swap: true }, null, 2),
+    );
+    const index = new KeyOffsets();
+    for (const { key, offset } of keys) index.add(key, offset);
+    await ctx.tables.replacing(unit, index, async () => {
+      // Appends must go to the new file, not through a descriptor of the old one.
+      await ctx.writer.forgetFiles([path]);
+      await fs.rename(next, path);
+      renamed = true;
+      unit.idempotency_bytes = unit.readable_idempotency_bytes = text.length;
+      unit.idempotency_due = due;
+      // The next snapshot claims the same and drops the swap flag.
+      unit.dirty |= SNAPSHOT_DUE;
+    });
+  } catch (error) {
+    // The store goes on appending to the old log. If the flagged snapshot was written, an open
+    // would swap the new log in and drop those appends, leaving them to the journal alone: without
+    // the new log, open keeps the old one and adopts what is past the claimed length instead.
+    if (!renamed) {
+      await fs
+        .unlink(next)
+        .then(() => fsyncPath(fs, dir))
+        .catch(() => undefined);
+    }
+    throw error;
+  }
   await fsyncPath(fs, dir);
 }
 
