@@ -133,8 +133,9 @@ export async function recoverRuntime(
     if (deleted.has(entry.name)) unfinishedDeletes.push(entry.name);
     else workerDirs.push(entry.name);
   }
-  // A delete is final once its journal line is durable: finish one that a crash interrupted.
-  await removeWorkerDirs(fs, layout, writer, unfinishedDeletes);
+  // A delete is final once its journal line is durable: finish one that a crash interrupted (its
+  // tombstone is in the file already, restored above).
+  await removeWorkerDirs(fs, layout, writer, unfinishedDeletes, true);
   // Acks rest on the journal alone, so its directory entry must be durable before the first one.
   await fsyncPath(fs, layout.dir);
   if (scan.torn_bytes > 0) {

@@ -2,6 +2,7 @@ import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Diagnostic, Runtime } from '@worker-runtime/core';
 import { describe, expect, test } from 'vitest';
+import { type FsLike, nodeFs } from './fs-like.js';
 import { createFsStore } from './fs-store.js';
 import { useTempDir } from './test-support/temp-dir.js';
 
@@ -23,13 +24,13 @@ async function seed(): Promise<void> {
 }
 
 /** Reopens; the deleted ids are still reserved and the kept worker is there, also after the next restart. */
-async function expectTombstones(): Promise<Diagnostic[]> {
+async function expectTombstones(gone: readonly string[] = ['gone1', 'gone2']): Promise<Diagnostic[]> {
   const seen: Diagnostic[] = [];
   for (let restart = 0; restart < 2; restart++) {
     const runtime = await open();
     if (restart === 0) seen.push(...(await runtime.diagnostics()));
     expect((await runtime.listWorkers()).workers.map((w) => w.worker_ref.worker_id)).toEqual(['kept']);
-    for (const id of ['gone1', 'gone2']) {
+    for (const id of gone) {
       await expect(create(runtime, id)).rejects.toMatchObject({ code: 'duplicate_worker' });
     }
     await runtime.close();
@@ -64,5 +65,30 @@ describe('tombstones survive the loss of either copy', () => {
       await expectTombstones();
       await rm(join(temp.dir, 'runtimes'), { recursive: true });
     }
+  });
+
+  test('a delete interrupted while its directory is removed is finished once, its tombstone listed once', async () => {
+    let removing = (): void => undefined;
+    const reached = new Promise<void>((resolve) => {
+      removing = resolve;
+    });
+    const fs: FsLike = {
+      ...nodeFs,
+      // The process dies as the worker's directory is about to go (its tombstone appended).
+      removeTree: () => {
+        removing();
+        return new Promise<void>(() => undefined);
+      },
+    };
+    const runtime = await Runtime.open({ runtime_id: 'rt', store: createFsStore({ data_dir: temp.dir, fs }) });
+    for (const id of ['gone', 'kept']) await create(runtime, id);
+    void runtime.deleteWorker('gone', { force: true });
+    await reached;
+    await rm(file('LOCK'));
+    const again = await open();
+    expect((await again.listWorkers()).workers.map((w) => w.worker_ref.worker_id)).toEqual(['kept']);
+    await again.close();
+    expect(await readFile(file('deleted-workers.jsonl'), 'utf8')).toBe('{"worker_id":"gone"}\n');
+    await expectTombstones(['gone']);
   });
 });
