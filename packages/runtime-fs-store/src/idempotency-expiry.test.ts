@@ -196,6 +196,21 @@ describe('expireIdempotency', () => {
     expect(lines).toBeLessThan(300);
   });
 
+  test('a cutoff from a clock that ran ahead does not hide records made once it is back, also after a restart', async () => {
+    const store = await seeded(['w'], 3);
+    // The clock jumped a day ahead for one sweep: every record then made is expired (and dropped).
+    await store.expireIdempotency?.(at(24 * 60));
+    await expectKeys(store, 'w', [], [0, 1, 2]);
+    // Back on time: a new record, then a sweep whose cutoff is before it.
+    await store.commit([{ type: 'idempotency', record: record('w', 10) }]);
+    await store.expireIdempotency?.(at(5));
+    await expectKeys(store, 'w', [10], [0, 1, 2]);
+    await store.close();
+    const again = await openStore();
+    await expectKeys(again, 'w', [10], [0, 1, 2]);
+    await again.close();
+  });
+
   test('records without created_at are kept, as by the other stores', async () => {
     const store = await seeded(['w'], 3);
     const { created_at: _, ...untimed } = record('w', 3);

@@ -39,8 +39,11 @@ function due(unit: WorkerUnit, before: string): boolean {
  * published.
  */
 export function requestExpiry(state: StoreState, before: string, commit: () => Promise<void>): Promise<void> {
-  if (state.idempotency_before === null || before > state.idempotency_before) state.idempotency_before = before;
-  const cutoff = state.idempotency_before;
+  // The last cutoff asked for, not the highest: one from a clock that ran ahead would otherwise hide
+  // every record made after the clock is back, until real time passes it (the other stores only
+  // delete, so they keep those). Records it already dropped stay dropped, as in the other stores.
+  state.idempotency_before = before;
+  const cutoff = before;
   for (const unit of state.workers.values()) {
     if (!due(unit, cutoff)) continue;
     state.expiry_requested = true;
