@@ -1,6 +1,6 @@
 import { IdempotencyRecordSchema } from '@worker-runtime/core';
 import * as v from 'valibot';
-import { errnoCode, fsyncPath, withFile, writeAll, writeAtomic } from './file-io.js';
+import { fsyncPath, withFile, writeAll, writeAtomic } from './file-io.js';
 import type { FileWriter } from './file-writer.js';
 import type { FsLike } from './fs-like.js';
 import { KeyOffsets } from './key-offsets.js';
@@ -139,7 +139,7 @@ export async function rewriteIdempotencyLog(
     // the new log, open keeps the old one and adopts what is past the claimed length instead.
     if (!renamed) {
       await fs
-        .unlink(next)
+        .removeTree(next)
         .then(() => fsyncPath(fs, dir))
         .catch(() => undefined);
     }
@@ -166,9 +166,8 @@ export async function finishIdempotencySwaps(
       await fs.rename(next, layout.workerFile(unit.worker_id, WORKER_FILES.idempotency));
       await fsyncPath(fs, layout.workerDir(unit.worker_id));
     } else if (size !== null) {
-      await fs.unlink(next).catch((error: unknown) => {
-        if (errnoCode(error) !== 'ENOENT') throw error;
-      });
+      // `rm -r`: whatever damage put there, even a directory, must not keep the runtime closed.
+      await fs.removeTree(next);
     }
     unit.dirty |= SNAPSHOT_DUE;
   }

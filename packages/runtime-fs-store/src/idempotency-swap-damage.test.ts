@@ -1,4 +1,4 @@
-import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Diagnostic, IdempotencyRecord, RuntimeStore } from '@worker-runtime/core';
 import { workerRecord } from '@worker-runtime/core/testing';
@@ -97,6 +97,10 @@ const DAMAGES: Record<string, (path: string) => Promise<void>> = {
   deleted: (path) => rm(path),
   torn: async (path) => truncate(path, (await readFile(path)).length - 5),
   garbage: (path) => writeFile(path, 'garbage\u0000\n'),
+  'a directory': async (path) => {
+    await rm(path);
+    await mkdir(path);
+  },
 };
 
 describe('an interrupted idempotency log rewrite whose new log is damaged', () => {
