@@ -135,6 +135,7 @@ export class FsStore implements RuntimeStore {
           read: (body) => this.#read(body),
           corrupt: (what) => this.#corrupt(what),
           damaged: (worker_id) => this.#report(idempotencyDamaged(worker_id)),
+          expired_before: () => state.idempotency_before,
         }),
       };
       if (recovered.replayed) await writeCheckpoint(this.#fs, open, open.journalEnd);

@@ -1,4 +1,4 @@
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type Diagnostic,
@@ -209,6 +209,37 @@ describe('expireIdempotency', () => {
     const again = await openStore();
     await expectKeys(again, 'w', [10], [0, 1, 2]);
     await again.close();
+  });
+
+  test('on a worker whose idempotency log was damaged, an expired key whose record was lost is a new input', async () => {
+    let now = Date.parse('2026-06-01T00:00:00.000Z');
+    const open = () =>
+      Runtime.open({
+        runtime_id: 'rt',
+        store: createFsStore({ data_dir: temp.dir }),
+        clock: () => now,
+        retention: { idempotency_ttl_ms: 10_000, sweep_interval_ms: 5 },
+      });
+    const first = await open();
+    await first.createWorker({ worker_id: 'w', intent: { kind: 'assistant' }, profile: { kind: 'runtime_default' } });
+    await first.sendInput('w', { kind: 'system', content: 'old', idempotency_key: 'k' });
+    await first.close();
+    // Tears the log: the record of k is lost, the worker is marked damaged.
+    await truncate(log('w'), (await stat(log('w'))).size - 3);
+    now += 60_000;
+    const again = await open();
+    // Lets the sweep run: it records the cutoff (a damaged log is never rewritten).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const ack = await again.sendInput('w', { kind: 'system', content: 'new', idempotency_key: 'k' });
+    expect(ack.replayed).toBe(false);
+    // A key used within the retention still cannot run twice.
+    await again.close();
+    await truncate(log('w'), (await stat(log('w'))).size - 3);
+    const third = await open();
+    await expect(
+      third.sendInput('w', { kind: 'system', content: 'again', idempotency_key: 'k' }),
+    ).rejects.toMatchObject({ code: 'idempotency_conflict' });
+    await third.close();
   });
 
   test('records without created_at are kept, as by the other stores', async () => {

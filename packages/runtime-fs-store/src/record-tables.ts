@@ -32,6 +32,8 @@ export interface TableContext {
   corrupt: (what: string) => void;
   /** Reports that a worker's idempotency log is damaged. */
   damaged: (worker_id: string) => void;
+  /** The idempotency expiry cutoff (`expireIdempotency`), if any. */
+  expired_before: () => string | null;
 }
 
 /**
@@ -192,14 +194,20 @@ export class RecordTables {
     }
   }
 
-  /** Whether an input event of this worker carried `key` (its idempotency record is gone). O(worker events). */
+  /**
+   * Whether an input event of this worker carried `key` (its idempotency record is gone) since the
+   * expiry cutoff: a use before it has expired, so the key is a new input, as it would be with its
+   * record found (the record may have been dropped by an expiry before the damage). O(worker events).
+   */
   async #usedInEvents(unit: WorkerUnit, key: string): Promise<boolean> {
+    const cutoff = this.#ctx.expired_before();
     let after = 0;
     for (;;) {
       const lines = await this.#ctx.read(() => this.#ctx.worker_events(unit, after, EVENT_PAGE));
       for (const line of lines) {
         const data = jsonField(line, 'data') as { idempotency_key?: unknown } | undefined;
-        if (data?.idempotency_key === key) return true;
+        const at = jsonField(line, 'created_at');
+        if (data?.idempotency_key === key && (cutoff === null || typeof at !== 'string' || at >= cutoff)) return true;
         const id = jsonField(line, 'id');
         if (typeof id === 'number') after = Math.max(after, id);
       }
