@@ -11,6 +11,7 @@ import { workerRecord } from '@worker-runtime/core/testing';
 import { describe, expect, test } from 'vitest';
 import { type FsLike, nodeFs } from './fs-like.js';
 import { createFsStore } from './fs-store.js';
+import { at, idempotencyRecord } from './test-support/idempotency-records.js';
 import { useTempDir } from './test-support/temp-dir.js';
 
 const temp = useTempDir();
@@ -25,27 +26,7 @@ const request = (report_diagnostic?: (d: Diagnostic) => void): StoreOpenRequest 
   ...(report_diagnostic ? { report_diagnostic } : {}),
 });
 
-/** Minute `n` of a day: the `created_at` of key `k<n>`. */
-const at = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString();
-
-function record(worker_id: string, n: number): IdempotencyRecord {
-  return {
-    worker_id,
-    key: `k${n}`,
-    fingerprint: `fp-${worker_id}-${n}`,
-    ack: {
-      worker_ref: { runtime_id: 'rt', worker_id },
-      status: 'idle',
-      run_id: null,
-      run_status: null,
-      transcript_sequence: n + 1,
-      queue_position: null,
-      event_id: 1,
-      replayed: false,
-    },
-    created_at: at(n),
-  };
-}
+const record = idempotencyRecord;
 
 async function openStore(fs: FsLike = nodeFs, seen: Diagnostic[] = []): Promise<RuntimeStore> {
   const store = createFsStore({ data_dir: temp.dir, fs });

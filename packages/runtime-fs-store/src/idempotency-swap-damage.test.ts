@@ -5,6 +5,7 @@ import { workerRecord } from '@worker-runtime/core/testing';
 import { describe, expect, test } from 'vitest';
 import { type FsLike, nodeFs } from './fs-like.js';
 import { createFsStore } from './fs-store.js';
+import { at, idempotencyRecord } from './test-support/idempotency-records.js';
 import { useTempDir } from './test-support/temp-dir.js';
 
 // Damage to what an interrupted idempotency log rewrite leaves: `worker.json` claiming the new log
@@ -13,26 +14,7 @@ import { useTempDir } from './test-support/temp-dir.js';
 
 const temp = useTempDir();
 const dir = () => join(temp.dir, 'runtimes', 'rt', 'workers', 'w');
-const at = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString();
-
-function record(n: number): IdempotencyRecord {
-  return {
-    worker_id: 'w',
-    key: `k${n}`,
-    fingerprint: `fp-${n}`,
-    ack: {
-      worker_ref: { runtime_id: 'rt', worker_id: 'w' },
-      status: 'idle',
-      run_id: null,
-      run_status: null,
-      transcript_sequence: n + 1,
-      queue_position: null,
-      event_id: 1,
-      replayed: false,
-    },
-    created_at: at(n),
-  };
-}
+const record = (n: number): IdempotencyRecord => idempotencyRecord('w', n);
 
 async function openStore(fs: FsLike, seen: Diagnostic[] = []): Promise<RuntimeStore> {
   const store = createFsStore({ data_dir: temp.dir, fs });
