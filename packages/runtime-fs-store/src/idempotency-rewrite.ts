@@ -54,7 +54,7 @@ export function compareTimes(a: string, b: string): number {
  * cutoff passes it, a rewrite drops at least half of what it copies now, so each record is copied
  * O(1) times over its life. Null when no record has a time (those are never dropped).
  */
-export function halfwayTime(times: readonly { at: string; bytes: number }[]): string | null {
+function halfwayTime(times: readonly { at: string; bytes: number }[]): string | null {
   const sorted = [...times].sort((a, b) => compareTimes(a.at, b.at));
   const total = sorted.reduce((sum, time) => sum + time.bytes, 0);
   let bytes = 0;
