@@ -43,9 +43,8 @@ export function requestExpiry(state: StoreState, before: string, commit: () => P
   // every record made after the clock is back, until real time passes it (the other stores only
   // delete, so they keep those). Records it already dropped stay dropped, as in the other stores.
   state.idempotency_before = before;
-  const cutoff = before;
   for (const unit of state.workers.values()) {
-    if (!due(unit, cutoff)) continue;
+    if (!due(unit, before)) continue;
     state.expiry_requested = true;
     return commit();
   }

@@ -1,11 +1,11 @@
 import { IdempotencyRecordSchema } from '@worker-runtime/core';
-import * as v from 'valibot';
+import type * as v from 'valibot';
 import { fsyncPath, withFile, writeAll, writeAtomic } from './file-io.js';
 import type { FileWriter } from './file-writer.js';
 import type { FsLike } from './fs-like.js';
 import { KeyOffsets } from './key-offsets.js';
 import { type RuntimeLayout, WORKER_FILES } from './layout.js';
-import { scanLines } from './log-reads.js';
+import { parseLine, scanLines } from './log-reads.js';
 import type { RecordTables } from './record-tables.js';
 import type { StoreState } from './store-state.js';
 import { SNAPSHOT_DUE, type WorkerUnit } from './worker-unit.js';
@@ -36,12 +36,7 @@ export interface RewriteContext {
 
 /** The line's idempotency record, or null when it cannot be read (such a line is kept as it is). */
 function recordOf(line: string): v.InferOutput<typeof IdempotencyRecordSchema> | null {
-  try {
-    const parsed = v.safeParse(IdempotencyRecordSchema, JSON.parse(line));
-    return parsed.success ? parsed.output : null;
-  } catch {
-    return null;
-  }
+  return parseLine(IdempotencyRecordSchema, line, 'an idempotency record', () => undefined);
 }
 
 /** Orders ISO-8601 times (they compare as strings, as every store compares `created_at`). */

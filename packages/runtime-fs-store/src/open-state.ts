@@ -43,7 +43,10 @@ export interface WrittenGroup {
   journal_end: number;
   /** Resolves once the group's fdatasync returned (the commit point); publishing waits for it. */
   durable: Promise<void>;
-  /** A delete or an event-log trim: checkpoint at once, with no later group appended meanwhile. */
+  /**
+   * A delete, an event-log trim or an idempotency expiry: its steps (`exclusive-steps.ts`) run at
+   * once, with no later group appended meanwhile.
+   */
   exclusive: boolean;
   /** The journal outgrew `checkpoint_bytes`: checkpoint behind the commits. */
   checkpoint: boolean;
